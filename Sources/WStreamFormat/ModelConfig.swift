@@ -1,0 +1,72 @@
+/// The model families wstream can run.
+public enum Architecture: String, Codable, Sendable, CaseIterable {
+    /// Llama and its close relatives (Mistral, Qwen2 with q/k/v biases).
+    case llama
+    /// Liquid AI's LFM2: gated short-convolution blocks mixed with attention blocks.
+    case lfm2
+}
+
+/// What mixes information across positions in one transformer block.
+public enum BlockKind: String, Codable, Sendable {
+    /// Grouped-query self-attention with RoPE (and a KV cache at decode time).
+    case attention
+    /// LFM2's gated depthwise causal convolution (a rolling state at decode time).
+    case shortConv = "conv"
+}
+
+/// Architecture and hyper-parameters of a model, as stored in a `.wst` file's metadata.
+///
+/// Importers normalise every source to this one description: in particular Q and K projection
+/// rows are always in Hugging Face's rotate-half order (GGUF `llama` files are un-permuted on import),
+/// so the runtime implements a single RoPE convention.
+public struct ModelConfig: Codable, Sendable, Equatable {
+    public var architecture: Architecture
+    /// Width of the residual stream.
+    public var hiddenSize: Int
+    /// Number of transformer blocks.
+    public var layerCount: Int
+    /// Query heads per attention block.
+    public var headCount: Int
+    /// Key/value heads per attention block (grouped-query attention when below `headCount`).
+    public var kvHeadCount: Int
+    /// Width of one attention head.
+    public var headDim: Int
+    /// Inner width of the SwiGLU MLP.
+    public var ffnSize: Int
+    public var vocabSize: Int
+    /// Longest context the model was trained for.
+    public var contextLength: Int
+    /// RMSNorm epsilon.
+    public var normEps: Float
+    public var ropeTheta: Float
+    /// The output head reuses the token embedding table.
+    public var tiedEmbeddings: Bool
+    /// Q, K and V projections carry biases (Qwen2).
+    public var attentionBias: Bool
+    /// One entry per block; all `.attention` for the Llama family.
+    public var blockKinds: [BlockKind]
+    /// LFM2's `conv_L_cache`: the short convolution's kernel size. 0 when unused.
+    public var convKernelSize: Int
+
+    public init(
+        architecture: Architecture, hiddenSize: Int, layerCount: Int, headCount: Int, kvHeadCount: Int,
+        headDim: Int, ffnSize: Int, vocabSize: Int, contextLength: Int, normEps: Float, ropeTheta: Float,
+        tiedEmbeddings: Bool, attentionBias: Bool = false, blockKinds: [BlockKind]? = nil, convKernelSize: Int = 0
+    ) {
+        self.architecture = architecture
+        self.hiddenSize = hiddenSize
+        self.layerCount = layerCount
+        self.headCount = headCount
+        self.kvHeadCount = kvHeadCount
+        self.headDim = headDim
+        self.ffnSize = ffnSize
+        self.vocabSize = vocabSize
+        self.contextLength = contextLength
+        self.normEps = normEps
+        self.ropeTheta = ropeTheta
+        self.tiedEmbeddings = tiedEmbeddings
+        self.attentionBias = attentionBias
+        self.blockKinds = blockKinds ?? Array(repeating: .attention, count: layerCount)
+        self.convKernelSize = convKernelSize
+    }
+}

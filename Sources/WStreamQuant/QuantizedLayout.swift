@@ -1,0 +1,28 @@
+// SKELETON: signatures the rest of the package codes against; the Quant work fills in the bodies.
+
+/// Byte layout of one row block of a quantised matrix.
+///
+/// A row of `cols` values is padded with zeros to `paddedCols` (a multiple of `groupSize`) and split into
+/// `groupsPerRow` groups; each group stores `w ≈ scale · q + bias` with `q` in `0 ..< 2^bits`.
+/// A block of `r` rows is laid out as:
+/// `codes [r][codeBytesPerRow]` (4-bit: two codes per byte, low nibble first), then
+/// `scales [r][groupsPerRow]` fp16, then `biases [r][groupsPerRow]` fp16.
+public struct QuantizedLayout: Sendable, Equatable {
+    public let bits: Int
+    public let groupSize: Int
+    public let rows: Int
+    public let cols: Int
+
+    public init(bits: Int, groupSize: Int, rows: Int, cols: Int) {
+        self.bits = bits
+        self.groupSize = groupSize
+        self.rows = rows
+        self.cols = cols
+    }
+
+    public var paddedCols: Int { (cols + groupSize - 1) / groupSize * groupSize }
+    public var groupsPerRow: Int { paddedCols / groupSize }
+    public var codeBytesPerRow: Int { paddedCols * bits / 8 }
+    /// Bytes of a block of `rowCount` rows.
+    public func blockByteCount(rows rowCount: Int) -> Int { rowCount * (codeBytesPerRow + groupsPerRow * 4) }
+}
