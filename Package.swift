@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "WStreamQuant", swiftSettings: hotPathSettings),
         .target(name: "WStreamTokenizer", dependencies: ["WStreamFormat"]),
         .target(name: "WStreamPack", dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant"]),
+        .target(name: "WStreamSynth", dependencies: ["WStreamImport"]),
         .target(name: "WStreamRuntime", dependencies: ["WStreamFormat"]),
         .target(
             name: "WStreamModel",
@@ -36,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "wstream",
             dependencies: [
-                "WStream", "WStreamPack",
+                "WStream", "WStreamPack", "WStreamSynth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "WStreamImportTests", dependencies: ["WStreamImport", "TestSupport"]),
         .testTarget(name: "WStreamQuantTests", dependencies: ["WStreamQuant", "TestSupport"]),
         .testTarget(name: "WStreamTokenizerTests", dependencies: ["WStreamTokenizer", "WStreamImport", "TestSupport"]),
+        .testTarget(name: "WStreamSynthTests", dependencies: ["WStreamSynth", "TestSupport"]),
         .testTarget(name: "WStreamPackTests", dependencies: ["WStreamPack", "TestSupport"]),
         .testTarget(name: "WStreamRuntimeTests", dependencies: ["WStreamRuntime", "TestSupport"]),
         .testTarget(name: "WStreamModelTests", dependencies: ["WStreamModel", "WStreamPack", "TestSupport"]),
