@@ -1,1 +1,114 @@
-import WStreamModel
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import WStreamFormat
+@_exported import WStreamModel
+@_exported import WStreamRuntime
+import WStreamTokenizer
+
+/// The embedding API: open a `.wst` model under a memory budget and generate text as an `AsyncSequence`.
+///
+/// ```swift
+/// let engine = try Engine(path: "model.wst", budget: try MemoryBudget(parsing: "700M"))
+/// for try await piece in engine.generate(prompt: "Once upon a time", options: GenerationOptions()) {
+///     print(piece, terminator: "")
+/// }
+/// ```
+/// One generation runs at a time (calls queue up); the model's memory is planned on the first
+/// generation (or at once when `Configuration.contextLength` is given) and kept for later ones.
+public final class Engine: @unchecked Sendable {
+    /// How the engine sizes and runs the model.
+    public struct Configuration: Sendable {
+        /// Compute threads (default: all cores).
+        public var threads = Engine.coreCount
+        /// KV-cache positions to plan for. nil: the first generation's prompt plus its `maxTokens`.
+        public var contextLength: Int?
+        /// Prompt tokens per prefill chunk.
+        public var chunkSize = 32
+
+        public init() {}
+    }
+
+    public let path: String
+    public let budget: MemoryBudget?
+    public let configuration: Configuration
+    /// The model's architecture and hyper-parameters.
+    public var modelConfig: ModelConfig { reader.metadata.config }
+    public let tokenizer: Tokenizer
+    private let reader: ContainerReader
+    private let queue = DispatchQueue(label: "wstream.engine")
+    private var model: LanguageModel?
+    private var latest: GenerationResult?
+
+    /// Opens and validates the file and builds its tokenizer; the pool is planned later (see the type's notes).
+    /// - Throws: `FormatError` for an unreadable or damaged file.
+    public init(path: String, budget: MemoryBudget? = nil, configuration: Configuration = Configuration()) throws {
+        self.path = path
+        self.budget = budget
+        self.configuration = configuration
+        reader = try ContainerReader(path: path)
+        tokenizer = try Tokenizer(spec: reader.metadata.tokenizer)
+        if let context = configuration.contextLength { try queue.sync { _ = try loadedModel(context: context) } }
+    }
+
+    /// Prompt ids as the model will see them.
+    public func encode(_ prompt: String, options: GenerationOptions = GenerationOptions()) -> [Int] {
+        tokenizer.encode(prompt, addSpecialTokens: options.addSpecialTokens, parseSpecialTokens: options.parseSpecialTokens)
+    }
+
+    /// Generates a continuation of `prompt`; each element is a piece of text, complete UTF-8.
+    public func generate(prompt: String, options: GenerationOptions = GenerationOptions()) -> AsyncThrowingStream<String, any Error> {
+        generate(promptIds: encode(prompt, options: options), options: options)
+    }
+
+    /// Generates a continuation of already-tokenised `promptIds`.
+    public func generate(promptIds: [Int], options: GenerationOptions = GenerationOptions()) -> AsyncThrowingStream<String, any Error> {
+        AsyncThrowingStream { continuation in
+            let cancelled = CancellationFlag()
+            continuation.onTermination = { _ in cancelled.set() }
+            queue.async { [self] in
+                do {
+                    let model = try loadedModel(context: promptIds.count + options.maxTokens)
+                    let result = try model.generate(promptIds: promptIds, options: options) { piece in
+                        continuation.yield(piece)
+                        return !cancelled.isSet
+                    }
+                    latest = result
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Ids, text and figures of the most recent finished generation.
+    public var lastResult: GenerationResult? { queue.sync { latest } }
+
+    /// Frees the model's pool, KV cache and activations; the next generation plans them again.
+    public func unload() {
+        queue.sync { model = nil }
+    }
+
+    /// The model, opened for at least `context` positions the first time.
+    private func loadedModel(context: Int) throws -> LanguageModel {
+        if let model { return model }
+        var options = LanguageModel.Options(contextLength: configuration.contextLength ?? context, budget: budget, threads: configuration.threads)
+        options.chunkSize = configuration.chunkSize
+        let opened = try LanguageModel(reader: reader, tokenizer: tokenizer, options: options)
+        model = opened
+        return opened
+    }
+
+    /// Online processors.
+    public static var coreCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+}
+
+/// Set from the consumer's side when it stops iterating; read by the generation loop.
+private final class CancellationFlag: @unchecked Sendable {
+    private let lock = DispatchQueue(label: "wstream.cancel")
+    private var value = false
+    func set() { lock.sync { value = true } }
+    var isSet: Bool { lock.sync { value } }
+}

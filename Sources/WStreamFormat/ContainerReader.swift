@@ -37,6 +37,9 @@ public final class ContainerReader: @unchecked Sendable {
 
     /// `madvise(MADV_DONTNEED)` over region `index`: drop its mapped pages from this process's resident set.
     public func adviseDontNeed(region index: Int) { fatalError("unimplemented") }
+
+    /// `madvise(MADV_DONTNEED)` over the pages covering a byte range of the file.
+    public func adviseDontNeed(offset: UInt64, length: UInt64) { fatalError("unimplemented") }
 }
 
 /// A reusable zstd decompression context. Not thread-safe: use one per thread.

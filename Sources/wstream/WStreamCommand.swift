@@ -1,9 +1,17 @@
 import ArgumentParser
 
 @main
-struct WStreamCommand: ParsableCommand {
+struct WStreamCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wstream",
-        abstract: "Stream 4-bit LLM weights from disk under a hard memory budget.",
-        subcommands: [])
+        abstract: "Run LLMs from 4-bit weights streamed off disk, under a hard peak-memory budget.",
+        discussion: """
+            Convert a model once with `pack`, then run it with `run --budget`: the process's peak resident \
+            memory (VmHWM) stays within the budget even when the model is larger, because layers that do not \
+            fit are decoded from the memory-mapped file just before use.
+
+              wstream pack ./Llama-3.2-1B -o llama.wst
+              wstream run llama.wst --budget 700M --prompt "Once upon a time" --stats
+            """,
+        subcommands: [Pack.self, Inspect.self, Verify.self, Run.self, Tokenize.self, Eval.self, Synth.self])
 }

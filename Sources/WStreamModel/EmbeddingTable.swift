@@ -1,0 +1,61 @@
+import WStreamFormat
+import WStreamQuant
+import WStreamRuntime
+
+/// Looks up token embeddings: from the pool when the table's region is resident, otherwise by decoding
+/// only the row block that holds the token (the table is stored in small row blocks for this).
+final class EmbeddingTable {
+    private let reader: ContainerReader
+    private let entry: TensorEntry
+    private let resident: WeightMatrix?
+    private let decoder = FrameDecoder()
+    /// One decoded row block, reused; `cachedBlock` says which.
+    private let scratch: UnsafeMutableRawPointer
+    private var cachedBlock: Int?
+
+    /// Bytes of the scratch block buffer used when the table is not resident.
+    static func scratchBytes(for entry: TensorEntry) -> Int {
+        // The first block is a largest one (only the last may hold fewer rows).
+        entry.frames.prefix(entry.framesPerBlock).reduce(0) { $0 + Int($1.decodedLength) }
+    }
+
+    init(reader: ContainerReader, entry: TensorEntry, residentRegion: DecodedRegion?) {
+        self.reader = reader
+        self.entry = entry
+        resident = residentRegion?.tensor(entry.name).map { WeightMatrix(entry: $0.entry, base: $0.bytes) }
+        scratch = .allocate(byteCount: max(Self.scratchBytes(for: entry), 64), alignment: 64)
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// Writes the embedding of each id as one row of `destination` (`ids.count × hidden` floats).
+    func lookup(_ ids: ArraySlice<Int>, into destination: UnsafeMutablePointer<Float>) throws {
+        for (row, id) in ids.enumerated() {
+            guard id >= 0, id < entry.rows else { throw ModelError.tokenOutOfRange(id: id, vocabularySize: entry.rows) }
+            let output = destination + row * entry.cols
+            if let resident {
+                MatrixKernels.dequantizeRow(resident, row: id, into: output)
+                continue
+            }
+            let block = id / entry.rowsPerBlock
+            let rowsInBlock = min(entry.rowsPerBlock, entry.rows - block * entry.rowsPerBlock)
+            if cachedBlock != block {
+                let frames = entry.frames[(block * entry.framesPerBlock)..<((block + 1) * entry.framesPerBlock)]
+                let bytes = frames.reduce(0) { $0 + Int($1.decodedLength) }
+                try reader.decodeBlock(entry, block: block, into: UnsafeMutableRawBufferPointer(start: scratch, count: bytes), using: decoder)
+                reader.adviseDontNeed(offset: frames.first!.offset, length: frames.last!.offset + frames.last!.storedLength - frames.first!.offset)
+                cachedBlock = block
+            }
+            let matrix = WeightMatrix(entry: entry, base: scratch, rows: rowsInBlock)
+            MatrixKernels.dequantizeRow(matrix, row: id - block * entry.rowsPerBlock, into: output)
+        }
+    }
+}
+
+extension WeightMatrix {
+    /// A view of one decoded row block of `entry` holding `rows` rows.
+    init(entry: TensorEntry, base: UnsafeRawPointer, rows: Int) {
+        self.init(entry: entry, base: base)
+        self = WeightMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: rowsPerBlock, base: base)
+    }
+}

@@ -1,0 +1,62 @@
+/// What to generate and when to stop.
+public struct GenerationOptions: Sendable, Equatable {
+    /// Most tokens to generate (`-n`).
+    public var maxTokens = 128
+    public var sampling = SamplingOptions()
+    /// Generation ends before any of these strings would be printed.
+    public var stopStrings: [String] = []
+    /// Put BOS (as the model's metadata says) in front of the prompt.
+    public var addSpecialTokens = true
+    /// Turn special-token text in the prompt (e.g. `<|im_start|>`) into those tokens; chat templates need it.
+    public var parseSpecialTokens = false
+
+    public init() {}
+}
+
+/// Why generation ended.
+public enum StopReason: String, Sendable, Equatable {
+    /// The model produced an end-of-sequence token.
+    case endOfSequence = "eos"
+    /// `maxTokens` were generated.
+    case maxTokens = "length"
+    /// A stop string appeared.
+    case stopString = "stop"
+    /// The KV cache reached the context the budget was planned for.
+    case contextFull = "context"
+    /// The consumer stopped listening.
+    case cancelled
+}
+
+/// Figures of one generation, as `--stats` prints them.
+public struct GenerationStatistics: Sendable, Equatable {
+    public var promptTokens = 0
+    public var prefillSeconds = 0.0
+    public var generatedTokens = 0
+    public var decodeSeconds = 0.0
+    public var stopReason = StopReason.maxTokens
+    /// VmHWM after generation: the process's peak resident set so far.
+    public var peakResidentBytes = 0
+    public var budgetBytes: Int?
+    public var poolBytes = 0
+    public var residentRegions = 0
+    public var streamedRegions = 0
+    public var hits = 0
+    public var misses = 0
+    /// Bytes decoded for streamed regions during this generation.
+    public var bytesDecoded = 0
+
+    public init() {}
+
+    public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
+    public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(generatedTokens) / decodeSeconds : 0 }
+    /// Decoded bytes per forward step of one token during decoding (streamed regions only).
+    public var bytesDecodedPerToken: Int { promptTokens + generatedTokens > 0 ? bytesDecoded / max(generatedTokens, 1) : 0 }
+}
+
+/// Ids and text of one generation.
+public struct GenerationResult: Sendable, Equatable {
+    public var promptIds: [Int]
+    public var generatedIds: [Int]
+    public var text: String
+    public var statistics: GenerationStatistics
+}

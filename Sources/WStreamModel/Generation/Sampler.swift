@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the next token is chosen from the logits.
+public struct SamplingOptions: Sendable, Equatable {
+    /// 0 picks the most likely token (greedy, first maximum wins).
+    public var temperature: Float = 0.8
+    /// Keep only the `topK` most likely tokens (0 = all).
+    public var topK: Int = 40
+    /// Keep the smallest set of tokens whose probabilities add up to `topP`.
+    public var topP: Float = 0.95
+    /// Drop tokens less likely than `minP` times the most likely one.
+    public var minP: Float = 0.05
+    /// Divide positive (multiply negative) logits of recently seen tokens by this; 1 = off.
+    public var repetitionPenalty: Float = 1.0
+    /// How many recent tokens the repetition penalty looks at.
+    public var repetitionWindow: Int = 64
+    /// Same seed, same choices. nil draws a seed from the system.
+    public var seed: UInt64?
+
+    public init() {}
+
+    /// Greedy decoding: deterministic, what the exactness tests use.
+    public static var greedy: SamplingOptions {
+        var options = SamplingOptions()
+        options.temperature = 0
+        return options
+    }
+}
+
+/// Chooses tokens from logits according to `SamplingOptions`, with its own seeded generator.
+struct Sampler {
+    let options: SamplingOptions
+    private var random: SplitMix64
+
+    init(options: SamplingOptions) {
+        self.options = options
+        var system = SystemRandomNumberGenerator()
+        random = SplitMix64(seed: options.seed ?? system.next())
+    }
+
+    /// The next token for `logits[vocabulary]` (modified in place by the penalty), given the tokens so far.
+    mutating func sample(_ logits: UnsafeMutablePointer<Float>, vocabulary: Int, history: [Int]) -> Int {
+        if options.repetitionPenalty != 1 {
+            for id in Set(history.suffix(options.repetitionWindow)) where id < vocabulary {
+                logits[id] = logits[id] > 0 ? logits[id] / options.repetitionPenalty : logits[id] * options.repetitionPenalty
+            }
+        }
+        if options.temperature <= 0 {
+            var best = 0
+            for i in 1..<vocabulary where logits[i] > logits[best] { best = i }
+            return best
+        }
+        var candidates = (0..<vocabulary).map { (id: $0, logit: logits[$0]) }
+        if options.topK > 0, options.topK < vocabulary {
+            candidates.sort { $0.logit > $1.logit }
+            candidates.removeLast(vocabulary - options.topK)
+        } else {
+            candidates.sort { $0.logit > $1.logit }
+        }
+        let maximum = candidates[0].logit
+        var probabilities = candidates.map { expf(($0.logit - maximum) / options.temperature) }
+        let total = probabilities.reduce(0, +)
+        for i in probabilities.indices { probabilities[i] /= total }
+        var keep = probabilities.count
+        if options.minP > 0 {
+            keep = probabilities.firstIndex { $0 < options.minP * probabilities[0] } ?? keep
+        }
+        if options.topP < 1 {
+            var cumulative: Float = 0
+            for i in 0..<keep {
+                cumulative += probabilities[i]
+                if cumulative >= options.topP { keep = i + 1; break }
+            }
+        }
+        let mass = probabilities[0..<max(keep, 1)].reduce(0, +)
+        var target = random.nextUnit() * mass
+        for i in 0..<max(keep, 1) {
+            target -= probabilities[i]
+            if target <= 0 { return candidates[i].id }
+        }
+        return candidates[max(keep, 1) - 1].id
+    }
+}
+
+/// Steele, Lea and Flood's SplitMix64: small, fast, and the same sequence on every platform.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func nextUnit() -> Float {
+        Float(next() >> 40) / Float(1 << 24)
+    }
+}

@@ -1,0 +1,88 @@
+import WStreamRuntime
+import WStreamTokenizer
+
+extension LanguageModel {
+    /// Generates a continuation of `promptIds`, calling `onText` with each complete piece of text.
+    ///
+    /// When the prompt extends the sequence the model already holds (a chat's next turn), only the new
+    /// tokens are fed; otherwise the sequence starts over.
+    /// - Parameter onText: return false to stop early.
+    public func generate(promptIds: [Int], options: GenerationOptions, onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
+        var statistics = GenerationStatistics()
+        statistics.promptTokens = promptIds.count
+        let before = streamingStatistics
+        let clock = ContinuousClock()
+
+        // Reuse the cache only when the prompt strictly extends what it holds (logits are needed for the last token).
+        if !(consumed.count < promptIds.count && promptIds.starts(with: consumed)) { reset() }
+        let fresh = Array(promptIds[consumed.count...])
+        guard position + fresh.count <= state.capacity else {
+            throw ModelError.contextFull(capacity: state.capacity)
+        }
+        let prefillStart = clock.now
+        var logits = try feed(fresh)
+        consumed = promptIds
+        statistics.prefillSeconds = (clock.now - prefillStart).seconds
+
+        var sampler = Sampler(options: options.sampling)
+        var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+        var stopFilter = StopStringFilter(stops: options.stopStrings)
+        var generated: [Int] = []
+        var text = ""
+        let decodeStart = clock.now
+        let stopIds = tokenizer.stopTokenIds
+        statistics.stopReason = .maxTokens
+        let afterPrefill = streamingStatistics
+
+        generation: while generated.count < options.maxTokens {
+            let next = sampler.sample(UnsafeMutablePointer(mutating: logits.baseAddress!), vocabulary: config.vocabSize, history: promptIds + generated)
+            if stopIds.contains(next) {
+                statistics.stopReason = .endOfSequence
+                break
+            }
+            generated.append(next)
+            let (piece, stopped) = stopFilter.push(detokenizer.append(next))
+            text += piece
+            if !piece.isEmpty, !onText(piece) {
+                statistics.stopReason = .cancelled
+                break
+            }
+            if stopped {
+                statistics.stopReason = .stopString
+                break
+            }
+            guard generated.count < options.maxTokens else { break }
+            guard position < state.capacity else {
+                statistics.stopReason = .contextFull
+                break generation
+            }
+            logits = try feed([next])
+            consumed.append(next)
+        }
+        let tail = stopFilter.push(detokenizer.flush()).emit + (statistics.stopReason == .stopString ? "" : stopFilter.flush())
+        if !tail.isEmpty {
+            text += tail
+            _ = onText(tail)
+        }
+
+        statistics.generatedTokens = generated.count
+        statistics.decodeSeconds = (clock.now - decodeStart).seconds
+        let after = streamingStatistics
+        statistics.hits = after.hits - before.hits
+        statistics.misses = after.misses - before.misses
+        statistics.bytesDecoded = after.bytesDecoded - afterPrefill.bytesDecoded
+        statistics.peakResidentBytes = ResidentMemory.read().peak
+        statistics.budgetBytes = self.options.budget?.bytes
+        statistics.poolBytes = plan.poolBytes
+        statistics.residentRegions = plan.resident.count
+        statistics.streamedRegions = plan.streamed.count
+        return GenerationResult(promptIds: promptIds, generatedIds: generated, text: text, statistics: statistics)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) * 1e-18
+    }
+}

@@ -1,0 +1,170 @@
+import WStreamFormat
+import WStreamQuant
+import WStreamRuntime
+import WStreamTokenizer
+
+/// A `.wst` model opened for inference within a memory budget.
+///
+/// Opening measures what the process already holds, adds the KV cache, activations and margins for the
+/// requested context, and fits a `StreamingPlan` into the rest; a budget below the minimum working set
+/// is refused here, before anything large is allocated.
+public final class LanguageModel {
+    /// What to size the model's memory for.
+    public struct Options: Sendable {
+        /// Positions the KV cache holds (prompt plus generated tokens).
+        public var contextLength: Int
+        /// Ceiling on peak RSS; nil plans as if memory were unlimited (everything resident).
+        public var budget: MemoryBudget?
+        /// Compute threads.
+        public var threads: Int
+        /// Prompt tokens run through each block together (each streamed block is decoded once per chunk).
+        public var chunkSize = 32
+        /// Keep logits for every position of a chunk (evaluation) instead of the last only.
+        public var logitsForEveryPosition = false
+
+        public init(contextLength: Int, budget: MemoryBudget?, threads: Int) {
+            self.contextLength = contextLength
+            self.budget = budget
+            self.threads = threads
+        }
+    }
+
+    public let path: String
+    public let config: ModelConfig
+    public let tokenizer: Tokenizer
+    public let options: Options
+    public let plan: StreamingPlan
+    /// The fixed costs the plan was made around, for `--stats` and errors.
+    public let workingSet: WorkingSet
+    let reader: ContainerReader
+    let streamer: LayerStreamer
+    let decoder: DecoderModel
+    let state: InferenceState
+    private let pool: BufferPool
+    /// Tokens the state holds, in order (so a chat's next turn feeds only what is new).
+    var consumed: [Int] = []
+
+    /// Opens `path` and reserves memory for `options`.
+    /// - Throws: `FormatError` for a damaged file, `ModelError` for a missing tensor,
+    ///   `RuntimeError.budgetTooSmall` (with the minimum) when the budget cannot hold the working set.
+    public convenience init(path: String, options: Options) throws {
+        let reader = try ContainerReader(path: path)
+        try self.init(reader: reader, tokenizer: try Tokenizer(spec: reader.metadata.tokenizer), options: options)
+    }
+
+    /// Plans and loads a model whose file and tokenizer are already open.
+    public init(reader: ContainerReader, tokenizer: Tokenizer, options: Options) throws {
+        self.reader = reader
+        self.tokenizer = tokenizer
+        path = reader.path
+        config = reader.metadata.config
+        var options = options
+        options.contextLength = max(1, min(options.contextLength, config.contextLength))
+
+        let regions = try Self.regions(of: reader)
+        try Self.validate(reader: reader, config: config, blockRegions: regions.blocks)
+        let cycle = regions.blocks + [regions.head]
+        var layouts: [Int: RegionLayout] = [:]
+        for region in Set(cycle + [regions.embedding]) { layouts[region] = RegionLayout(region: region, in: reader) }
+
+        let computePool = ComputePool(threadCount: options.threads)
+        let embedding = reader.tensor(named: TensorName.tokenEmbedding)!
+        let chunk = max(1, min(options.chunkSize, options.contextLength))
+        let logitRows = options.logitsForEveryPosition ? chunk : 1
+        let stateBytes = InferenceState.byteCount(config: config, capacity: options.contextLength)
+        let activationBytes = Activations.byteCount(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
+        let largestFrame = reader.metadata.tensors.flatMap(\.frames).map { Int($0.storedLength) }.max() ?? 0
+        let margin = Self.fixedMargin + LayerStreamer.releaseGranularity + largestFrame + 16 * config.vocabSize
+            + EmbeddingTable.scratchBytes(for: embedding)
+        let process = ResidentMemory.read()
+        workingSet = WorkingSet(fixed: [
+            ("process", process.current), ("KV cache and state", stateBytes), ("activations", activationBytes), ("margin", margin),
+        ])
+        if let budget = options.budget {
+            guard process.peak <= budget.bytes else { throw RuntimeError.alreadyOverBudget(budget: budget.bytes, peak: process.peak) }
+            plan = try workingSet.plan(budget: budget, cycle: cycle, sizes: layouts.mapValues(\.byteCount))
+        } else {
+            plan = StreamingPlan.make(cycle: cycle, sizes: layouts.mapValues(\.byteCount), available: .max)!
+        }
+
+        pool = try BufferPool(byteCount: plan.poolBytes)
+        streamer = LayerStreamer(reader: reader, plan: plan, layouts: layouts, pool: pool)
+        try streamer.loadResidentRegions()
+        state = InferenceState(config: config, capacity: options.contextLength)
+        let activations = Activations(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
+        decoder = try DecoderModel(config: config, file: path, reader: reader, streamer: streamer, pool: computePool,
+                                   activations: activations, blockRegions: regions.blocks, headRegion: regions.head)
+        self.options = options
+    }
+
+    deinit { streamer.drain() }
+
+    /// Allowance for thread stacks, allocator slack and the Swift runtime's own growth during a run.
+    static let fixedMargin = 6 << 20
+
+    /// Positions consumed so far in the current sequence.
+    public var position: Int { state.position }
+
+    /// Starts a new sequence (clears the KV cache position and convolution state).
+    public func reset() {
+        state.reset()
+        consumed = []
+    }
+
+    /// Feeds `tokens` (any number) and returns the logits after the last one (`[vocab]`, valid until the next call).
+    public func feed(_ tokens: [Int]) throws -> UnsafeBufferPointer<Float> {
+        var logits: UnsafeMutablePointer<Float>?
+        var start = 0
+        while start < tokens.count {
+            let end = min(start + decoder.activations.chunkCapacity, tokens.count)
+            logits = try decoder.forward(tokens[start..<end], state: state)
+            start = end
+        }
+        return UnsafeBufferPointer(start: logits!, count: config.vocabSize)
+    }
+
+    /// Feeds at most one chunk and returns logits for every one of its positions (`[count][vocab]`).
+    /// Requires `Options.logitsForEveryPosition`.
+    public func feedReturningAllLogits(_ tokens: ArraySlice<Int>) throws -> UnsafeBufferPointer<Float> {
+        precondition(options.logitsForEveryPosition && tokens.count <= decoder.activations.chunkCapacity)
+        let logits = try decoder.forward(tokens, state: state, allLogits: true)
+        return UnsafeBufferPointer(start: logits, count: tokens.count * config.vocabSize)
+    }
+
+    /// Largest number of tokens `feedReturningAllLogits` takes at once.
+    public var chunkCapacity: Int { decoder.activations.chunkCapacity }
+
+    /// Streaming counters (hits, misses, bytes decoded).
+    public var streamingStatistics: LayerStreamer.Statistics { streamer.statistics }
+
+    // MARK: - Opening
+
+    private static func regions(of reader: ContainerReader) throws -> (blocks: [Int], head: Int, embedding: Int) {
+        let config = reader.metadata.config
+        let blocks = try (0..<config.layerCount).map { layer in
+            guard let index = reader.regionIndex(named: "layer.\(layer)") else { throw RuntimeError.missingRegion("layer.\(layer)") }
+            return index
+        }
+        guard let head = reader.regionIndex(named: "head") else { throw RuntimeError.missingRegion("head") }
+        guard let embedding = reader.tensor(named: TensorName.tokenEmbedding) else {
+            throw ModelError.missingTensor(file: reader.path, tensor: TensorName.tokenEmbedding)
+        }
+        return (blocks, head, embedding.region)
+    }
+
+    /// Every tensor the architecture needs is present, in the region of its block, before anything is loaded.
+    private static func validate(reader: ContainerReader, config: ModelConfig, blockRegions: [Int]) throws {
+        let definition = config.architecture.definition
+        for (layer, region) in blockRegions.enumerated() {
+            for part in definition.requiredTensors(layer: layer, kind: config.blockKinds[layer]) {
+                let name = TensorName.block(layer, part)
+                guard let tensor = reader.tensor(named: name), tensor.region == region else {
+                    throw ModelError.missingTensor(file: reader.path, tensor: name)
+                }
+            }
+        }
+        guard reader.tensor(named: TensorName.outputNorm) != nil else {
+            throw ModelError.missingTensor(file: reader.path, tensor: TensorName.outputNorm)
+        }
+    }
+}

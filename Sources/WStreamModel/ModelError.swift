@@ -1,0 +1,28 @@
+/// Why a model cannot be run or generation had to stop.
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    /// The file lacks a tensor its architecture needs.
+    case missingTensor(file: String, tensor: String)
+    /// A tensor has another shape than the configuration implies.
+    case shapeMismatch(file: String, tensor: String, expected: [Int], found: [Int])
+    /// A tensor is stored in a form this computation does not accept (e.g. a quantised norm).
+    case unsupportedStorage(file: String, tensor: String, storage: String)
+    /// The context reached the length the KV cache was sized for within the budget.
+    case contextFull(capacity: Int)
+    /// A token id outside the vocabulary.
+    case tokenOutOfRange(id: Int, vocabularySize: Int)
+
+    public var description: String {
+        switch self {
+        case .missingTensor(let file, let tensor):
+            return "\(file): tensor \(tensor) is missing"
+        case .shapeMismatch(let file, let tensor, let expected, let found):
+            return "\(file): tensor \(tensor) has shape \(found), expected \(expected)"
+        case .unsupportedStorage(let file, let tensor, let storage):
+            return "\(file): tensor \(tensor) is stored as \(storage), which this computation does not accept"
+        case .contextFull(let capacity):
+            return "the context is full (\(capacity) tokens, the length the KV cache was sized for within the budget); start again with a larger --context or budget"
+        case .tokenOutOfRange(let id, let vocabularySize):
+            return "token id \(id) is outside the vocabulary (\(vocabularySize) tokens)"
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// How `Packer` stores a model.
+public struct PackOptions: Sendable, Equatable {
+    /// 4 or 8: affine groups; 16: fp16; 32: float32 exactly as the source holds it.
+    public var bits = 4
+    /// Affine group size along the input dimension: 32, 64 or 128.
+    public var groupSize = 32
+    /// zstd level for frames (fast by default: weights compress little, see docs/FORMAT.md).
+    public var compressionLevel = 3
+    /// Threads that quantise and compress blocks in parallel.
+    public var threads = 2
+
+    public init() {}
+
+    /// The values `wstream pack` accepts.
+    public static let supportedBits = [4, 8, 16, 32]
+    public static let supportedGroupSizes = [32, 64, 128]
+}
+
+/// Progress of a pack, reported after each tensor.
+public struct PackProgress: Sendable {
+    public var tensorName: String
+    public var tensorsDone: Int
+    public var tensorCount: Int
+    /// Source elements converted so far, as float32 bytes.
+    public var bytesDone: Int
+    public var bytesTotal: Int
+}
+
+/// What a pack produced, for the closing report.
+public struct PackSummary: Sendable {
+    public var tensorCount = 0
+    public var parameterCount = 0
+    public var outputBytes = 0
+    public var seconds = 0.0
+    /// Decoded and stored bytes of the 4/8-bit codes.
+    public var codesDecoded = 0
+    public var codesStored = 0
+    /// Decoded and stored bytes of the fp16 scales and biases.
+    public var scalesDecoded = 0
+    public var scalesStored = 0
+    /// Decoded and stored bytes of f16/f32 tensors.
+    public var floatsDecoded = 0
+    public var floatsStored = 0
+
+    /// Bits per parameter of the whole file.
+    public var bitsPerWeight: Double { parameterCount > 0 ? Double(outputBytes) * 8 / Double(parameterCount) : 0 }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import WStream
+
+/// Options shared by the commands that run a model.
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Ceiling on the process's peak resident memory (VmHWM), e.g. 700M, 1.5G (powers of 1024).",
+        discussion: "Layers that do not fit are streamed from the file each token. Without a budget everything stays resident."))
+    var budget: String?
+
+    @Option(help: "Compute threads (default: all cores).")
+    var threads = Engine.coreCount
+
+    func parsedBudget() throws -> MemoryBudget? {
+        try budget.map { text in
+            do { return try MemoryBudget(parsing: text) } catch { throw ValidationError("\(error)") }
+        }
+    }
+}
+
+/// Runs `body`, turning a budget below the minimum working set into exit status 2 with its message.
+func exitingOnBudgetError<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as RuntimeError {
+        Terminal.error("error: \(error)")
+        throw ExitCode(2)
+    }
+}

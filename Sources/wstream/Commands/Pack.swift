@@ -1,0 +1,66 @@
+import ArgumentParser
+import WStreamImport
+import WStreamPack
+import WStream
+
+struct Pack: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a Hugging Face directory or a GGUF file into a .wst file.",
+        discussion: """
+            Linear-layer weights are quantised to affine groups (w ≈ scale·q + bias, fp16 scale and bias per \
+            group along each row); norms stay float32. Each transformer block is written to its own page-aligned \
+            region in checksummed zstd frames. The file appears only when it is complete.
+
+            Inputs: a directory with config.json, model.safetensors (or sharded model-*.safetensors with \
+            model.safetensors.index.json) and tokenizer.json; or a .gguf file (F32, F16, BF16, Q8_0, Q4_0 tensors). \
+            Architectures: Llama (also Mistral, Qwen2) and LFM2.
+            """)
+
+    @Argument(help: "A Hugging Face model directory or a .gguf file.")
+    var source: String
+
+    @Option(name: .shortAndLong, help: "The .wst file to write.")
+    var output: String
+
+    @Option(help: "Bits per weight: 4 or 8 (affine groups), 16 (fp16), 32 (float32 exactly as the source holds it).")
+    var bits = 4
+
+    @Option(help: "Weights per affine group along a row: 32, 64 or 128.")
+    var groupSize = 32
+
+    @Option(help: "zstd level for the frames (1–19). Weights compress little; higher levels mostly cost time.")
+    var level = 3
+
+    @Option(help: "Threads that quantise and compress.")
+    var threads = Engine.coreCount
+
+    func run() async throws {
+        let model = try ModelImporter.importModel(at: source)
+        var options = PackOptions()
+        options.bits = bits
+        options.groupSize = groupSize
+        options.compressionLevel = level
+        options.threads = max(1, threads)
+        let bar = ProgressBar(label: "packing")
+        let summary = try Packer.pack(model, to: output, options: options) { progress in
+            bar.update(done: progress.bytesDone, total: progress.bytesTotal,
+                       note: "\(progress.tensorsDone)/\(progress.tensorCount) \(progress.tensorName)")
+        }
+        bar.finish()
+        let config = model.config
+        print("""
+            wrote \(output): \(config.architecture.rawValue), \(config.layerCount) blocks, \(summary.parameterCount) parameters, \
+            \(Terminal.megabytes(summary.outputBytes)) (\(Terminal.decimal(summary.bitsPerWeight, places: 2)) bits/weight) \
+            in \(Terminal.decimal(summary.seconds))s
+            """)
+        if summary.codesDecoded > 0 {
+            print("  codes:  \(Terminal.megabytes(summary.codesDecoded)) → \(Terminal.megabytes(summary.codesStored)) (zstd ×\(Terminal.decimal(ratio(summary.codesDecoded, summary.codesStored), places: 3)))")
+            print("  scales: \(Terminal.megabytes(summary.scalesDecoded)) → \(Terminal.megabytes(summary.scalesStored)) (zstd ×\(Terminal.decimal(ratio(summary.scalesDecoded, summary.scalesStored), places: 3)))")
+        }
+        if summary.floatsDecoded > 0 {
+            print("  floats: \(Terminal.megabytes(summary.floatsDecoded)) → \(Terminal.megabytes(summary.floatsStored)) (zstd ×\(Terminal.decimal(ratio(summary.floatsDecoded, summary.floatsStored), places: 3)))")
+        }
+    }
+
+    private func ratio(_ decoded: Int, _ stored: Int) -> Double { stored > 0 ? Double(decoded) / Double(stored) : 0 }
+}

@@ -1,0 +1,17 @@
+import WStream
+
+/// The `--stats` block printed to standard error after a generation.
+enum StatisticsReport {
+    static func print(_ s: GenerationStatistics) {
+        let budget = s.budgetBytes.map { "budget \(ByteCount.format($0)) (\(Terminal.decimal(Double(s.peakResidentBytes) / Double($0) * 100))% used)" } ?? "no budget"
+        let perToken = Terminal.megabytes(s.bytesDecodedPerToken)
+        Terminal.error("""
+
+            prompt     \(s.promptTokens) tokens, \(Terminal.decimal(s.prefillTokensPerSecond)) tok/s prefill
+            generated  \(s.generatedTokens) tokens, \(Terminal.decimal(s.decodeTokensPerSecond)) tok/s decode (stop: \(s.stopReason.rawValue))
+            peak RSS   \(ByteCount.format(s.peakResidentBytes)) (VmHWM), \(budget)
+            pool       \(ByteCount.format(s.poolBytes)): \(s.residentRegions) regions resident, \(s.streamedRegions) streamed
+            streaming  \(s.hits) hits, \(s.misses) misses, \(perToken) decoded per generated token
+            """)
+    }
+}

@@ -1,0 +1,35 @@
+import Testing
+import TestSupport
+import WStreamModel
+
+/// 4-bit packs against the float32 pack of the same real model, teacher-forced on one text.
+@Suite(.serialized) struct QuantizedAgreementTests {
+    static let story = """
+        Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her \
+        friends. One day, she saw a big red ball under a tree. She wanted to play with it, but it was too high. \
+        Lily asked her mom for help. Her mom smiled and said, "Let's get it together." They found a long stick \
+        and pushed the ball down. Lily was very happy. She thanked her mom and gave her a big hug. Then Lily \
+        and her friend Tom played with the ball all day. They ran and laughed in the sun. When it was time to go \
+        home, Lily was tired but happy. She said, "Thank you, mom. This was the best day ever!" Her mom said, \
+        "I love you, Lily." They walked home together and had a warm dinner. The end.
+        """
+
+    @Test func fourBitAgreesWithFloat32OnStories260K() throws {
+        let directory = TemporaryDirectory()
+        let exact = try ReferenceGenerationTests.packed(try SharedModels.storiesHF, bits: 32, in: directory)
+        let quantized = try ReferenceGenerationTests.packed(try SharedModels.storiesHF, bits: 4, in: directory)
+        var options = LanguageModel.Options(contextLength: 300, budget: nil, threads: 2)
+        options.logitsForEveryPosition = true
+        let reference = try LanguageModel(path: exact, options: options)
+        let model = try LanguageModel(path: quantized, options: options)
+        let tokens = Array(model.tokenizer.encode(Self.story).prefix(257))
+        #expect(tokens.count == 257, "the story should give at least 256 scored positions")
+        let result = try Evaluation.run(model: model, reference: reference, tokens: tokens)
+        print("stories260K q4 g32 vs f32: top-1 \(result.topOneAgreement!), mean KL \(result.meanKLDivergence!), ppl \(result.perplexity)")
+        #expect(result.tokens == 256)
+        #expect(result.topOneAgreement! >= 0.9)
+        let selfCheck = try Evaluation.run(model: reference, reference: reference, tokens: tokens)
+        #expect(selfCheck.topOneAgreement == 1)
+        #expect(abs(selfCheck.meanKLDivergence!) < 1e-9)
+    }
+}
