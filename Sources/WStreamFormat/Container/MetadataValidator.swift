@@ -42,6 +42,7 @@ enum MetadataValidator {
         guard regions.indices.contains(tensor.region) else {
             throw fail("region index \(tensor.region) is outside 0..<\(regions.count)")
         }
+        guard tensor.framesPerBlock >= 1 else { throw fail("framesPerBlock \(tensor.framesPerBlock) must be at least 1") }
         guard checkedProduct(tensor.blockCount, tensor.framesPerBlock) == tensor.frames.count else {
             throw fail("\(tensor.blockCount) blocks of \(tensor.framesPerBlock) frames each do not match the \(tensor.frames.count) frames listed")
         }
@@ -81,8 +82,6 @@ enum MetadataValidator {
               checkedProduct(bytesPerRow, tensor.rows) != nil else {
             throw fail("storage \(tensor.storage.rawValue) with group size \(tensor.groupSize) does not fit \(tensor.cols) columns")
         }
-        guard tensor.rowsPerBlock >= 1, tensor.framesPerBlock >= 1 else {
-            throw fail("rowsPerBlock \(tensor.rowsPerBlock) and framesPerBlock \(tensor.framesPerBlock) must be at least 1")
-        }
+        guard tensor.rowsPerBlock >= 1 else { throw fail("rowsPerBlock \(tensor.rowsPerBlock) must be at least 1") }
     }
 }
