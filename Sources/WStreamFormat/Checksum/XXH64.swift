@@ -12,8 +12,6 @@ public enum XXH64 {
     /// - Parameters:
     ///   - bytes: the data to hash.
     ///   - seed: the hash seed (the container always uses 0).
-    // Optimised even in debug builds: tests hash whole files, and the library target has no -O of its own.
-    @_optimize(speed)
     public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
         let count = bytes.count
         var offset = 0
@@ -47,7 +45,6 @@ public enum XXH64 {
         bytes.withUnsafeBytes { hash($0, seed: seed) }
     }
 
-    @_optimize(speed)
     private static func finish(_ start: UInt64, remaining bytes: UnsafeRawBufferPointer, from first: Int) -> UInt64 {
         var hash = start
         var offset = first

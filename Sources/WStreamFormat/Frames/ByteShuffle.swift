@@ -6,7 +6,6 @@
 /// fp16/fp32 values together is what lets zstd find their redundancy.
 enum ByteShuffle {
     /// Writes the shuffled form of `source` into `destination` (same length, no overlap).
-    @_optimize(speed)
     static func shuffle(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, elementSize k: Int) {
         precondition(destination.count >= source.count && k >= 1)
         let elements = source.count / k
@@ -20,14 +19,32 @@ enum ByteShuffle {
     }
 
     /// Inverse of `shuffle`: writes the original bytes of `source` into `destination`.
-    @_optimize(speed)
+    ///
+    /// Element sizes 2 and 4 (fp16 and fp32) are on the decode path of every frame: they gather
+    /// their planes into one whole-element store each instead of `k` strided byte stores.
     static func unshuffle(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, elementSize k: Int) {
         precondition(destination.count >= source.count && k >= 1)
         let elements = source.count / k
-        for byte in 0..<k {
-            let plane = byte * elements
-            for element in 0..<elements {
-                destination[element * k + byte] = source[plane + element]
+        if elements > 0, let from = source.baseAddress, let to = destination.baseAddress {
+            let planes = from.assumingMemoryBound(to: UInt8.self)
+            switch k {
+            case 2:
+                for element in 0..<elements {
+                    let value = UInt16(planes[element]) | UInt16(planes[elements + element]) << 8
+                    to.storeBytes(of: value.littleEndian, toByteOffset: element * 2, as: UInt16.self)
+                }
+            case 4:
+                for element in 0..<elements {
+                    let value = UInt32(planes[element]) | UInt32(planes[elements + element]) << 8
+                        | UInt32(planes[2 * elements + element]) << 16 | UInt32(planes[3 * elements + element]) << 24
+                    to.storeBytes(of: value.littleEndian, toByteOffset: element * 4, as: UInt32.self)
+                }
+            default:
+                let bytes = to.assumingMemoryBound(to: UInt8.self)
+                for byte in 0..<k {
+                    let plane = byte * elements
+                    for element in 0..<elements { bytes[element * k + byte] = planes[plane + element] }
+                }
             }
         }
         copyTail(source, into: destination, from: elements * k)
