@@ -39,6 +39,22 @@ import TestSupport
         }
     }
 
+    @Test func framesDecodeOneByOneInOrder() throws {
+        let path = directory.file("model.wst")
+        let written = try ContainerFixture.write(to: path)
+        let reader = try ContainerReader(path: path)
+        let decoder = FrameDecoder()
+        let tensor = try #require(reader.tensor(named: "token_embd.weight"))
+        var joined: [UInt8] = []
+        for index in tensor.frames.indices {
+            var bytes = [UInt8](repeating: 0, count: Int(tensor.frames[index].decodedLength))
+            let count = try bytes.withUnsafeMutableBytes { try reader.decodeFrame(tensor, frameIndex: index, into: $0, using: decoder) }
+            #expect(count == bytes.count)
+            joined += bytes
+        }
+        #expect(joined == written[0].decoded)
+    }
+
     @Test func regionsStartOnAlignmentBoundariesAndHoldTheirTensors() throws {
         let path = directory.file("model.wst")
         try ContainerFixture.write(to: path, alignment: 4096)

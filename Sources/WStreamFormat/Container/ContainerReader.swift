@@ -97,6 +97,19 @@ public final class ContainerReader: @unchecked Sendable {
         return count
     }
 
+    /// Decodes frame `frameIndex` of `tensor` alone into the start of `destination`; returns its decoded length.
+    ///
+    /// For callers that spread one tensor's frames over several threads or release the file's pages frame by frame.
+    /// - Throws: `FormatError.checksumMismatch` or `.decodeFailed` naming the tensor and frame.
+    @discardableResult
+    public func decodeFrame(_ tensor: TensorEntry, frameIndex: Int, into destination: UnsafeMutableRawBufferPointer, using decoder: FrameDecoder) throws -> Int {
+        precondition(tensor.frames.indices.contains(frameIndex), "frame \(frameIndex) of \(tensor.name) outside 0..<\(tensor.frames.count)")
+        let length = Int(tensor.frames[frameIndex].decodedLength)
+        precondition(destination.count >= length, "destination holds \(destination.count) bytes, frame \(frameIndex) of \(tensor.name) needs \(length)")
+        try decodeFrames(tensor, frameIndex..<frameIndex + 1, into: destination, using: decoder)
+        return length
+    }
+
     /// Byte offset of row block `block` within the decoded tensor.
     public func decodedOffset(of tensor: TensorEntry, block: Int) -> Int {
         tensor.decodedOffset(ofBlock: block)
