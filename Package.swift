@@ -22,7 +22,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        .target(name: "WStreamFormat", dependencies: ["CZstd"]),
+        .target(name: "WStreamFormat", dependencies: ["CZstd"], swiftSettings: hotPathSettings),
         .target(name: "WStreamImport", dependencies: ["WStreamFormat"]),
         .target(name: "WStreamQuant", swiftSettings: hotPathSettings),
         .target(name: "WStreamTokenizer", dependencies: ["WStreamFormat"]),

@@ -101,7 +101,8 @@ public struct TensorEntry: Codable, Sendable, Equatable {
     public var rows: Int { shape.count == 2 ? shape[0] : 1 }
     /// Columns of the matrix (the length of a vector).
     public var cols: Int { shape.last ?? 0 }
-    public var blockCount: Int { rowsPerBlock == 0 ? 0 : (rows + rowsPerBlock - 1) / rowsPerBlock }
+    /// Row blocks in the tensor (written so that hostile sizes cannot overflow).
+    public var blockCount: Int { rowsPerBlock <= 0 ? 0 : rows / rowsPerBlock + (rows % rowsPerBlock == 0 ? 0 : 1) }
     /// Bytes of the whole tensor once decoded.
     public var decodedByteCount: Int { frames.reduce(0) { $0 + Int($1.decodedLength) } }
 }

@@ -43,7 +43,7 @@ final class EmbeddingTable {
                 let frames = entry.frames[(block * entry.framesPerBlock)..<((block + 1) * entry.framesPerBlock)]
                 let bytes = frames.reduce(0) { $0 + Int($1.decodedLength) }
                 try reader.decodeBlock(entry, block: block, into: UnsafeMutableRawBufferPointer(start: scratch, count: bytes), using: decoder)
-                reader.adviseDontNeed(offset: frames.first!.offset, length: frames.last!.offset + frames.last!.storedLength - frames.first!.offset)
+                reader.adviseDontNeed(fileRange: Int(frames.first!.offset)..<Int(frames.last!.offset + frames.last!.storedLength))
                 cachedBlock = block
             }
             let matrix = WeightMatrix(entry: entry, base: scratch, rows: rowsInBlock)

@@ -177,7 +177,7 @@ public final class LayerStreamer: @unchecked Sendable {
         let layout = layouts[region]!
         var pending: (start: UInt64, end: UInt64)?
         func releasePending() {
-            if let range = pending { reader.adviseDontNeed(offset: range.start, length: range.end - range.start) }
+            if let range = pending { reader.adviseDontNeed(fileRange: Int(range.start)..<Int(range.end)) }
             pending = nil
         }
         defer { releasePending() }

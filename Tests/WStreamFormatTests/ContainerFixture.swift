@@ -1,0 +1,130 @@
+import Foundation
+@testable import WStreamFormat
+
+/// A deterministic pseudo-random byte source (SplitMix64), so failures reproduce.
+struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
+}
+
+/// One tensor of the fixture: its description and the decoded bytes written for it.
+struct FixtureTensor {
+    var name: String
+    var region: String
+    var shape: [Int]
+    var storage: StorageType
+    var groupSize: Int
+    var rowsPerBlock: Int
+    /// Cut points within a block's decoded bytes: a frame runs between consecutive cuts, the last to the end.
+    var split: (Int) -> [Int]
+    var shuffles: [Int]
+    var decoded: [UInt8]
+
+    var bytesPerRow: Int { TensorEntry.decodedBytesPerRow(storage: storage, cols: shape.last!, groupSize: groupSize)! }
+    var rows: Int { shape.count == 2 ? shape[0] : 1 }
+}
+
+/// Writes small but complete containers: several regions, every storage type, raw and zstd frames,
+/// shuffles whose element size does not divide the frame, and a tensor larger than the writer's buffer.
+enum ContainerFixture {
+    static let config = ModelConfig(
+        architecture: .llama, hiddenSize: 64, layerCount: 2, headCount: 2, kvHeadCount: 1, headDim: 32, ffnSize: 128,
+        vocabSize: 10, contextLength: 256, normEps: 1e-5, ropeTheta: 10000, tiedEmbeddings: false)
+    static let tokenizer = TokenizerSpec(
+        model: .sentencePiece, preTokenizer: .metaspace, tokens: ["<unk>", "<s>", "</s>", "▁a", "b"], scores: [0, 0, 0, -1, -2],
+        bosTokenId: 1, eosTokenId: 2, chatTemplate: "{{ messages }}")
+    static let quantization = QuantizationInfo(bits: 4, groupSize: 32)
+
+    static func tensors() -> [FixtureTensor] {
+        var random = SplitMix64(state: 42)
+        func compressible(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(($0 / 7) % 5) } }
+        // q4 [10, 64] group 32: 32 code bytes + 2 groups · 4 = 40 bytes per row; codes random, scales/biases repetitive.
+        var embedding: [UInt8] = []
+        for rows in [4, 4, 2] { embedding += random.bytes(rows * 32) + compressible(rows * 8) }
+        return [
+            FixtureTensor(
+                name: "token_embd.weight", region: "embed", shape: [10, 64], storage: .q4, groupSize: 32, rowsPerBlock: 4,
+                split: { [$0 / 40 * 32] }, shuffles: [1, 2], decoded: embedding),
+            FixtureTensor(
+                name: "blk.0.attn_norm.weight", region: "layer.0", shape: [37], storage: .f32, groupSize: 0, rowsPerBlock: 1,
+                split: { _ in [] }, shuffles: [4], decoded: compressible(37 * 4)),
+            FixtureTensor(
+                name: "blk.0.attn_q.weight", region: "layer.0", shape: [7, 33], storage: .f16, groupSize: 0, rowsPerBlock: 3,
+                split: { _ in [] }, shuffles: [2], decoded: random.bytes(7 * 66)),
+            FixtureTensor(
+                name: "blk.1.ffn_down.weight", region: "layer.1", shape: [300, 1001], storage: .f32, groupSize: 0, rowsPerBlock: 128,
+                split: { _ in [] }, shuffles: [4], decoded: compressible(300 * 1001 * 4)),
+            FixtureTensor(
+                name: "output.weight", region: "head", shape: [5, 40], storage: .q8, groupSize: 32, rowsPerBlock: 2,
+                split: { _ in [] }, shuffles: [3], decoded: random.bytes(5 * 72)),
+        ]
+    }
+
+    /// Writes the fixture to `path` and returns what was written.
+    @discardableResult
+    static func write(to path: String, alignment: Int = 16 * 1024) throws -> [FixtureTensor] {
+        let tensors = tensors()
+        let writer = try ContainerWriter(destination: path, alignment: alignment)
+        var region = ""
+        for tensor in tensors {
+            if tensor.region != region {
+                try writer.beginRegion(tensor.region)
+                region = tensor.region
+            }
+            try writer.beginTensor(
+                name: tensor.name, shape: tensor.shape, storage: tensor.storage, groupSize: tensor.groupSize,
+                rowsPerBlock: tensor.rowsPerBlock)
+            var start = 0
+            while start < tensor.decoded.count {
+                let rows = min(tensor.rowsPerBlock, tensor.rows - start / tensor.bytesPerRow)
+                let block = Array(tensor.decoded[start..<start + rows * tensor.bytesPerRow])
+                var frames: [EncodedFrame] = []
+                var cut = 0
+                for (index, length) in (tensor.split(block.count) + [block.count]).enumerated() {
+                    frames.append(block[cut..<length].withUnsafeBytes {
+                        FrameEncoder.encode($0, shuffleElementSize: tensor.shuffles[index], level: 3)
+                    })
+                    cut = length
+                }
+                try writer.appendBlock(frames)
+                start += block.count
+            }
+            try writer.endTensor()
+        }
+        try writer.finish(config: config, tokenizer: tokenizer, quantization: quantization, producer: ["tool": "fixture"])
+        return tensors
+    }
+}
+
+/// Whole-file helpers for damaging containers.
+enum FileBytes {
+    static func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
+    static func write(_ bytes: [UInt8], to path: String) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// Writes `path`'s data area with new metadata from `transform` and a header that matches it,
+    /// as a hostile writer could: every checksum is right, only the content lies.
+    static func rewriteMetadata(of path: String, to newPath: String, _ transform: (inout ContainerMetadata) -> Void) throws {
+        let reader = try ContainerReader(path: path)
+        var metadata = reader.metadata
+        transform(&metadata)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = Array(try encoder.encode(metadata))
+        var bytes = Array(try read(path)[..<Int(reader.header.metadataOffset)])
+        let metadataOffset = bytes.count
+        bytes += json
+        let header = ContainerHeader(
+            alignment: reader.header.alignment, metadataOffset: UInt64(metadataOffset), metadataLength: UInt64(json.count),
+            metadataChecksum: XXH64.hash(json), fileLength: UInt64(bytes.count))
+        bytes.replaceSubrange(0..<ContainerHeader.size, with: header.bytes)
+        try write(bytes, to: newPath)
+    }
+}
