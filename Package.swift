@@ -10,6 +10,13 @@ let hotPathSettings: [SwiftSetting] = [
     .unsafeFlags(["-O", "-target-cpu", "native"], .when(configuration: .debug)),
 ]
 
+/// Checksums, shuffles and zstd calls in the container code are hot too, but its validation relies on
+/// overflow checks, so it gets `-O` (never `-Ounchecked`).
+let checkedHotPathSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release)),
+    .unsafeFlags(["-O", "-target-cpu", "native"], .when(configuration: .debug)),
+]
+
 let package = Package(
     name: "wstream",
     platforms: [.macOS(.v14)],
@@ -22,7 +29,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        .target(name: "WStreamFormat", dependencies: ["CZstd"], swiftSettings: hotPathSettings),
+        .target(name: "WStreamFormat", dependencies: ["CZstd"], swiftSettings: checkedHotPathSettings),
         .target(name: "WStreamImport", dependencies: ["WStreamFormat"]),
         .target(name: "WStreamQuant", swiftSettings: hotPathSettings),
         .target(name: "WStreamTokenizer", dependencies: ["WStreamFormat"]),
