@@ -24,6 +24,8 @@ public enum ImportError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(file: String, tensor: String, expected: [Int], found: [Int])
     /// A tensor's data lies (partly) outside the file.
     case tensorOutOfBounds(file: String, tensor: String, start: Int, end: Int, fileSize: Int)
+    /// Writing an output file failed.
+    case writeFailed(file: String, reason: String)
     /// A caller asked for rows a tensor does not have, or gave too small a destination.
     case invalidRowRange(tensor: String, rows: Range<Int>, rowCount: Int, destinationCount: Int)
 
@@ -53,6 +55,8 @@ public enum ImportError: Error, CustomStringConvertible, Equatable {
             return "\(file): tensor '\(tensor)' has shape \(found), expected \(expected)"
         case .tensorOutOfBounds(let file, let tensor, let start, let end, let fileSize):
             return "\(file): tensor '\(tensor)' spans bytes \(start)..<\(end), beyond the file's \(fileSize) bytes"
+        case .writeFailed(let file, let reason):
+            return "\(file): cannot write: \(reason)"
         case .invalidRowRange(let tensor, let rows, let rowCount, let destinationCount):
             return "tensor '\(tensor)': rows \(rows) requested of \(rowCount) (destination holds \(destinationCount) floats)"
         }

@@ -1,8 +1,10 @@
 import WStreamFormat
 
 /// Hugging Face tensor names ↔ canonical names, for one architecture.
-struct HFTensorNaming {
-    let architecture: Architecture
+public struct HFTensorNaming: Sendable {
+    public let architecture: Architecture
+
+    public init(architecture: Architecture) { self.architecture = architecture }
 
     private var globals: [(hf: String, canonical: String)] {
         [
@@ -39,7 +41,7 @@ struct HFTensorNaming {
     }
 
     /// The canonical name of a Hugging Face tensor, or nil when it has none.
-    func canonicalName(_ hfName: String) -> String? {
+    public func canonicalName(_ hfName: String) -> String? {
         if let global = globals.first(where: { $0.hf == hfName }) { return global.canonical }
         let prefix = "model.layers."
         guard hfName.hasPrefix(prefix) else { return nil }
@@ -50,8 +52,8 @@ struct HFTensorNaming {
         return TensorName.block(layer, part)
     }
 
-    /// The Hugging Face name of a canonical tensor (for error messages).
-    func sourceName(_ canonical: String) -> String {
+    /// The Hugging Face name of a canonical tensor (for error messages, and for writing Hugging Face files).
+    public func sourceName(_ canonical: String) -> String {
         if let global = globals.first(where: { $0.canonical == canonical }) { return global.hf }
         let prefix = "blk."
         guard canonical.hasPrefix(prefix) else { return canonical }

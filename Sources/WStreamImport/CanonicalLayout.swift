@@ -2,9 +2,10 @@ import WStreamFormat
 
 /// The tensors a model of a given configuration must hold, in canonical names, order and shapes,
 /// and the final checks every importer runs before handing tensors on.
-enum CanonicalLayout {
+public enum CanonicalLayout {
     /// Every tensor `config` implies, in the order wstream stores them: embedding, blocks 0…N−1, final norm, head.
-    static func expectedShapes(of config: ModelConfig) -> [(name: String, shape: [Int])] {
+    /// - Parameter config: the model's configuration.
+    public static func expectedShapes(of config: ModelConfig) -> [(name: String, shape: [Int])] {
         let hidden = config.hiddenSize
         let queryWidth = config.headCount * config.headDim
         let keyValueWidth = config.kvHeadCount * config.headDim
