@@ -9,9 +9,9 @@ import WStreamImport
 
     @Test(arguments: [1, 4, 8, 20, 23, 100, 5000, 14000, 14170, 600_000, 1_185_375])
     func truncatedGGUFIsRejected(length: Int) throws {
-        let original = readFile(try SharedModels.storiesGGUF)
+        let original = try FileContents.read(try SharedModels.storiesGGUF)
         let path = directory.file("truncated-\(length).gguf")
-        writeFile(path, Array(original[0..<length]))
+        try FileContents.write(Array(original[0..<length]), to: path)
         let error = try #require(throws: ImportError.self) { try ModelImporter.importModel(at: path) }
         switch error {
         case .truncated(let file, _, let offset, _, let fileSize):
@@ -31,13 +31,13 @@ import WStreamImport
         bytes[16..<24] = [1, 0, 0, 0, 0, 0, 0, 0][...]
         bytes += [1, 0, 0, 0, 0, 0, 0, 0, UInt8(ascii: "k"), 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40]
         let path = directory.file("huge.gguf")
-        writeFile(path, bytes)
+        try FileContents.write(bytes, to: path)
         #expect(throws: ImportError.self) { try ModelImporter.importModel(at: path) }
     }
 
     @Test func wrongMagicIsNotMistakenForGGUF() throws {
         let path = directory.file("model.bin")
-        writeFile(path, Array("GGML and then some".utf8))
+        try FileContents.write(Array("GGML and then some".utf8), to: path)
         let error = try #require(throws: ImportError.self) { try ModelImporter.importModel(at: path) }
         guard case .unrecognizedFormat(let file, _) = error else { Issue.record("\(error)"); return }
         #expect(file == path)
@@ -48,7 +48,7 @@ import WStreamImport
         var builder = GGUFBuilder()
         builder.version = 1
         let path = directory.file("v1.gguf")
-        writeFile(path, builder.build())
+        try FileContents.write(builder.build(), to: path)
         #expect(throws: ImportError.unsupported(file: path, detail: "GGUF version 1 (versions 2 and 3 are read)")) {
             try ModelImporter.importModel(at: path)
         }
@@ -60,7 +60,7 @@ import WStreamImport
         var bytes: [UInt8] = []
         bytes.append(UInt64(header.utf8.count))
         bytes += Array(header.utf8) + [UInt8](repeating: 0, count: 8)
-        writeFile(directory.file("model.safetensors"), bytes)
+        try FileContents.write(bytes, to: directory.file("model.safetensors"))
         let error = try #require(throws: ImportError.self) { try ModelImporter.importWeights(at: directory.path) }
         guard case .tensorOutOfBounds(let file, let tensor, _, let end, let fileSize) = error else {
             Issue.record("\(error)"); return
@@ -76,7 +76,7 @@ import WStreamImport
         var bytes: [UInt8] = []
         bytes.append(UInt64(header.utf8.count))
         bytes += Array(header.utf8) + [UInt8](repeating: 0, count: 8)
-        writeFile(directory.file("model.safetensors"), bytes)
+        try FileContents.write(bytes, to: directory.file("model.safetensors"))
         #expect(throws: ImportError.unsupportedTensorType(file: directory.file("model.safetensors"), tensor: "model.embed_tokens.weight", type: "I64")) {
             try ModelImporter.importWeights(at: directory.path)
         }
@@ -88,14 +88,14 @@ import WStreamImport
         var bytes: [UInt8] = []
         bytes.append(UInt64(header.utf8.count))
         bytes += Array(header.utf8) + [UInt8](repeating: 0, count: 131072)
-        writeFile(directory.file("model.safetensors"), bytes)
+        try FileContents.write(bytes, to: directory.file("model.safetensors"))
         #expect(throws: ImportError.missingTensor(file: directory.file("model.safetensors"), tensor: "model.layers.0.input_layernorm.weight")) {
             try ModelImporter.importWeights(at: directory.path)
         }
     }
 
     @Test func unknownModelTypeNamesConfigAndTheSupportedList() throws {
-        writeFile(directory.file("config.json"), Array(#"{"model_type": "gpt_neox", "hidden_size": 8, "extra": [1, {"a": null}]}"#.utf8))
+        try FileContents.write(Array(#"{"model_type": "gpt_neox", "hidden_size": 8, "extra": [1, {"a": null}]}"#.utf8), to: directory.file("config.json"))
         let error = try #require(throws: ImportError.self) { try HuggingFaceModel.loadConfig(directory: directory.path) }
         guard case .unsupportedArchitecture(let file, let found, let supported) = error else { Issue.record("\(error)"); return }
         #expect(file == directory.file("config.json"))
@@ -113,6 +113,6 @@ import WStreamImport
     }
 
     private func copyStoriesConfig() throws {
-        writeFile(directory.file("config.json"), readFile(try SharedModels.storiesHF + "/config.json"))
+        try FileContents.write(FileContents.read(try SharedModels.storiesHF + "/config.json"), to: directory.file("config.json"))
     }
 }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Writes small GGUF files for tests: metadata of any type, tensors with raw bytes of any ggml type.
 struct GGUFBuilder {
     var version: UInt32 = 3
@@ -86,23 +82,4 @@ extension Array where Element == UInt8 {
         for value in values { bytes.append(value.bitPattern) }
         return bytes
     }
-}
-
-/// Writes `bytes` to `path`.
-func writeFile(_ path: String, _ bytes: [UInt8]) {
-    let file = fopen(path, "wb")!
-    _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-    fclose(file)
-}
-
-/// The whole content of `path`.
-func readFile(_ path: String) -> [UInt8] {
-    let file = fopen(path, "rb")!
-    defer { fclose(file) }
-    fseek(file, 0, SEEK_END)
-    let size = ftell(file)
-    fseek(file, 0, SEEK_SET)
-    var bytes = [UInt8](repeating: 0, count: size)
-    _ = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, file) }
-    return bytes
 }

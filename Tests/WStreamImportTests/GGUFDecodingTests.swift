@@ -9,7 +9,7 @@ import WStreamImport
 
     private func importBuilt(_ bytes: [UInt8]) throws -> [String: any TensorSource] {
         let path = directory.file("model.gguf")
-        writeFile(path, bytes)
+        try FileContents.write(bytes, to: path)
         let tensors = try ModelImporter.importWeights(at: path).tensors
         return Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0) })
     }
@@ -80,7 +80,7 @@ import WStreamImport
 
     @Test func unsupportedTensorTypeIsNamedWithItsTensor() throws {
         let path = directory.file("q4k.gguf")
-        writeFile(path, TinyLlamaGGUF.build(types: ["blk.0.ffn_gate.weight": (12, [UInt8](repeating: 0, count: 32 * 144))]))
+        try FileContents.write(TinyLlamaGGUF.build(types: ["blk.0.ffn_gate.weight": (12, [UInt8](repeating: 0, count: 32 * 144))]), to: path)
         #expect(throws: ImportError.unsupportedTensorType(file: path, tensor: "blk.0.ffn_gate.weight", type: "Q4_K")) {
             try ModelImporter.importWeights(at: path)
         }
@@ -88,7 +88,7 @@ import WStreamImport
 
     @Test func missingTensorIsNamed() throws {
         let path = directory.file("missing.gguf")
-        writeFile(path, TinyLlamaGGUF.build(omitting: ["blk.0.ffn_up.weight"]))
+        try FileContents.write(TinyLlamaGGUF.build(omitting: ["blk.0.ffn_up.weight"]), to: path)
         #expect(throws: ImportError.missingTensor(file: path, tensor: "blk.0.ffn_up.weight")) {
             try ModelImporter.importWeights(at: path)
         }
@@ -96,7 +96,7 @@ import WStreamImport
 
     @Test func fileWithoutOutputHeadIsTied() throws {
         let path = directory.file("tied.gguf")
-        writeFile(path, TinyLlamaGGUF.build())
+        try FileContents.write(TinyLlamaGGUF.build(), to: path)
         let weights = try ModelImporter.importWeights(at: path)
         #expect(weights.config.tiedEmbeddings)
         #expect(!weights.tensors.contains { $0.name == TensorName.output })

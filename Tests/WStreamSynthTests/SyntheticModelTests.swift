@@ -38,8 +38,8 @@ import WStreamSynth
         let (_, again) = try written("lfm2-tiny", seed: 1, into: "b")
         let (_, other) = try written("lfm2-tiny", seed: 2, into: "c")
         let shard = "/model-00002-of-00002.safetensors"
-        #expect(contents(first + shard) == contents(again + shard))
-        #expect(contents(first + shard) != contents(other + shard))
+        #expect(try FileContents.read(first + shard) == FileContents.read(again + shard))
+        #expect(try FileContents.read(first + shard) != FileContents.read(other + shard))
         let tensorsA = try HuggingFaceModel(directory: first).tensors
         let tensorsC = try HuggingFaceModel(directory: other).tensors
         let q = TensorName.block(2, .attentionQ)
@@ -115,18 +115,5 @@ import WStreamSynth
         let mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
         let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(values.count)
         return (mean, variance.squareRoot())
-    }
-
-    private func contents(_ path: String) -> [UInt8] {
-        guard let file = fopen(path, "rb") else { return [] }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return bytes
     }
 }
