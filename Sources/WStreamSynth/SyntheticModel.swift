@@ -44,13 +44,11 @@ public enum SyntheticModel {
         var written = 0
         for (group, name) in zip(groups, names) {
             let writer = try SafetensorsWriter(path: directory + "/" + name, tensors: group.map(\.tensor))
-            for entry in group {
-                try writeTensor(entry, values: values, to: writer) { bytes in
-                    written += bytes
-                    progress(written, total)
-                }
+            try writeChunks(of: group, values: values, to: writer) { bytes in
+                written += bytes
+                progress(written, total)
             }
-            try writer.finish()
+            try writer.finish(synchronize: false)
         }
         if groups.count > 1 {
             let weightMap = zip(groups, names).flatMap { group, name in
@@ -74,7 +72,7 @@ public enum SyntheticModel {
     }
 
     /// One tensor to write: its Hugging Face name and shape, and whether it is a norm weight.
-    struct PlannedTensor {
+    struct PlannedTensor: Sendable {
         let tensor: SafetensorsWriter.Tensor
         let index: Int
         let isNorm: Bool
@@ -114,29 +112,56 @@ public enum SyntheticModel {
         return groups
     }
 
-    /// Generates `entry` chunk by chunk (rows in parallel) and appends each chunk to `writer`.
-    private static func writeTensor(
-        _ entry: PlannedTensor, values: SyntheticValues, to writer: SafetensorsWriter, wrote: (Int) -> Void
+    /// A run of rows of one tensor, generated and written as a unit.
+    private struct Chunk: Sendable {
+        let tensor: Int
+        let isNorm: Bool
+        let firstRow: Int
+        let rows: Int
+        let cols: Int
+    }
+
+    /// Generates the tensors of one shard chunk by chunk and appends them to `writer`.
+    ///
+    /// Two buffers form a pipeline: while this thread writes chunk i, the other cores generate chunk i+1,
+    /// so generation hides behind the write (which the kernel's page-cache copy bounds).
+    private static func writeChunks(
+        of group: [PlannedTensor], values: SyntheticValues, to writer: SafetensorsWriter, wrote: (Int) -> Void
     ) throws {
-        let rowsPerChunk = max(1, min(entry.rows, chunkBytes / (2 * entry.cols)))
-        let buffer = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: rowsPerChunk * entry.cols)
-        defer { buffer.deallocate() }
-        let shared = SharedBuffer(pointer: buffer)
-        var start = 0
-        while start < entry.rows {
-            let rows = min(rowsPerChunk, entry.rows - start)
-            let first = start
-            let cols = entry.cols
-            let pieces = min(rows, 4 * ProcessorCount.count)
-            DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-                for row in (rows * piece / pieces)..<(rows * (piece + 1) / pieces) {
-                    let output = UnsafeMutableBufferPointer(rebasing: shared.pointer[(row * cols)..<((row + 1) * cols)])
-                    values.fillRow(tensor: entry.index, row: first + row, isNorm: entry.isNorm, into: output)
-                }
+        let chunkElements = chunkBytes / 2
+        let chunks = group.flatMap { entry in
+            let rowsPerChunk = max(1, min(entry.rows, chunkElements / entry.cols))
+            return stride(from: 0, to: entry.rows, by: rowsPerChunk).map { first in
+                Chunk(tensor: entry.index, isNorm: entry.isNorm, firstRow: first, rows: min(rowsPerChunk, entry.rows - first), cols: entry.cols)
             }
-            try writer.appendEncoded(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[0..<(rows * cols)])))
-            wrote(rows * cols * 2)
-            start += rows
+        }
+        let capacity = chunks.map { $0.rows * $0.cols }.max() ?? 0
+        let buffers = (0..<2).map { _ in SharedBuffer(pointer: .allocate(capacity: capacity)) }
+        defer { buffers.forEach { $0.pointer.deallocate() } }
+
+        if let first = chunks.first { generate(first, values: values, into: buffers[0]) }
+        for (position, chunk) in chunks.enumerated() {
+            let next = DispatchGroup()
+            if position + 1 < chunks.count {
+                let following = chunks[position + 1]
+                let buffer = buffers[(position + 1) % 2]
+                DispatchQueue.global().async(group: next) { generate(following, values: values, into: buffer) }
+            }
+            let filled = UnsafeBufferPointer(rebasing: buffers[position % 2].pointer[0..<(chunk.rows * chunk.cols)])
+            try writer.appendEncoded(UnsafeRawBufferPointer(filled))
+            wrote(chunk.rows * chunk.cols * 2)
+            next.wait()
+        }
+    }
+
+    /// Fills `buffer` with `chunk`'s rows, spread over all cores.
+    private static func generate(_ chunk: Chunk, values: SyntheticValues, into buffer: SharedBuffer) {
+        let pieces = min(chunk.rows, 4 * ProcessorCount.count)
+        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+            for row in (chunk.rows * piece / pieces)..<(chunk.rows * (piece + 1) / pieces) {
+                let output = UnsafeMutableBufferPointer(rebasing: buffer.pointer[(row * chunk.cols)..<((row + 1) * chunk.cols)])
+                values.fillRow(tensor: chunk.tensor, row: chunk.firstRow + row, isNorm: chunk.isNorm, into: output)
+            }
         }
     }
 
@@ -161,7 +186,8 @@ public enum SyntheticModel {
     }
 }
 
-/// The chunk buffer, handed to `concurrentPerform`'s `@Sendable` closure; each piece writes a disjoint row range.
+/// A chunk buffer handed to `@Sendable` closures; generation and writing never touch the same buffer at once,
+/// and each generating piece writes a disjoint row range.
 private struct SharedBuffer: @unchecked Sendable {
     let pointer: UnsafeMutableBufferPointer<UInt16>
 }

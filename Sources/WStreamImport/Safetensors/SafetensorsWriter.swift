@@ -97,14 +97,16 @@ public final class SafetensorsWriter {
         skipCompletedTensors()
     }
 
-    /// Checks that every declared byte was written.
+    /// Checks that every declared byte was written, and optionally waits until they are on disk.
+    /// - Parameter synchronize: `fsync` the file; files that are regenerated at will (synthetic models) skip it,
+    ///   which for gigabytes is the difference between page-cache speed and disk speed.
     /// - Throws: `ImportError.writeFailed` naming the first incomplete tensor, or on an fsync error.
-    public func finish() throws {
+    public func finish(synchronize: Bool = true) throws {
         guard current == tensors.count else {
             throw ImportError.writeFailed(
                 file: path, reason: "tensor '\(tensors[current].name)' got \(writtenOfCurrent) of \(tensors[current].byteCount) bytes")
         }
-        guard fsync(descriptor) == 0 else { throw ImportError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
+        guard !synchronize || fsync(descriptor) == 0 else { throw ImportError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
     }
 
     /// The bfloat16 nearest to `value` (ties to even; NaN stays NaN).
