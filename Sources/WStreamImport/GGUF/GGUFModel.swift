@@ -23,14 +23,16 @@ struct GGUFModel {
             let name = Self.canonicalName(info.name, architectureName)
             let shape = try Self.shape(of: info, file: path)
             let rows = shape.count == 2 ? shape[0] : 1
-            let rowOrder: RoPERowOrder?
-            switch (architectureName, name.hasSuffix(BlockTensor.attentionQ.rawValue), name.hasSuffix(BlockTensor.attentionK.rawValue)) {
-            case ("llama", true, _), ("mistral", true, _):
+            // llama.cpp permutes Q/K rows only for the llama family; LFM2 and Qwen2 keep Hugging Face's order.
+            let permuted = architectureName == "llama" || architectureName == "mistral"
+            var rowOrder: RoPERowOrder?
+            if permuted, name.hasSuffix(BlockTensor.attentionQ.rawValue) {
                 rowOrder = try RoPERowOrder(rows: rows, heads: config.headCount, file: path, tensor: info.name)
-            case ("llama", _, true), ("mistral", _, true):
+            } else if permuted, name.hasSuffix(BlockTensor.attentionK.rawValue) {
                 rowOrder = try RoPERowOrder(rows: rows, heads: config.kvHeadCount, file: path, tensor: info.name)
-            default:
-                rowOrder = nil
+            }
+            guard canonical[name] == nil else {
+                throw ImportError.malformed(file: path, detail: "tensor '\(info.name)' appears twice")
             }
             canonical[name] = try MappedTensor(
                 name: name, shape: shape, storage: gguf.storageType(of: info), file: gguf.file,

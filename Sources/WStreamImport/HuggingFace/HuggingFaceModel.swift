@@ -37,6 +37,9 @@ public struct HuggingFaceModel: Sendable {
                     if entry.name.hasSuffix("rotary_emb.inv_freq") { continue }  // recomputed from rope_theta
                     throw ImportError.unexpectedTensor(file: path, tensor: entry.name)
                 }
+                guard canonical[name] == nil else {
+                    throw ImportError.malformed(file: path, detail: "tensor '\(entry.name)' also appears in \(fileOfTensor[name]!)")
+                }
                 canonical[name] = try MappedTensor(
                     name: name, shape: Self.canonicalShape(entry, canonicalName: name, file: path), storage: entry.storage,
                     file: safetensors.file, offset: entry.offset)
