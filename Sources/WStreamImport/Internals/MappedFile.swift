@@ -43,5 +43,17 @@ final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// Drops the pages covering `offset..<offset+count` from this process's resident set (`madvise(MADV_DONTNEED)`).
+    ///
+    /// Reading a model row by row would otherwise keep every page read resident: 2.3 GB of RSS to pack a 1.2B
+    /// model. The pages stay in the page cache; a later read of the same bytes just maps them again.
+    func releasePages(offset: Int, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = offset / page * page
+        let end = min((offset + count + page - 1) / page * page, (size + page - 1) / page * page)
+        guard end > start else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
+
     private static func errorText() -> String { String(cString: strerror(errno)) }
 }

@@ -52,10 +52,16 @@ struct MappedTensor: TensorSource {
             throw ImportError.invalidRowRange(tensor: name, rows: rows, rowCount: rowCount, destinationCount: destination.count)
         }
         let rowBytes = storage.rowBytes(cols: cols)!
+        var lowest = Int.max
+        var highest = 0
         for (index, row) in rows.enumerated() {
             let stored = rowOrder?.storedRow(row) ?? row
             storage.decodeRow(file.base + offset + stored * rowBytes, cols: cols, into: output + index * cols)
+            lowest = min(lowest, stored)
+            highest = max(highest, stored)
         }
+        // Rows are read once (by the packer); keeping their pages would make its RSS grow to the model's size.
+        file.releasePages(offset: offset + lowest * rowBytes, count: (highest - lowest + 1) * rowBytes)
     }
 
     /// True when `other` holds exactly the same bytes (GGUF files often store a tied output head twice).
