@@ -25,9 +25,8 @@ enum Float16Elements: FloatElements {
     }
 }
 
-/// SIMD dot products of f32/f16 rows with float32 inputs, accumulated in float32:
-/// 16 lanes in two alternating accumulators, then a horizontal sum, then the tail of fewer than 16 columns.
-/// `four` performs the same operations per input as `one`, so batched and single products agree exactly.
+/// SIMD dot products of f32/f16 rows with float32 inputs, accumulated in float32: 16 lanes, then a
+/// horizontal sum, then the tail of fewer than 16 columns added in order.
 enum FloatDot<Elements: FloatElements> {
     @inline(__always)
     static func one(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, cols: Int) -> Float {
@@ -50,28 +49,20 @@ enum FloatDot<Elements: FloatElements> {
         return total
     }
 
-    /// One row times four inputs `x + k · xStride`: each weight vector is loaded once for all four.
+    /// One row times four inputs `x + k · xStride`: each weight vector is loaded (and converted) once for
+    /// all four, with one accumulator per input so that all four fit AVX2's 16 vector registers.
     @inline(__always)
     static func four(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, xStride: Int, cols: Int) -> SIMD4<Float> {
         let x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-        var b0 = SIMD16<Float>(), b1 = SIMD16<Float>(), b2 = SIMD16<Float>(), b3 = SIMD16<Float>()
         var j = 0
-        while j + 32 <= cols {
-            let u = Elements.load16(w, j), v = Elements.load16(w, j + 16)
-            a0 = a0.addingProduct(u, load16(x0 + j)); b0 = b0.addingProduct(v, load16(x0 + j + 16))
-            a1 = a1.addingProduct(u, load16(x1 + j)); b1 = b1.addingProduct(v, load16(x1 + j + 16))
-            a2 = a2.addingProduct(u, load16(x2 + j)); b2 = b2.addingProduct(v, load16(x2 + j + 16))
-            a3 = a3.addingProduct(u, load16(x3 + j)); b3 = b3.addingProduct(v, load16(x3 + j + 16))
-            j += 32
-        }
-        if j + 16 <= cols {
+        while j + 16 <= cols {
             let u = Elements.load16(w, j)
             a0 = a0.addingProduct(u, load16(x0 + j)); a1 = a1.addingProduct(u, load16(x1 + j))
             a2 = a2.addingProduct(u, load16(x2 + j)); a3 = a3.addingProduct(u, load16(x3 + j))
             j += 16
         }
-        var total = SIMD4((a0 + b0).sum(), (a1 + b1).sum(), (a2 + b2).sum(), (a3 + b3).sum())
+        var total = SIMD4(a0.sum(), a1.sum(), a2.sum(), a3.sum())
         while j < cols {
             let u = Elements.load1(w, j)
             total = SIMD4(

@@ -73,42 +73,34 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
         }
     }
 
-    /// Prefill and decode give the same numbers: a batched product equals one product per input, bit for bit.
+    /// Prefill and decode agree: a batched product equals one product per input up to float32 rounding
+    /// (the batched kernel sums in another order, so the bound is twice one kernel's). 70 inputs of 8192
+    /// columns take several passes over the weights, which must cover every input.
     @Test(arguments: [WeightMatrix.Storage.q4, .q8, .f16, .f32])
-    func matmulEqualsRepeatedMatvec(storage: WeightMatrix.Storage) throws {
+    func matmulAgreesWithRepeatedMatvec(storage: WeightMatrix.Storage) throws {
         let pool = ComputePool(threadCount: 2)
-        for (rows, cols, n) in [(33, 172, 9), (100, 2048, 6), (7, 96, 4)] {
+        for (rows, cols, n) in [(33, 172, 9), (100, 2048, 6), (7, 96, 4), (8, 8192, 70)] {
             let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: 32, rowsPerBlock: 8,
                                           source: weightLikeValues(count: rows * cols, seed: UInt64(n)))
             let x = guardedInputs(count: n, cols: cols, seed: 99)
             defer { x.deallocate() }
             var batched = [Float](repeating: .nan, count: n * rows)
             var single = [Float](repeating: .nan, count: n * rows)
+            var dequantized = [Float](repeating: 0, count: rows * cols)
             stored.withMatrix { w in
                 MatrixKernels.matmul(w, x, count: n, &batched, pool: pool)
                 single.withUnsafeMutableBufferPointer { y in
                     for t in 0..<n { MatrixKernels.matvec(w, x + t * cols, y.baseAddress! + t * rows, pool: pool) }
                 }
+                for r in 0..<rows { dequantized.withUnsafeMutableBufferPointer { MatrixKernels.dequantizeRow(w, row: r, into: $0.baseAddress! + r * cols) } }
             }
-            #expect(batched.map(\.bitPattern) == single.map(\.bitPattern), "\(storage) \(rows)×\(cols) n=\(n)")
-        }
-    }
-
-    /// Long prompts are processed in several passes over the weights; the passes must cover every input.
-    @Test func matmulOverManyInputsCoversEveryInput() throws {
-        let pool = ComputePool(threadCount: 2)
-        let rows = 8, cols = 8192, n = 70
-        let stored = try StoredMatrix(storage: .q4, rows: rows, cols: cols, groupSize: 32, rowsPerBlock: 8,
-                                      source: weightLikeValues(count: rows * cols, seed: 3))
-        let x = guardedInputs(count: n, cols: cols, seed: 5)
-        defer { x.deallocate() }
-        var batched = [Float](repeating: .nan, count: n * rows)
-        var single = [Float](repeating: .nan, count: rows)
-        stored.withMatrix { w in
-            MatrixKernels.matmul(w, x, count: n, &batched, pool: pool)
-            for t in [0, 31, 32, 63, 64, 69] {
-                MatrixKernels.matvec(w, x + t * cols, &single, pool: pool)
-                #expect(Array(batched[(t * rows)..<((t + 1) * rows)]) == single, "input \(t)")
+            for t in 0..<n {
+                let input = Array(UnsafeBufferPointer(start: x + t * cols, count: cols))
+                for r in 0..<rows {
+                    let bound = 2 * tolerance(cols: cols, magnitude: stored.magnitude(row: r, input, dequantized: dequantized))
+                    let i = t * rows + r
+                    #expect(abs(Double(batched[i]) - Double(single[i])) <= bound, "\(storage) \(rows)×\(cols) n=\(n) input \(t) row \(r)")
+                }
             }
         }
     }

@@ -31,6 +31,8 @@ struct StoredMatrix {
     let rowsPerBlock: Int
     let source: [Float]
     let bytes: [UInt8]
+    /// `max |w|` of the group holding each element (0 for f16/f32), for `magnitude`.
+    let groupMax: [Float]
 
     /// Quantises (q4/q8) or encodes (f16/f32) `source`, block by block for q4/q8.
     init(storage: WeightMatrix.Storage, rows: Int, cols: Int, groupSize: Int = 32, rowsPerBlock: Int = 16, source: [Float]) throws {
@@ -59,6 +61,17 @@ struct StoredMatrix {
             }
         }
         self.bytes = bytes
+        var groupMax = [Float](repeating: 0, count: source.count)
+        if storage == .q4 || storage == .q8 {
+            for r in 0..<rows {
+                for start in stride(from: 0, to: cols, by: groupSize) {
+                    let range = (r * cols + start)..<(r * cols + min(start + groupSize, cols))
+                    let largest = source[range].map(abs).max()!
+                    for i in range { groupMax[i] = largest }
+                }
+            }
+        }
+        self.groupMax = groupMax
     }
 
     func withMatrix<R>(_ body: (WeightMatrix) throws -> R) rethrows -> R {
@@ -74,12 +87,8 @@ struct StoredMatrix {
     func magnitude(row: Int, _ x: [Float], dequantized: [Float]) -> Double {
         var total = 0.0
         for c in 0..<cols {
-            var groupMax: Float = 0
-            if storage == .q4 || storage == .q8 {
-                let start = c / groupSize * groupSize
-                for k in start..<min(start + groupSize, cols) { groupMax = max(groupMax, abs(source[row * cols + k])) }
-            }
-            total += Double(abs(dequantized[row * cols + c]) + 2.01 * groupMax) * Double(abs(x[c]))
+            let i = row * cols + c
+            total += Double(abs(dequantized[i]) + 2.01 * groupMax[i]) * Double(abs(x[c]))
         }
         return total
     }
