@@ -9,18 +9,18 @@ import WStreamFormat
 public final class Tokenizer: Sendable {
     public let spec: TokenizerSpec
     /// Ids by token text (UTF-8 bytes as the vocabulary spells them).
-    private let ids: [ByteString: Int32]
+    private let ids: VocabularyIndex
     /// Ids of single-byte token texts, -1 where none: the fast path for ASCII characters.
     private let singleByteIds: [Int32]
     /// The bytes each token stands for in decoded text; empty for control tokens.
-    private let pieces: [[UInt8]]
+    private let pieces: TokenStrings
     private let merger: BytePairMerger
     /// `<0xXX>` token ids by byte, -1 where missing (Metaspace byte fallback).
     private let byteFallbackIds: [Int32]
     /// ByteLevel: the id of each byte's one-character token.
     private let byteLevelIds: [Int32]
     /// Llama 3 (`ignore_merges`): a ByteLevel word that is a whole token is taken as it is, without merging.
-    private let wholeWordIds: [ByteString: Int32]
+    private let wholeWordIds: VocabularyIndex?
     private let splitter: PreTokenSplitter?
     private let specials: SpecialTokenMatcher
     /// SentencePiece's dummy prefix is removed again when decoding the first piece (or the one after BOS).
@@ -42,37 +42,42 @@ public final class Tokenizer: Sendable {
         }
         func type(_ id: Int) -> TokenizerSpec.TokenType { id < spec.tokenTypes.count ? spec.tokenTypes[id] : .normal }
 
-        let texts = spec.tokens.map { Array($0.utf8) }
-        var ids = [ByteString: Int32](minimumCapacity: count)
-        // Backwards, so that the first of two equal spellings wins.
-        for id in texts.indices.reversed() { ids[ByteString(texts[id])] = Int32(id) }
+        var texts = TokenStrings()
+        for token in spec.tokens { texts.append(token.utf8) }
+        let ids = VocabularyIndex(texts)
         self.ids = ids
         var singleByteIds = [Int32](repeating: -1, count: 256)
-        for id in texts.indices.reversed() where texts[id].count == 1 { singleByteIds[Int(texts[id][0])] = Int32(id) }
+        for byte in 0..<256 { singleByteIds[byte] = ids.id([UInt8(byte)]) ?? -1 }
         self.singleByteIds = singleByteIds
 
         var byteFallbackIds = [Int32](repeating: -1, count: 256)
         for byte in 0..<256 {
             let hex = String(byte, radix: 16, uppercase: true)
-            byteFallbackIds[byte] = ids[ByteString("<0x\(hex.count == 1 ? "0" : "")\(hex)>".utf8)] ?? -1
+            byteFallbackIds[byte] = ids.id(Array("<0x\(hex.count == 1 ? "0" : "")\(hex)>".utf8)) ?? -1
         }
         self.byteFallbackIds = byteFallbackIds
 
         let skipped = Set(spec.specialTokenIds)
         let byteLevel = spec.preTokenizer == .byteLevel
-        pieces = texts.indices.map { id in
+        var pieces = TokenStrings()
+        for id in 0..<count {
+            let text = texts[id]
             switch type(id) {
-            case .control, .unused: return []
-            case _ where skipped.contains(id): return []
-            case .userDefined: return texts[id]
-            case .byte: return Self.fallbackByte(texts[id]).map { [$0] } ?? texts[id]
+            case .control, .unused: pieces.append([])
+            case _ where skipped.contains(id): pieces.append([])
+            case .userDefined: pieces.append(text)
+            case .byte: pieces.append(Self.fallbackByte(text).map { [$0] } ?? Array(text))
             case .normal, .unknown:
-                if !byteLevel, spec.byteFallback || spec.model == .sentencePiece, let byte = Self.fallbackByte(texts[id]) {
-                    return [byte]
+                if !byteLevel, spec.byteFallback || spec.model == .sentencePiece, let byte = Self.fallbackByte(text) {
+                    pieces.append([byte])
+                } else if byteLevel {
+                    Self.appendByteLevelBytes(spec.tokens[id], to: &pieces)
+                } else {
+                    pieces.append(Self.metaspaceBytes(text))
                 }
-                return byteLevel ? Self.byteLevelBytes(spec.tokens[id]) : Self.metaspaceBytes(texts[id])
             }
         }
+        self.pieces = pieces
 
         switch spec.model {
         case .sentencePiece:
@@ -87,7 +92,7 @@ public final class Tokenizer: Sendable {
         if byteLevel {
             byteLevelIds = try (0..<256).map { byte in
                 let character = String(ByteLevelAlphabet.characters[byte])
-                guard let id = ids[ByteString(character.utf8)] else {
+                guard let id = ids.id(Array(character.utf8)) else {
                     throw TokenizerError.missingByteLevelToken(byte: UInt8(byte), character: character)
                 }
                 return id
@@ -97,12 +102,8 @@ public final class Tokenizer: Sendable {
             byteLevelIds = []
             splitter = nil
         }
-        var wholeWordIds: [ByteString: Int32] = [:]
-        if byteLevel, spec.splitPattern == .llama3 {
-            for id in texts.indices.reversed() where type(id) == .normal { wholeWordIds[ByteString(pieces[id])] = Int32(id) }
-        }
-        self.wholeWordIds = wholeWordIds
-        specials = SpecialTokenMatcher(spec.specialTokenIds.map { (texts[$0], Int32($0)) })
+        wholeWordIds = byteLevel && spec.splitPattern == .llama3 ? VocabularyIndex(pieces) { type($0) == .normal } : nil
+        specials = SpecialTokenMatcher(spec.specialTokenIds.map { (Array(texts[$0]), Int32($0)) })
         stripsPrefixSpace = !byteLevel && spec.addPrefixSpace
     }
 
@@ -157,7 +158,7 @@ public final class Tokenizer: Sendable {
 
     /// Appends the bytes of token `id`; `previous` is the token before it (nil at the start of text).
     func appendPiece(_ id: Int, after previous: Int?, to bytes: inout [UInt8]) {
-        guard pieces.indices.contains(id) else { return }
+        guard id >= 0, id < pieces.count else { return }
         let piece = pieces[id]
         if stripsPrefixSpace, previous == nil || previous == spec.bosTokenId, piece.first == UInt8(ascii: " ") {
             bytes += piece.dropFirst()
@@ -186,7 +187,7 @@ public final class Tokenizer: Sendable {
         while start < normalized.count {
             var end = start + 1
             while end < normalized.count, end - start < 4, normalized[end] & 0xC0 == 0x80 { end += 1 }
-            let id = end - start == 1 ? singleByteIds[Int(normalized[start])] : (ids[ByteString(normalized[start..<end])] ?? -1)
+            let id = end - start == 1 ? singleByteIds[Int(normalized[start])] : (ids.id(normalized[start..<end]) ?? -1)
             if id >= 0 {
                 symbols.append(id)
             } else if fallback, normalized[start..<end].allSatisfy({ byteFallbackIds[Int($0)] >= 0 }) {
@@ -220,7 +221,7 @@ public final class Tokenizer: Sendable {
                 continue
             }
             var symbols: [Int32]
-            if let whole = wholeWordIds[word] {
+            if let whole = wholeWordIds?.id(word.bytes) {
                 symbols = [whole]
             } else {
                 symbols = word.bytes.map { byteLevelIds[Int($0)] }
@@ -235,13 +236,14 @@ public final class Tokenizer: Sendable {
 
     /// SentencePiece: every way of writing a normal token as two normal tokens, prioritised by its score.
     private static func scoredPairs(
-        _ texts: [[UInt8]], ids: [ByteString: Int32], scores: [Float], type: (Int) -> TokenizerSpec.TokenType
+        _ texts: TokenStrings, ids: VocabularyIndex, scores: [Float], type: (Int) -> TokenizerSpec.TokenType
     ) -> [UInt64: PairMerge] {
         var pairs: [UInt64: PairMerge] = [:]
-        for (id, text) in texts.enumerated() where text.count > 1 && type(id) == .normal {
-            for cut in 1..<text.count {
-                guard let left = ids[ByteString(text[..<cut])], type(Int(left)) == .normal,
-                    let right = ids[ByteString(text[cut...])], type(Int(right)) == .normal
+        for id in 0..<texts.count where texts[id].count > 1 && type(id) == .normal {
+            let text = texts[id]
+            for cut in (text.startIndex + 1)..<text.endIndex {
+                guard let left = ids.id(text[..<cut]), type(Int(left)) == .normal,
+                    let right = ids.id(text[cut...]), type(Int(right)) == .normal
                 else { continue }
                 pairs[BytePairMerger.key(left, right)] = PairMerge(merged: Int32(id), priority: scores[id])
             }
@@ -250,18 +252,20 @@ public final class Tokenizer: Sendable {
     }
 
     /// Hugging Face BPE: merge `rank` of `"left right"` has priority `-rank`.
-    private static func rankedPairs(_ merges: [String], ids: [ByteString: Int32]) throws -> [UInt64: PairMerge] {
+    private static func rankedPairs(_ merges: [String], ids: VocabularyIndex) throws -> [UInt64: PairMerge] {
         var pairs = [UInt64: PairMerge](minimumCapacity: merges.count)
+        var bytes: [UInt8] = []
+        var joined: [UInt8] = []
         for (rank, merge) in merges.enumerated() {
-            let bytes = Array(merge.utf8)
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: merge.utf8)
             var found: (Int32, Int32, Int32)?
             // Normally one space separates the two; a token that itself holds a space makes other cuts possible.
             for cut in bytes.indices where bytes[cut] == UInt8(ascii: " ") {
-                var joined = bytes
-                joined.remove(at: cut)
-                if let left = ids[ByteString(bytes[..<cut])], let right = ids[ByteString(bytes[(cut + 1)...])],
-                    let merged = ids[ByteString(joined)]
-                {
+                joined.removeAll(keepingCapacity: true)
+                joined.append(contentsOf: bytes[..<cut])
+                joined.append(contentsOf: bytes[(cut + 1)...])
+                if let left = ids.id(bytes[..<cut]), let right = ids.id(bytes[(cut + 1)...]), let merged = ids.id(joined) {
                     found = (left, right, merged)
                     break
                 }
@@ -276,14 +280,16 @@ public final class Tokenizer: Sendable {
     }
 
     /// The byte of a `<0xXX>` token.
-    private static func fallbackByte(_ text: [UInt8]) -> UInt8? {
+    private static func fallbackByte(_ text: ArraySlice<UInt8>) -> UInt8? {
+        let text = Array(text)
         guard text.count == 6, text[0] == UInt8(ascii: "<"), text[1] == UInt8(ascii: "0"),
             text[2] == UInt8(ascii: "x"), text[5] == UInt8(ascii: ">")
         else { return nil }
         return UInt8(String(decoding: text[3..<5], as: UTF8.self), radix: 16)
     }
 
-    private static func metaspaceBytes(_ text: [UInt8]) -> [UInt8] {
+    private static func metaspaceBytes(_ slice: ArraySlice<UInt8>) -> [UInt8] {
+        let text = Array(slice)
         var result: [UInt8] = []
         result.reserveCapacity(text.count)
         var index = 0
@@ -299,7 +305,7 @@ public final class Tokenizer: Sendable {
         return result
     }
 
-    private static func byteLevelBytes(_ text: String) -> [UInt8] {
+    private static func appendByteLevelBytes(_ text: String, to pieces: inout TokenStrings) {
         var result: [UInt8] = []
         for scalar in text.unicodeScalars {
             if let byte = ByteLevelAlphabet.byte(for: scalar) {
@@ -308,6 +314,6 @@ public final class Tokenizer: Sendable {
                 UTF8.encode(scalar) { result.append($0) }
             }
         }
-        return result
+        pieces.append(result)
     }
 }

@@ -33,8 +33,14 @@ enum Fixtures {
     }
 
     static func storiesSpec() throws -> TokenizerSpec { try HFTokenizerFile.load(directory: SharedModels.storiesHF) }
-    static func stories() throws -> Tokenizer { try Tokenizer(spec: storiesSpec()) }
-    static func tinyLFM2() throws -> Tokenizer { try Tokenizer(spec: HFTokenizerFile.load(directory: SharedModels.tinyLFM2HF)) }
+    // Built once for all tests: the GPT-2 tables take a noticeable fraction of a second in a debug build.
+    private static let storiesTokenizer = Result { try Tokenizer(spec: storiesSpec()) }
+    private static let tinyLFM2Tokenizer = Result {
+        try Tokenizer(spec: HFTokenizerFile.load(directory: SharedModels.tinyLFM2HF))
+    }
+
+    static func stories() throws -> Tokenizer { try storiesTokenizer.get() }
+    static func tinyLFM2() throws -> Tokenizer { try tinyLFM2Tokenizer.get() }
 
     /// A `.sentencePiece` spec built from the Hugging Face BPE file: a token's score is minus the rank of the
     /// merge that creates it, which is exactly the order llama2.c's tok512 scores give.
