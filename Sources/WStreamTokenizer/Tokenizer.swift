@@ -103,7 +103,9 @@ public final class Tokenizer: Sendable {
             splitter = nil
         }
         wholeWordIds = byteLevel && spec.splitPattern == .llama3 ? VocabularyIndex(pieces) { type($0) == .normal } : nil
-        specials = SpecialTokenMatcher(spec.specialTokenIds.map { (Array(texts[$0]), Int32($0)) })
+        // Control and user-defined tokens are matched too: GGUF vocabularies mark them by type, not by list.
+        let matched = Set(spec.specialTokenIds).union((0..<count).filter { [.control, .userDefined].contains(type($0)) })
+        specials = SpecialTokenMatcher(matched.sorted().map { (Array(texts[$0]), Int32($0)) })
         stripsPrefixSpace = !byteLevel && spec.addPrefixSpace
     }
 
