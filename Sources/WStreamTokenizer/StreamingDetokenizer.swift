@@ -2,7 +2,7 @@
 ///
 /// Byte-fallback and ByteLevel tokens can end in the middle of a character (an emoji is often four `<0xXX>`
 /// tokens); the bytes of an unfinished character are held until the rest arrives.
-public struct StreamingDetokenizer {
+public struct StreamingDetokenizer: Sendable {
     private let tokenizer: Tokenizer
     private var pending: [UInt8] = []
     private var previous: Int?

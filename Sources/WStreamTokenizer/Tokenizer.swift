@@ -57,27 +57,8 @@ public final class Tokenizer: Sendable {
         }
         self.byteFallbackIds = byteFallbackIds
 
-        let skipped = Set(spec.specialTokenIds)
         let byteLevel = spec.preTokenizer == .byteLevel
-        var pieces = TokenStrings()
-        for id in 0..<count {
-            let text = texts[id]
-            switch type(id) {
-            case .control, .unused: pieces.append([])
-            case _ where skipped.contains(id): pieces.append([])
-            case .userDefined: pieces.append(text)
-            case .byte: pieces.append(Self.fallbackByte(text).map { [$0] } ?? Array(text))
-            case .normal, .unknown:
-                if !byteLevel, spec.byteFallback || spec.model == .sentencePiece, let byte = Self.fallbackByte(text) {
-                    pieces.append([byte])
-                } else if byteLevel {
-                    Self.appendByteLevelBytes(spec.tokens[id], to: &pieces)
-                } else {
-                    pieces.append(Self.metaspaceBytes(text))
-                }
-            }
-        }
-        self.pieces = pieces
+        pieces = Self.decodedPieces(spec, texts: texts, type: type)
 
         switch spec.model {
         case .sentencePiece:
@@ -103,7 +84,9 @@ public final class Tokenizer: Sendable {
             splitter = nil
         }
         wholeWordIds = byteLevel && spec.splitPattern == .llama3 ? VocabularyIndex(pieces) { type($0) == .normal } : nil
-        specials = SpecialTokenMatcher(spec.specialTokenIds.map { (Array(texts[$0]), Int32($0)) })
+        // Control and user-defined tokens are matched too: GGUF vocabularies mark them by type, not by list.
+        let matched = Set(spec.specialTokenIds).union((0..<count).filter { [.control, .userDefined].contains(type($0)) })
+        specials = SpecialTokenMatcher(matched.sorted().map { (Array(texts[$0]), Int32($0)) })
         stripsPrefixSpace = !byteLevel && spec.addPrefixSpace
     }
 
@@ -233,6 +216,34 @@ public final class Tokenizer: Sendable {
     }
 
     // MARK: - Tables
+
+    /// What each token stands for in decoded text: `▁` as space, `<0xXX>` as its byte, ByteLevel characters
+    /// as their bytes, added tokens verbatim, control and special tokens as nothing.
+    private static func decodedPieces(
+        _ spec: TokenizerSpec, texts: TokenStrings, type: (Int) -> TokenizerSpec.TokenType
+    ) -> TokenStrings {
+        let skipped = Set(spec.specialTokenIds)
+        let byteLevel = spec.preTokenizer == .byteLevel
+        var pieces = TokenStrings()
+        for id in 0..<texts.count {
+            let text = texts[id]
+            switch type(id) {
+            case .control, .unused: pieces.append([])
+            case _ where skipped.contains(id): pieces.append([])
+            case .userDefined: pieces.append(text)
+            case .byte: pieces.append(fallbackByte(text).map { [$0] } ?? Array(text))
+            case .normal, .unknown:
+                if !byteLevel, spec.byteFallback || spec.model == .sentencePiece, let byte = fallbackByte(text) {
+                    pieces.append([byte])
+                } else if byteLevel {
+                    appendByteLevelBytes(spec.tokens[id], to: &pieces)
+                } else {
+                    pieces.append(metaspaceBytes(text))
+                }
+            }
+        }
+        return pieces
+    }
 
     /// SentencePiece: every way of writing a normal token as two normal tokens, prioritised by its score.
     private static func scoredPairs(

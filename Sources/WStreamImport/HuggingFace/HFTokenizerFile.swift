@@ -27,7 +27,8 @@ public enum HFTokenizerFile {
         let config: HFTokenizerConfig? = try decode(directory + "/tokenizer_config.json", required: false)
         let generation: HFGenerationConfig? = try decode(directory + "/generation_config.json", required: false)
         var spec = try makeSpec(file, path: tokenizerPath)
-        applyConfig(config, generation: generation, template: file.bosTemplate, to: &spec)
+        let added = Dictionary(file.addedTokens.map { ($0.content, $0.id) }, uniquingKeysWith: { first, _ in first })
+        applyConfig(config, generation: generation, template: file.bosTemplate, to: &spec) { added[$0] ?? file.model.vocab[$0] }
         if spec.chatTemplate == nil, let data = try? Data(contentsOf: URL(filePath: directory + "/chat_template.jinja")) {
             spec.chatTemplate = String(decoding: data, as: UTF8.self)
         }
@@ -125,22 +126,21 @@ public enum HFTokenizerFile {
     /// BOS/EOS, padding, stop tokens and the chat template from the config files and the post-processor.
     private static func applyConfig(
         _ config: HFTokenizerConfig?, generation: HFGenerationConfig?, template: (bos: String?, eos: String?),
-        to spec: inout TokenizerSpec
+        to spec: inout TokenizerSpec, id: (String) -> Int?
     ) {
-        let ids = Dictionary(spec.tokens.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
         let bosName = config?.bosToken ?? template.bos
         let eosName = config?.eosToken ?? template.eos
-        spec.bosTokenId = bosName.flatMap { ids[$0] } ?? generation?.bosTokenIds.first
-        spec.eosTokenId = eosName.flatMap { ids[$0] } ?? generation?.eosTokenIds.first
-        spec.paddingTokenId = config?.padToken.flatMap { ids[$0] }
+        spec.bosTokenId = bosName.flatMap(id) ?? generation?.bosTokenIds.first
+        spec.eosTokenId = eosName.flatMap(id) ?? generation?.eosTokenIds.first
+        spec.paddingTokenId = config?.padToken.flatMap(id)
         spec.addBosToken = config?.addBosToken ?? (template.bos != nil)
         spec.addEosToken = config?.addEosToken ?? (template.eos != nil)
-        if spec.unknownTokenId == nil, let unknown = config?.unkToken { spec.unknownTokenId = ids[unknown] }
+        if spec.unknownTokenId == nil, let unknown = config?.unkToken { spec.unknownTokenId = id(unknown) }
 
         // Chat models end a turn with a token other than EOS; stopping only at EOS would run on into the next turn.
         let endOfTurn = ["<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>"]
         var stops = Set(generation?.eosTokenIds ?? [])
-        for name in endOfTurn { if let id = ids[name], spec.specialTokenIds.contains(id) { stops.insert(id) } }
+        for name in endOfTurn { if let stop = id(name), spec.specialTokenIds.contains(stop) { stops.insert(stop) } }
         if let eos = spec.eosTokenId { stops.remove(eos) }
         spec.extraStopTokenIds = stops.sorted()
         spec.chatTemplate = config?.chatTemplate
