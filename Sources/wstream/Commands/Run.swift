@@ -66,7 +66,7 @@ struct Run: AsyncParsableCommand {
             Terminal.write("\n")
             guard let result = engine.lastResult else { return }
             if printIds {
-                print("{\"prompt_ids\":\(result.promptIds),\"generated_ids\":\(result.generatedIds)}".replacingSpaces())
+                Terminal.write("{\"prompt_ids\":\(result.promptIds),\"generated_ids\":\(result.generatedIds)}".replacingSpaces() + "\n")
             }
             if stats { StatisticsReport.print(result.statistics) }
         }
