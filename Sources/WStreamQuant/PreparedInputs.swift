@@ -51,7 +51,7 @@ struct PreparedInputs {
                 sum += load16(p)
                 p += 16
             }
-            sums[g] = sum.sum()
+            sums[g] = horizontalSum(sum)
         }
     }
 }

@@ -40,3 +40,13 @@ func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
 func loadFloat16(_ p: UnsafeRawPointer, _ index: Int) -> Float {
     Float(p.loadUnaligned(fromByteOffset: 2 * index, as: Float16.self))
 }
+
+/// The sum of the 16 lanes as a tree of vector adds: `SIMD16.sum()` adds the lanes one by one
+/// (about 30 scalar instructions), which shows in the per-row cost of short rows.
+@inline(__always)
+func horizontalSum(_ v: SIMD16<Float>) -> Float {
+    let eight = v.lowHalf + v.highHalf
+    let four = eight.lowHalf + eight.highHalf
+    let two = four.lowHalf + four.highHalf
+    return two[0] + two[1]
+}
