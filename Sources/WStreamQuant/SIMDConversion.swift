@@ -9,9 +9,9 @@ func floats(_ v: SIMD16<UInt8>) -> SIMD16<Float> {
 }
 
 @inline(__always)
-func int32s(_ v: SIMD16<UInt8>) -> SIMD16<Int32> {
-    var result = SIMD16<Int32>()
-    for i in 0..<16 { result[i] = Int32(v[i]) }
+func int32s(_ v: SIMD8<UInt8>) -> SIMD8<Int32> {
+    var result = SIMD8<Int32>()
+    for i in 0..<8 { result[i] = Int32(v[i]) }
     return result
 }
 
