@@ -92,7 +92,8 @@ struct Bench: AsyncParsableCommand {
     /// `40.3 MiB` from the child's "… below the minimum working set of 40.3 MiB (…)" error.
     private func minimum(in stderr: String) -> String {
         guard let start = stderr.firstRange(of: "minimum working set of ")?.upperBound else {
-            return stderr.split(separator: "\n").last.map(String.init) ?? "no message"
+            let last = stderr.split(separator: "\n").last.map(String.init) ?? "no message"
+            return last.hasPrefix("error: ") ? String(last.dropFirst("error: ".count)) : last
         }
         let rest = stderr[start...]
         return String(rest[..<(rest.firstRange(of: " (")?.lowerBound ?? rest.endIndex)])
