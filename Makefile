@@ -1,8 +1,16 @@
 # wstream — every target installs what it needs (libzstd-dev through apt) when it is missing.
-SWIFT      ?= swift
-RELEASE    := .build/release/wstream
+SWIFT       ?= swift
+RELEASE     := .build/release/wstream
 
-.PHONY: deps build release test demo bench portable clean
+# The demo: a synthetic model shaped like LFM2-1.2B (the project's motivating model), packed at 4 bits,
+# run under a budget smaller than its weights.
+DEMO_SHAPE  ?= lfm2-1.2b
+DEMO_BUDGET ?= 700M
+DEMO_DIR    := SampleWeights/$(DEMO_SHAPE)
+DEMO_MODEL  := SampleWeights/$(DEMO_SHAPE)-q4.wst
+DEMO_PROMPT ?= Once upon a time, in a small town by the sea, there lived an old clockmaker who
+
+.PHONY: deps build release test demo demo-model bench portable clean
 
 deps:
 	@dpkg -s libzstd-dev >/dev/null 2>&1 || { \
@@ -15,9 +23,26 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product wstream
 
-# The tests: unit and end-to-end. The budget test runs the release binary (built here first).
+# Unit and end-to-end tests. The end-to-end tests (budget, pack, verify) run the release binary built first.
 test: release
 	$(SWIFT) test
 
+# Generated once into SampleWeights/ (git-ignored) and reused.
+demo-model: release
+	@[ -f $(DEMO_DIR)/config.json ] || $(RELEASE) synth --shape $(DEMO_SHAPE) --out $(DEMO_DIR)
+	@[ -f $(DEMO_MODEL) ] || $(RELEASE) pack $(DEMO_DIR) -o $(DEMO_MODEL)
+
+demo: demo-model
+	$(RELEASE) inspect $(DEMO_MODEL)
+	$(RELEASE) run $(DEMO_MODEL) --budget $(DEMO_BUDGET) --prompt "$(DEMO_PROMPT)" -n 64 --stats
+
+# Figures: kernels, then the demo model at several budgets (each in a fresh process).
+bench: demo-model
+	$(RELEASE) bench $(DEMO_MODEL) --kernels --budgets 2G,700M,500M,350M
+
+# A release binary without -target-cpu native, for CPUs older than the build machine's.
+portable: deps
+	WSTREAM_PORTABLE=1 $(SWIFT) build -c release --product wstream --scratch-path .build-portable
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-portable

@@ -1,20 +1,27 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `make portable` sets WSTREAM_PORTABLE=1 to build for any x86-64 CPU.
+let targetCPU: [String] = getenv("WSTREAM_PORTABLE") == nil ? ["-target-cpu", "native"] : []
+
 /// Kernels and the forward pass only reach C speed with a target CPU (see ../shared/MEASURED.md):
 /// without one swiftc emits SSE2 and Float16 conversions become library calls.
 /// `make portable` builds without it for older CPUs.
 let hotPathSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release)),
     // Debug builds (the tests) still optimise the kernels, or model tests would take minutes.
-    .unsafeFlags(["-O", "-target-cpu", "native"], .when(configuration: .debug)),
+    .unsafeFlags(["-O"] + targetCPU, .when(configuration: .debug)),
 ]
 
 /// Checksums, shuffles and zstd calls in the container code are hot too, but its validation relies on
 /// overflow checks, so it gets `-O` (never `-Ounchecked`).
 let checkedHotPathSettings: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release)),
-    .unsafeFlags(["-O", "-target-cpu", "native"], .when(configuration: .debug)),
+    .unsafeFlags(targetCPU, .when(configuration: .release)),
+    .unsafeFlags(["-O"] + targetCPU, .when(configuration: .debug)),
 ]
 
 let package = Package(

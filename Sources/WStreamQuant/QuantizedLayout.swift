@@ -1,5 +1,3 @@
-// SKELETON: signatures the rest of the package codes against; the Quant work fills in the bodies.
-
 /// Byte layout of one row block of a quantised matrix.
 ///
 /// A row of `cols` values is padded with zeros to `paddedCols` (a multiple of `groupSize`) and split into
@@ -7,6 +5,8 @@
 /// A block of `r` rows is laid out as:
 /// `codes [r][codeBytesPerRow]` (4-bit: two codes per byte, low nibble first), then
 /// `scales [r][groupsPerRow]` fp16, then `biases [r][groupsPerRow]` fp16.
+///
+/// A whole matrix is its blocks of `rowsPerBlock` rows one after another; only the last may be shorter.
 public struct QuantizedLayout: Sendable, Equatable {
     public let bits: Int
     public let groupSize: Int
@@ -23,6 +23,10 @@ public struct QuantizedLayout: Sendable, Equatable {
     public var paddedCols: Int { (cols + groupSize - 1) / groupSize * groupSize }
     public var groupsPerRow: Int { paddedCols / groupSize }
     public var codeBytesPerRow: Int { paddedCols * bits / 8 }
+    /// The largest code, `2^bits − 1`.
+    public var maxCode: Int { (1 << bits) - 1 }
     /// Bytes of a block of `rowCount` rows.
     public func blockByteCount(rows rowCount: Int) -> Int { rowCount * (codeBytesPerRow + groupsPerRow * 4) }
+    /// Bytes of the whole matrix, whatever its `rowsPerBlock` (a block's size is linear in its rows).
+    public var byteCount: Int { blockByteCount(rows: rows) }
 }

@@ -1,6 +1,8 @@
-// SKELETON: signatures the rest of the package codes against; the Quant work fills in the bodies.
-
 /// A read-only view of a decoded weight matrix in memory the caller owns (a pool slot).
+///
+/// q4/q8 matrices are blocks of `rowsPerBlock` rows in `QuantizedLayout`'s byte layout (the last block may
+/// be shorter); f16/f32 are plain row-major little-endian values. The memory must stay valid and unchanged
+/// while kernels read it, which is why the type is `@unchecked Sendable`: it is a pointer plus a shape.
 public struct WeightMatrix: @unchecked Sendable {
     public enum Storage: Sendable { case f32, f16, q8, q4 }
     public let storage: Storage
@@ -20,22 +22,65 @@ public struct WeightMatrix: @unchecked Sendable {
         self.rowsPerBlock = rowsPerBlock
         self.base = base
     }
+
+    /// The quantised layout of a q4/q8 matrix (nil for f16/f32).
+    public var quantizedLayout: QuantizedLayout? {
+        switch storage {
+        case .q4: return QuantizedLayout(bits: 4, groupSize: groupSize, rows: rows, cols: cols)
+        case .q8: return QuantizedLayout(bits: 8, groupSize: groupSize, rows: rows, cols: cols)
+        case .f16, .f32: return nil
+        }
+    }
+
+    /// Bytes the matrix occupies at `base`.
+    public var byteCount: Int {
+        switch storage {
+        case .f32: return rows * cols * 4
+        case .f16: return rows * cols * 2
+        case .q4, .q8: return quantizedLayout!.byteCount
+        }
+    }
 }
 
-/// Products of weight matrices with activations, computed directly on the stored form.
-public enum MatrixKernels {
-    /// `y[rows] = W · x[cols]`.
-    public static func matvec(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: ComputePool) { fatalError("unimplemented") }
-    /// `Y[n][rows] = X[n][cols] · Wᵀ`: each weight group is dequantised once for all `n` inputs.
-    public static func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool) { fatalError("unimplemented") }
-    /// Dequantises row `row` into `destination[cols]` (embedding lookup).
-    public static func dequantizeRow(_ w: WeightMatrix, row: Int, into destination: UnsafeMutablePointer<Float>) { fatalError("unimplemented") }
+/// Where one row's codes, scales and biases lie in a q4/q8 matrix.
+struct QuantizedRow {
+    let codes: UnsafeRawPointer
+    /// fp16 per group.
+    let scales: UnsafeRawPointer
+    /// fp16 per group.
+    let biases: UnsafeRawPointer
 }
 
-/// A fixed set of worker threads for data-parallel loops (no thread is created per call).
-public final class ComputePool: @unchecked Sendable {
-    public let threadCount: Int
-    public init(threadCount: Int) { fatalError("unimplemented") }
-    /// Runs `body(i)` for `i` in `0 ..< count` across the pool's threads and waits for all.
-    public func parallelFor(_ count: Int, _ body: (Int) -> Void) { fatalError("unimplemented") }
+/// Row addressing for a q4/q8 matrix, computed once per kernel call.
+struct QuantizedAddressing {
+    let layout: QuantizedLayout
+    let rowsPerBlock: Int
+    let blockBytes: Int
+    let base: UnsafeRawPointer
+
+    init(_ w: WeightMatrix) {
+        guard let layout = w.quantizedLayout else { preconditionFailure("QuantizedAddressing needs a q4/q8 matrix") }
+        precondition(w.groupSize > 0 && w.groupSize % 32 == 0, "group size \(w.groupSize) is not a positive multiple of 32")
+        precondition(w.rowsPerBlock > 0, "rowsPerBlock must be positive")
+        self.layout = layout
+        self.rowsPerBlock = w.rowsPerBlock
+        self.blockBytes = layout.blockByteCount(rows: w.rowsPerBlock)
+        self.base = w.base
+    }
+
+    /// The addresses of row `row`: its block is full-sized unless it is the last one.
+    @inline(__always)
+    func row(_ row: Int) -> QuantizedRow {
+        let block = row / rowsPerBlock
+        let firstRow = block * rowsPerBlock
+        let inBlock = row - firstRow
+        let blockRows = min(rowsPerBlock, layout.rows - firstRow)
+        let blockBase = base + block * blockBytes
+        let groupBytes = layout.groupsPerRow * 2
+        let scales = blockBase + blockRows * layout.codeBytesPerRow
+        return QuantizedRow(
+            codes: blockBase + inBlock * layout.codeBytesPerRow,
+            scales: scales + inBlock * groupBytes,
+            biases: scales + blockRows * groupBytes + inBlock * groupBytes)
+    }
 }

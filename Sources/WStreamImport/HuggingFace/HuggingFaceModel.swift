@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import WStreamFormat
+
+/// The weights of a Hugging Face model directory (`config.json` and safetensors), in canonical form.
+///
+/// The tokenizer is read separately (`HFTokenizerFile`), so configuration and weights can be loaded on their own.
+public struct HuggingFaceModel: Sendable {
+    public var config: ModelConfig
+    /// In canonical order (see `TensorName`).
+    public var tensors: [any TensorSource]
+
+    /// The configuration `config.json` alone describes (`vocabSize` and `ffnSize` as declared, tying as declared).
+    /// - Throws: `ImportError` naming config.json for unsupported architectures or missing keys.
+    public static func loadConfig(directory: String) throws -> ModelConfig {
+        try HFConfig.load(directory: directory).modelConfig(file: directory + "/config.json")
+    }
+
+    /// Reads `config.json` and maps the safetensors weights (single or sharded); nothing is read until rows are asked for.
+    /// - Parameter directory: the model directory.
+    /// - Throws: `ImportError` for unsupported architectures or dtypes, missing or unexpected tensors, bad shapes or offsets.
+    public init(directory: String) throws {
+        let configPath = directory + "/config.json"
+        let hfConfig = try HFConfig.load(directory: directory)
+        var config = try hfConfig.modelConfig(file: configPath)
+        let naming = HFTensorNaming(architecture: config.architecture)
+
+        let files = try Self.safetensorsFiles(directory: directory)
+        var canonical: [String: MappedTensor] = [:]
+        var fileOfTensor: [String: String] = [:]
+        for path in files {
+            let safetensors = try SafetensorsFile(path: path)
+            for entry in safetensors.entries.values {
+                guard let name = naming.canonicalName(entry.name) else {
+                    if entry.name.hasSuffix("rotary_emb.inv_freq") { continue }  // recomputed from rope_theta
+                    throw ImportError.unexpectedTensor(file: path, tensor: entry.name)
+                }
+                guard canonical[name] == nil else {
+                    throw ImportError.malformed(file: path, detail: "tensor '\(entry.name)' also appears in \(fileOfTensor[name]!)")
+                }
+                canonical[name] = try MappedTensor(
+                    name: name, shape: Self.canonicalShape(entry, canonicalName: name, file: path), storage: entry.storage,
+                    file: safetensors.file, offset: entry.offset)
+                fileOfTensor[name] = path
+            }
+        }
+        let weightsDescription = files.count == 1 ? files[0] : directory + "/*.safetensors"
+        guard let embedding = canonical[TensorName.tokenEmbedding] else {
+            throw ImportError.missingTensor(file: weightsDescription, tensor: naming.sourceName(TensorName.tokenEmbedding))
+        }
+        if !config.tiedEmbeddings, canonical[TensorName.output] == nil {
+            throw ImportError.missingTensor(file: weightsDescription, tensor: naming.sourceName(TensorName.output))
+        }
+        config.vocabSize = embedding.shape[0]
+        if config.architecture == .lfm2, let gate = canonical[TensorName.block(0, .ffnGate)], gate.shape[0] != config.ffnSize {
+            throw ImportError.shapeMismatch(
+                file: fileOfTensor[TensorName.block(0, .ffnGate)] ?? weightsDescription,
+                tensor: naming.sourceName(TensorName.block(0, .ffnGate)) + " (FFN width from config.json's block_ff_dim)",
+                expected: [config.ffnSize, config.hiddenSize], found: gate.shape)
+        }
+        tensors = try CanonicalLayout.assemble(config: &config, tensors: canonical, file: weightsDescription) {
+            naming.sourceName($0)
+        }
+        self.config = config
+    }
+
+    /// `model.safetensors`, or the shards `model.safetensors.index.json` lists.
+    private static func safetensorsFiles(directory: String) throws -> [String] {
+        let indexPath = directory + "/model.safetensors.index.json"
+        if access(indexPath, F_OK) == 0 {
+            let index = try MappedFile(path: indexPath)
+            struct Index: Decodable { let weight_map: [String: String] }
+            let decoded: Index
+            do {
+                decoded = try JSONDecoder().decode(Index.self, from: Data(index.bytes))
+            } catch {
+                throw ImportError.malformed(file: indexPath, detail: "\(error)")
+            }
+            let shards = Set(decoded.weight_map.values).sorted()
+            guard !shards.isEmpty, shards.allSatisfy({ !$0.contains("/") }) else {
+                throw ImportError.malformed(file: indexPath, detail: "weight_map names shards \(shards)")
+            }
+            return shards.map { directory + "/" + $0 }
+        }
+        let single = directory + "/model.safetensors"
+        guard access(single, F_OK) == 0 else {
+            throw ImportError.unrecognizedFormat(file: directory, detail: "no model.safetensors or model.safetensors.index.json")
+        }
+        return [single]
+    }
+
+    /// Source shapes are canonical except LFM2's depthwise conv weight `[hidden, 1, kernel]`, stored as `[hidden, kernel]`.
+    private static func canonicalShape(_ entry: SafetensorsFile.Entry, canonicalName: String, file: String) throws -> [Int] {
+        var shape = entry.shape
+        if canonicalName.hasSuffix(BlockTensor.convWeight.rawValue), shape.count == 3, shape[1] == 1 {
+            shape.remove(at: 1)
+        }
+        guard shape.count == 1 || shape.count == 2 else {
+            throw ImportError.unsupported(file: file, detail: "tensor '\(entry.name)' has shape \(entry.shape)")
+        }
+        return shape
+    }
+}

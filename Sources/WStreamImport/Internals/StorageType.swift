@@ -1,0 +1,76 @@
+/// Element encodings wstream converts to float32 on read: the float types of safetensors and GGUF,
+/// and GGUF's two simplest block quantizations.
+enum StorageType: String, Sendable {
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    /// Blocks of 32: fp16 scale `d`, then 32 int8 values; value = q·d.
+    case q8_0 = "Q8_0"
+    /// Blocks of 32: fp16 scale `d`, then 16 bytes; value = (nibble − 8)·d, low nibbles are elements 0…15.
+    case q4_0 = "Q4_0"
+
+    /// Elements per storage block (1 for plain float types).
+    var blockElements: Int {
+        switch self {
+        case .f32, .f16, .bf16: return 1
+        case .q8_0, .q4_0: return 32
+        }
+    }
+
+    /// Bytes per storage block.
+    var blockBytes: Int {
+        switch self {
+        case .f32: return 4
+        case .f16, .bf16: return 2
+        case .q8_0: return 34
+        case .q4_0: return 18
+        }
+    }
+
+    /// Bytes one row of `cols` elements occupies, or nil when `cols` is not a whole number of blocks or overflows.
+    func rowBytes(cols: Int) -> Int? {
+        guard cols >= 0, cols % blockElements == 0 else { return nil }
+        let (bytes, overflow) = (cols / blockElements).multipliedReportingOverflow(by: blockBytes)
+        return overflow ? nil : bytes
+    }
+
+    /// Converts one row of `cols` elements starting at `source` (any alignment) to float32.
+    func decodeRow(_ source: UnsafeRawPointer, cols: Int, into destination: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .f32:
+            UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: cols * 4)
+        case .f16:
+            for index in 0..<cols {
+                let bits = source.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)
+                destination[index] = Float(Float16(bitPattern: UInt16(littleEndian: bits)))
+            }
+        case .bf16:
+            for index in 0..<cols {
+                let bits = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))
+                destination[index] = Float(bitPattern: UInt32(bits) << 16)
+            }
+        case .q8_0:
+            for block in 0..<(cols / 32) {
+                let start = source + block * 34
+                let scale = Self.halfToFloat(start.loadUnaligned(as: UInt16.self))
+                let output = destination + block * 32
+                for index in 0..<32 {
+                    output[index] = Float(Int8(bitPattern: start.load(fromByteOffset: 2 + index, as: UInt8.self))) * scale
+                }
+            }
+        case .q4_0:
+            for block in 0..<(cols / 32) {
+                let start = source + block * 18
+                let scale = Self.halfToFloat(start.loadUnaligned(as: UInt16.self))
+                let output = destination + block * 32
+                for index in 0..<16 {
+                    let byte = start.load(fromByteOffset: 2 + index, as: UInt8.self)
+                    output[index] = Float(Int(byte & 0x0F) - 8) * scale
+                    output[index + 16] = Float(Int(byte >> 4) - 8) * scale
+                }
+            }
+        }
+    }
+
+    private static func halfToFloat(_ bits: UInt16) -> Float { Float(Float16(bitPattern: UInt16(littleEndian: bits))) }
+}

@@ -1,0 +1,115 @@
+/// Products of weight matrices with activations, computed directly on the stored form.
+///
+/// Quantised kernels never materialise float weights: each group is decoded in registers and the affine
+/// bias is folded out of the inner loop (`y = Σ_g s_g · (q_g · x_g) + Σ_g b_g · Σ x_g`). Work is split over
+/// output rows in chunks of a multiple of 8 rows across `pool`. `ReferenceKernels` holds the plain scalar
+/// definitions these are tested against.
+public enum MatrixKernels {
+    /// `y[rows] = W · x[cols]`.
+    /// - Parameters:
+    ///   - w: the weights.
+    ///   - x: `cols` floats; nothing beyond them is read.
+    ///   - y: `rows` floats, written.
+    ///   - pool: threads to split the rows over.
+    public static func matvec(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: ComputePool) {
+        matmul(w, x, count: 1, y, pool: pool)
+    }
+
+    /// `Y[n][rows] = X[n][cols] · Wᵀ`: each weight group is dequantised once for all `n` inputs.
+    /// - Parameters:
+    ///   - w: the weights.
+    ///   - x: `n · cols` floats, one input per row.
+    ///   - n: number of inputs.
+    ///   - y: `n · rows` floats, one output per row, written.
+    ///   - pool: threads to split the rows over.
+    public static func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool) {
+        guard n > 0, w.rows > 0 else { return }
+        switch w.storage {
+        case .q4: quantizedProduct(FourBitCodes.self, w, x, count: n, y, pool: pool)
+        case .q8: quantizedProduct(EightBitCodes.self, w, x, count: n, y, pool: pool)
+        case .f32: floatProduct(Float32Elements.self, w, x, count: n, y, pool: pool)
+        case .f16: floatProduct(Float16Elements.self, w, x, count: n, y, pool: pool)
+        }
+    }
+
+    /// Dequantises row `row` into `destination[cols]` (embedding lookup).
+    public static func dequantizeRow(_ w: WeightMatrix, row: Int, into destination: UnsafeMutablePointer<Float>) {
+        precondition(row >= 0 && row < w.rows, "row \(row) outside 0..<\(w.rows)")
+        switch w.storage {
+        case .f32:
+            UnsafeMutableRawPointer(destination).copyMemory(from: w.base + row * w.cols * 4, byteCount: w.cols * 4)
+        case .f16:
+            let p = w.base + row * w.cols * 2
+            for c in 0..<w.cols { destination[c] = loadFloat16(p, c) }
+        case .q4, .q8:
+            let addressing = QuantizedAddressing(w)
+            let r = addressing.row(row)
+            let fourBit = w.storage == .q4
+            for c in 0..<w.cols {
+                let g = c / w.groupSize
+                let q = fourBit ? (r.codes.load(fromByteOffset: c / 2, as: UInt8.self) >> (4 * UInt8(c & 1))) & 0x0F
+                                : r.codes.load(fromByteOffset: c, as: UInt8.self)
+                destination[c] = loadFloat16(r.scales, g) * Float(q) + loadFloat16(r.biases, g)
+            }
+        }
+    }
+
+    /// Inputs prepared per pass, so that the scratch stays near 1 MiB however long the prompt.
+    static func inputsPerPass(count n: Int, layout: QuantizedLayout) -> Int {
+        let fit = (1 << 18) / (layout.paddedCols + layout.groupsPerRow)
+        if n <= max(fit, 4) { return n }
+        return max(fit / 4 * 4, 4)
+    }
+
+    private static func quantizedProduct<Codes: CodeFormat>(
+        _: Codes.Type, _ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool
+    ) {
+        let addressing = QuantizedAddressing(w)
+        let layout = addressing.layout
+        let perPass = inputsPerPass(count: n, layout: layout)
+        let scratchBytes = PreparedInputs.floatCount(count: perPass, layout: layout) * 4
+        withUnsafeTemporaryAllocation(byteCount: scratchBytes, alignment: 64) { scratch in
+            let base = scratch.baseAddress!.bindMemory(to: Float.self, capacity: scratchBytes / 4)
+            var first = 0
+            while first < n {
+                let m = min(perPass, n - first)
+                let inputs = PreparedInputs(scratch: base, count: m, layout: layout)
+                for t in 0..<m { inputs.prepare(x + (first + t) * w.cols, into: t) }
+                let split = RowSplit(rows: w.rows, work: w.rows * layout.paddedCols * m, threads: pool.threadCount)
+                let output = y + first * w.rows
+                pool.parallelFor(split.chunkCount) { chunk in
+                    QuantizedDot<Codes>.rows(split.rows(chunk), addressing, inputs, output, yStride: w.rows)
+                }
+                first += m
+            }
+        }
+    }
+
+    private static func floatProduct<Elements: FloatElements>(
+        _: Elements.Type, _ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool
+    ) {
+        let split = RowSplit(rows: w.rows, work: w.rows * w.cols * n, threads: pool.threadCount)
+        pool.parallelFor(split.chunkCount) { chunk in
+            FloatDot<Elements>.rows(split.rows(chunk), w, x, count: n, y, yStride: w.rows)
+        }
+    }
+}
+
+/// Output rows cut into chunks of a multiple of 8 rows, a few per thread so that a thread that started
+/// late (or shares its core) does not hold up the others.
+struct RowSplit {
+    let rows: Int
+    let chunkRows: Int
+    let chunkCount: Int
+
+    /// - Parameter work: multiply-adds in the whole product; small products run on the calling thread
+    ///   because waking workers would cost more than it saves.
+    init(rows: Int, work: Int, threads: Int) {
+        self.rows = rows
+        let chunks = threads == 1 || work < 1 << 15 ? 1 : threads * 4
+        chunkRows = max((rows + chunks - 1) / chunks + 7, 8) / 8 * 8
+        chunkCount = (rows + chunkRows - 1) / chunkRows
+    }
+
+    func rows(_ chunk: Int) -> Range<Int> { (chunk * chunkRows)..<min((chunk + 1) * chunkRows, rows) }
+}

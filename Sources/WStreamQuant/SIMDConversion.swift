@@ -1,0 +1,42 @@
+/// Per-lane conversions written so that, with `-target-cpu native`, they compile to single vector
+/// instructions (`vpmovzxbd` + `vcvtdq2ps`, `vcvtph2ps`). The stdlib's `SIMD16<Float>(SIMD16<UInt8>)`
+/// is an out-of-line call with spills, about 10× slower (see MEASURED.md).
+@inline(__always)
+func floats(_ v: SIMD16<UInt8>) -> SIMD16<Float> {
+    var result = SIMD16<Float>()
+    for i in 0..<16 { result[i] = Float(v[i]) }
+    return result
+}
+
+@inline(__always)
+func int32s(_ v: SIMD16<UInt8>) -> SIMD16<Int32> {
+    var result = SIMD16<Int32>()
+    for i in 0..<16 { result[i] = Int32(v[i]) }
+    return result
+}
+
+@inline(__always)
+func floats(_ v: SIMD16<Int32>) -> SIMD16<Float> {
+    var result = SIMD16<Float>()
+    for i in 0..<16 { result[i] = Float(v[i]) }
+    return result
+}
+
+@inline(__always)
+func floats(_ v: SIMD16<Float16>) -> SIMD16<Float> {
+    var result = SIMD16<Float>()
+    for i in 0..<16 { result[i] = Float(v[i]) }
+    return result
+}
+
+/// Loads 16 floats from `p` (no alignment needed).
+@inline(__always)
+func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+/// Loads one fp16 value at `byteOffset` as a float (no alignment needed).
+@inline(__always)
+func loadFloat16(_ p: UnsafeRawPointer, _ index: Int) -> Float {
+    Float(p.loadUnaligned(fromByteOffset: 2 * index, as: Float16.self))
+}

@@ -1,0 +1,160 @@
+import Testing
+import WStreamQuant
+
+/// Inputs with NaN right after the last column: a kernel that reads past `cols` produces NaN.
+private func guardedInputs(count: Int, cols: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
+    var generator = SeededGenerator(seed: seed)
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: count * cols + 64)
+    for i in 0..<(count * cols) { p[i] = Float.random(in: -2...2, using: &generator) }
+    (p + count * cols).initialize(repeating: .nan, count: 64)
+    return p
+}
+
+/// Allowed difference between the SIMD kernel and the Double reference for one output: float32 summation
+/// of about `cols/16` terms per lane, the lane reduction, the group folding and the bias term, each
+/// rounding by at most 2^-24 relative to the sum of the magnitudes of the terms it adds.
+private func tolerance(cols: Int, magnitude: Double) -> Double {
+    (Double(cols) / 8 + 32) * 0x1p-24 * magnitude + 1e-30
+}
+
+private let shapes: [(rows: Int, cols: Int)] = [1, 7, 33, 100].flatMap { rows in [32, 96, 172, 200, 2048].map { (rows, $0) } }
+
+/// Products agree with the reference for every row and input.
+private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int, pool: ComputePool) {
+    let x = guardedInputs(count: n, cols: stored.cols, seed: UInt64(stored.rows * 31 + stored.cols + n))
+    defer { x.deallocate() }
+    var fast = [Float](repeating: .nan, count: n * stored.rows)
+    var reference = [Float](repeating: .nan, count: n * stored.rows)
+    var dequantized = [Float](repeating: 0, count: stored.rows * stored.cols)
+    stored.withMatrix { w in
+        if n == 1 { MatrixKernels.matvec(w, x, &fast, pool: pool) } else { MatrixKernels.matmul(w, x, count: n, &fast, pool: pool) }
+        ReferenceKernels.matmul(w, x, count: n, &reference)
+        for r in 0..<w.rows { dequantized.withUnsafeMutableBufferPointer { ReferenceKernels.dequantizeRow(w, row: r, into: $0.baseAddress! + r * w.cols) } }
+    }
+    for t in 0..<n {
+        let input = Array(UnsafeBufferPointer(start: x + t * stored.cols, count: stored.cols))
+        for r in 0..<stored.rows {
+            let i = t * stored.rows + r
+            let bound = tolerance(cols: stored.cols, magnitude: stored.magnitude(row: r, input, dequantized: dequantized))
+            let difference = abs(Double(fast[i]) - Double(reference[i]))
+            #expect(difference <= bound, "\(stored.storage) \(stored.rows)×\(stored.cols) g\(stored.groupSize) input \(t) row \(r): \(fast[i]) vs \(reference[i])")
+        }
+    }
+}
+
+@Suite struct MatrixKernelTests {
+    @Test(arguments: [WeightMatrix.Storage.q4, .q8], [32, 64, 128])
+    func quantizedMatvecMatchesReference(storage: WeightMatrix.Storage, groupSize: Int) throws {
+        let pool = ComputePool(threadCount: 2)
+        for (rows, cols) in shapes {
+            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: rows == 1 ? 1 : 6,
+                                          source: weightLikeValues(count: rows * cols, seed: UInt64(rows * cols + groupSize)))
+            expectProductsMatchReference(stored, inputs: 1, pool: pool)
+        }
+    }
+
+    @Test(arguments: [WeightMatrix.Storage.q4, .q8, .f16, .f32], [1, 3, 9])
+    func matmulMatchesReference(storage: WeightMatrix.Storage, inputs: Int) throws {
+        let pool = ComputePool(threadCount: 2)
+        for (rows, cols) in shapes where cols != 2048 || rows <= 33 {
+            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: 64, rowsPerBlock: 5,
+                                          source: weightLikeValues(count: rows * cols, seed: UInt64(rows + cols)))
+            expectProductsMatchReference(stored, inputs: inputs, pool: pool)
+        }
+    }
+
+    @Test(arguments: [WeightMatrix.Storage.f16, .f32], [1, 2])
+    func floatMatvecMatchesReference(storage: WeightMatrix.Storage, threads: Int) throws {
+        let pool = ComputePool(threadCount: threads)
+        for (rows, cols) in shapes + [(3, 1), (5, 15), (9, 17), (64, 64)] {
+            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols,
+                                          source: weightLikeValues(count: rows * cols, seed: UInt64(rows * 7 + cols)))
+            expectProductsMatchReference(stored, inputs: 1, pool: pool)
+        }
+    }
+
+    /// Prefill and decode agree: a batched product equals one product per input up to float32 rounding
+    /// (the batched kernel sums in another order, so the bound is twice one kernel's). 70 inputs of 8192
+    /// columns take several passes over the weights, which must cover every input.
+    @Test(arguments: [WeightMatrix.Storage.q4, .q8, .f16, .f32])
+    func matmulAgreesWithRepeatedMatvec(storage: WeightMatrix.Storage) throws {
+        let pool = ComputePool(threadCount: 2)
+        for (rows, cols, n) in [(33, 172, 9), (100, 2048, 6), (7, 96, 4), (8, 8192, 70)] {
+            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: 32, rowsPerBlock: 8,
+                                          source: weightLikeValues(count: rows * cols, seed: UInt64(n)))
+            let x = guardedInputs(count: n, cols: cols, seed: 99)
+            defer { x.deallocate() }
+            var batched = [Float](repeating: .nan, count: n * rows)
+            var single = [Float](repeating: .nan, count: n * rows)
+            var dequantized = [Float](repeating: 0, count: rows * cols)
+            stored.withMatrix { w in
+                MatrixKernels.matmul(w, x, count: n, &batched, pool: pool)
+                single.withUnsafeMutableBufferPointer { y in
+                    for t in 0..<n { MatrixKernels.matvec(w, x + t * cols, y.baseAddress! + t * rows, pool: pool) }
+                }
+                for r in 0..<rows { dequantized.withUnsafeMutableBufferPointer { MatrixKernels.dequantizeRow(w, row: r, into: $0.baseAddress! + r * cols) } }
+            }
+            for t in 0..<n {
+                let input = Array(UnsafeBufferPointer(start: x + t * cols, count: cols))
+                for r in 0..<rows {
+                    let bound = 2 * tolerance(cols: cols, magnitude: stored.magnitude(row: r, input, dequantized: dequantized))
+                    let i = t * rows + r
+                    #expect(abs(Double(batched[i]) - Double(single[i])) <= bound, "\(storage) \(rows)×\(cols) n=\(n) input \(t) row \(r)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [WeightMatrix.Storage.q4, .q8, .f16, .f32])
+    func dequantizeRowMatchesQuantizerDequantize(storage: WeightMatrix.Storage) throws {
+        for (rows, cols, groupSize) in [(7, 172, 32), (33, 200, 64), (10, 2048, 128)] {
+            let source = weightLikeValues(count: rows * cols, seed: UInt64(cols))
+            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: 4, source: source)
+            let expected: [Float]
+            switch storage {
+            case .q4, .q8:
+                let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: rows, cols: cols)
+                expected = try source.withUnsafeBufferPointer { values in
+                    var all: [Float] = []
+                    for first in stride(from: 0, to: rows, by: 4) {
+                        let count = min(4, rows - first)
+                        let block = try Quantizer.quantizeBlock(UnsafeBufferPointer(rebasing: values[(first * cols)..<((first + count) * cols)]),
+                                                                rowCount: count, layout: layout)
+                        all += Quantizer.dequantize(codes: block.codes, scalesAndBiases: block.scalesAndBiases, rowCount: count, layout: layout)
+                    }
+                    return all
+                }
+            case .f16: expected = source.map { Float(Float16($0)) }
+            case .f32: expected = source
+            }
+            var row = [Float](repeating: .nan, count: cols)
+            stored.withMatrix { w in
+                for r in 0..<rows {
+                    MatrixKernels.dequantizeRow(w, row: r, into: &row)
+                    #expect(row == Array(expected[(r * cols)..<((r + 1) * cols)]), "\(storage) row \(r)")
+                }
+            }
+        }
+    }
+
+    /// float32 weights compute in float32: against a float32 dot product the result differs only by
+    /// summation order, far below what any fp16 step would introduce.
+    @Test func float32ProductsStayInFloat32() throws {
+        let rows = 4, cols = 67
+        let source = weightLikeValues(count: rows * cols, seed: 11).map { $0 + 1e-4 }
+        let stored = try StoredMatrix(storage: .f32, rows: rows, cols: cols, source: source)
+        let x = guardedInputs(count: 1, cols: cols, seed: 12)
+        defer { x.deallocate() }
+        var y = [Float](repeating: .nan, count: rows)
+        stored.withMatrix { MatrixKernels.matvec($0, x, &y, pool: ComputePool(threadCount: 1)) }
+        for r in 0..<rows {
+            var sequential: Float = 0
+            var magnitude: Float = 0
+            for c in 0..<cols {
+                sequential += source[r * cols + c] * x[c]
+                magnitude += abs(source[r * cols + c] * x[c])
+            }
+            #expect(abs(y[r] - sequential) <= Float(cols) * 0x1p-23 * magnitude)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import WStreamQuant
+
+/// A seeded generator so every run tests the same numbers (SplitMix64).
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Weight-like rows: mostly small values of varying spread, about 1 in 50 an outlier 30× larger.
+func weightLikeValues(count: Int, seed: UInt64) -> [Float] {
+    var generator = SeededGenerator(seed: seed)
+    return (0..<count).map { _ in
+        let value = Float.random(in: -0.05...0.05, using: &generator) + Float.random(in: -0.01...0.03, using: &generator)
+        return Int.random(in: 0..<50, using: &generator) == 0 ? value * 30 : value
+    }
+}
+
+/// A matrix in one of the stored forms, with the floats it was made from.
+struct StoredMatrix {
+    let storage: WeightMatrix.Storage
+    let rows: Int
+    let cols: Int
+    let groupSize: Int
+    let rowsPerBlock: Int
+    let source: [Float]
+    let bytes: [UInt8]
+    /// `max |w|` of the group holding each element (0 for f16/f32), for `magnitude`.
+    let groupMax: [Float]
+
+    /// Quantises (q4/q8) or encodes (f16/f32) `source`, block by block for q4/q8.
+    init(storage: WeightMatrix.Storage, rows: Int, cols: Int, groupSize: Int = 32, rowsPerBlock: Int = 16, source: [Float]) throws {
+        self.storage = storage
+        self.rows = rows
+        self.cols = cols
+        self.groupSize = groupSize
+        self.rowsPerBlock = rowsPerBlock
+        self.source = source
+        var bytes: [UInt8] = []
+        try source.withUnsafeBufferPointer { values in
+            switch storage {
+            case .f32: bytes = try Quantizer.encodeFloat32(rows: values, cols: cols)
+            case .f16: bytes = try Quantizer.encodeFloat16(rows: values, cols: cols)
+            case .q4, .q8:
+                let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: rows, cols: cols)
+                var first = 0
+                while first < rows {
+                    let count = min(rowsPerBlock, rows - first)
+                    let block = try Quantizer.quantizeBlock(
+                        UnsafeBufferPointer(rebasing: values[(first * cols)..<((first + count) * cols)]),
+                        rowCount: count, layout: layout, firstRow: first)
+                    bytes += block.codes + block.scalesAndBiases
+                    first += count
+                }
+            }
+        }
+        self.bytes = bytes
+        var groupMax = [Float](repeating: 0, count: source.count)
+        if storage == .q4 || storage == .q8 {
+            for r in 0..<rows {
+                for start in stride(from: 0, to: cols, by: groupSize) {
+                    let range = (r * cols + start)..<(r * cols + min(start + groupSize, cols))
+                    let largest = source[range].map(abs).max()!
+                    for i in range { groupMax[i] = largest }
+                }
+            }
+        }
+        self.groupMax = groupMax
+    }
+
+    func withMatrix<R>(_ body: (WeightMatrix) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes { raw in
+            try body(WeightMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize,
+                                  rowsPerBlock: rowsPerBlock, base: raw.baseAddress!))
+        }
+    }
+
+    /// A bound on `Σ_c |term_c|` for row `row` times `x`, covering the terms the kernels actually add:
+    /// `scale·q·x` and `bias·x` separately. `|bias| ≤ max |w| of its group` (plus fp16 rounding) and
+    /// `|scale·q| ≤ |ŵ| + |bias|`, so `(|ŵ| + 2.01·max|w|_group) · |x|` covers both.
+    func magnitude(row: Int, _ x: [Float], dequantized: [Float]) -> Double {
+        var total = 0.0
+        for c in 0..<cols {
+            let i = row * cols + c
+            total += Double(abs(dequantized[i]) + 2.01 * groupMax[i]) * Double(abs(x[c]))
+        }
+        return total
+    }
+}
