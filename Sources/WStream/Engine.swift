@@ -5,7 +5,7 @@ import Dispatch
 import WStreamFormat
 @_exported import WStreamModel
 @_exported import WStreamRuntime
-import WStreamTokenizer
+@_exported import WStreamTokenizer
 
 /// The embedding API: open a `.wst` model under a memory budget and generate text as an `AsyncSequence`.
 ///
@@ -36,6 +36,8 @@ public final class Engine: @unchecked Sendable {
     /// The model's architecture and hyper-parameters.
     public var modelConfig: ModelConfig { reader.metadata.config }
     public let tokenizer: Tokenizer
+    /// The model's chat template, or ChatML when it has none.
+    public let chatTemplate: ChatTemplate
     private let reader: ContainerReader
     private let queue = DispatchQueue(label: "wstream.engine")
     private var model: LanguageModel?
@@ -49,6 +51,7 @@ public final class Engine: @unchecked Sendable {
         self.configuration = configuration
         reader = try ContainerReader(path: path)
         tokenizer = try Tokenizer(spec: reader.metadata.tokenizer)
+        chatTemplate = try ChatTemplate(reader.metadata.tokenizer.chatTemplate ?? Self.chatML)
         if let context = configuration.contextLength { try queue.sync { _ = try loadedModel(context: context) } }
     }
 
@@ -60,6 +63,17 @@ public final class Engine: @unchecked Sendable {
     /// Generates a continuation of `prompt`; each element is a piece of text, complete UTF-8.
     public func generate(prompt: String, options: GenerationOptions = GenerationOptions()) -> AsyncThrowingStream<String, any Error> {
         generate(promptIds: encode(prompt, options: options), options: options)
+    }
+
+    /// Generates the assistant's reply to `messages`, rendered with the model's chat template
+    /// (ChatML when the model has none). Special-token text in the rendered prompt becomes those tokens.
+    /// - Throws: `TokenizerError` when the template cannot be rendered.
+    public func generate(messages: [ChatMessage], options: GenerationOptions = GenerationOptions()) throws -> AsyncThrowingStream<String, any Error> {
+        var options = options
+        options.addSpecialTokens = false
+        options.parseSpecialTokens = true
+        let prompt = try chatTemplate.render(messages, addGenerationPrompt: true, tokenizer: tokenizer)
+        return generate(prompt: prompt, options: options)
     }
 
     /// Generates a continuation of already-tokenised `promptIds`.
@@ -100,6 +114,12 @@ public final class Engine: @unchecked Sendable {
         model = opened
         return opened
     }
+
+    /// The fallback template for models that carry none.
+    static let chatML = """
+        {% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}\
+        {% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}
+        """
 
     /// Online processors.
     public static var coreCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }

@@ -22,7 +22,7 @@ public final class ComputePool: @unchecked Sendable {
         precondition(threadCount >= 1, "a compute pool needs at least one thread")
         self.threadCount = threadCount
         shared = PoolShared(workerCount: threadCount - 1)
-        for _ in 1..<max(threadCount, 1) {
+        for _ in 1..<threadCount {
             var thread = pthread_t()
             let context = Unmanaged.passRetained(shared).toOpaque()
             let status = pthread_create(&thread, nil, { context in

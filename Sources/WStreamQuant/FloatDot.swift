@@ -41,7 +41,7 @@ enum FloatDot<Elements: FloatElements> {
             acc0 = acc0.addingProduct(Elements.load16(w, j), load16(x + j))
             j += 16
         }
-        var total = (acc0 + acc1).sum()
+        var total = horizontalSum(acc0 + acc1)
         while j < cols {
             total = total.addingProduct(Elements.load1(w, j), x[j])
             j += 1
@@ -62,7 +62,7 @@ enum FloatDot<Elements: FloatElements> {
             a2 = a2.addingProduct(u, load16(x2 + j)); a3 = a3.addingProduct(u, load16(x3 + j))
             j += 16
         }
-        var total = SIMD4(a0.sum(), a1.sum(), a2.sum(), a3.sum())
+        var total = SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
         while j < cols {
             let u = Elements.load1(w, j)
             total = SIMD4(

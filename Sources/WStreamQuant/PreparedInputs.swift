@@ -1,8 +1,8 @@
 /// Input vectors rearranged for the quantised kernels, in scratch memory the caller provides.
 ///
 /// Each input is zero-padded to `paddedCols`, so padding codes multiply zeros and the kernels never read
-/// past `cols`. For 4-bit codes each 32-column chunk is stored as its 16 even columns then its 16 odd
-/// columns, matching the low and high nibbles of the chunk's 16 code bytes, so the kernel needs no shuffle.
+/// past `cols`. For 4-bit codes each 16 columns are stored as their 8 even columns then their 8 odd ones,
+/// matching the low and high nibbles of their 8 code bytes (see `FourBitCodes`), so the kernel needs no shuffle.
 /// The per-group sums of each input feed the folded bias term `Σ_g bias_g · Σ x_g`.
 struct PreparedInputs {
     let count: Int
@@ -32,11 +32,14 @@ struct PreparedInputs {
         let cols = layout.cols
         let destination = values + input * layout.paddedCols
         if layout.bits == 4 {
+            // Per 32-column chunk: for each half of 16 columns, its 8 even columns then its 8 odd ones.
             for chunk in stride(from: 0, to: layout.paddedCols, by: 32) {
-                for i in 0..<16 {
-                    let even = chunk + 2 * i, odd = even + 1
-                    destination[chunk + i] = even < cols ? x[even] : 0
-                    destination[chunk + 16 + i] = odd < cols ? x[odd] : 0
+                for half in stride(from: chunk, to: chunk + 32, by: 16) {
+                    for i in 0..<8 {
+                        let even = half + 2 * i, odd = even + 1
+                        destination[half + i] = even < cols ? x[even] : 0
+                        destination[half + 8 + i] = odd < cols ? x[odd] : 0
+                    }
                 }
             }
         } else {
@@ -51,7 +54,7 @@ struct PreparedInputs {
                 sum += load16(p)
                 p += 16
             }
-            sums[g] = sum.sum()
+            sums[g] = horizontalSum(sum)
         }
     }
 }

@@ -6,14 +6,18 @@ protocol CodeFormat {
 
 /// 16 bytes: low nibbles are the even columns, high nibbles the odd ones.
 ///
-/// Bytes are widened to 32-bit lanes first and split into nibbles there: widening straight from memory
-/// takes one shuffle per 8 bytes, while splitting bytes first would need extra shuffles per half.
+/// Each half (8 bytes, 16 columns) is loaded on its own, so widening its two nibble planes to 32-bit lanes
+/// takes one shuffle each and no extraction of upper bytes: two shuffles fewer per chunk than widening
+/// 16 bytes at once, and shuffles are what this loop is short of. The result is
+/// `(even columns 0–14, odd columns 1–15)` and `(even 16–30, odd 17–31)`, the order `PreparedInputs` uses.
 enum FourBitCodes: CodeFormat {
     static var bytesPerChunk: Int { 16 }
     @inline(__always)
     static func decode(_ p: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>) {
-        let q = int32s(p.loadUnaligned(as: SIMD16<UInt8>.self))
-        return (floats(q & 0x0F), floats(q &>> 4))
+        let first = int32s(p.loadUnaligned(as: SIMD8<UInt8>.self))
+        let second = int32s(p.loadUnaligned(fromByteOffset: 8, as: SIMD8<UInt8>.self))
+        return (floats(SIMD16(lowHalf: first & 0x0F, highHalf: first &>> 4)),
+                floats(SIMD16(lowHalf: second & 0x0F, highHalf: second &>> 4)))
     }
 }
 
@@ -35,21 +39,6 @@ enum EightBitCodes: CodeFormat {
 /// and adds it into one accumulator per input; with four inputs that is 8 of AVX2's 16 vector registers,
 /// so nothing spills. The two orders of summation differ only by float32 rounding.
 enum QuantizedDot<Codes: CodeFormat> {
-    /// Chunk `k`'s codes times `scale`, as the two vectors matching `PreparedInputs`' order.
-    @inline(__always)
-    static func scaledChunk(_ row: QuantizedRow, _ k: Int, _ scale: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
-        let (a, b) = Codes.decode(row.codes + k * Codes.bytesPerChunk)
-        return (a * scale, b * scale)
-    }
-
-    @inline(__always)
-    static func accumulate(_ acc: inout SIMD16<Float>, _ w: (SIMD16<Float>, SIMD16<Float>), _ x: UnsafePointer<Float>) {
-        acc = acc.addingProduct(w.0, load16(x)).addingProduct(w.1, load16(x + 16))
-    }
-
-    @inline(__always)
-    static func scale(_ row: QuantizedRow, _ g: Int) -> SIMD16<Float> { SIMD16(repeating: loadFloat16(row.scales, g)) }
-
     /// `Σ_g bias_g · sums_g`.
     @inline(__always)
     static func biasTerm(_ biases: UnsafeRawPointer, _ sums: UnsafePointer<Float>, groups: Int) -> Float {
@@ -59,7 +48,7 @@ enum QuantizedDot<Codes: CodeFormat> {
             acc = acc.addingProduct(floats(biases.loadUnaligned(fromByteOffset: 2 * g, as: SIMD16<Float16>.self)), load16(sums + g))
             g += 16
         }
-        var total = acc.sum()
+        var total = horizontalSum(acc)
         while g < groups {
             total = total.addingProduct(loadFloat16(biases, g), sums[g])
             g += 1
@@ -67,79 +56,101 @@ enum QuantizedDot<Codes: CodeFormat> {
         return total
     }
 
-    /// `q_g · x_g` as 16 partial sums, codes and inputs starting at group `g`.
+    /// `q_g · x_g` as 16 partial sums for the group whose codes start at `codes` and inputs at `x`.
     @inline(__always)
-    static func groupProduct(_ row: QuantizedRow, _ x: UnsafePointer<Float>, group g: Int, chunks: Int) -> SIMD16<Float> {
-        let first = g * chunks
-        let (a, b) = Codes.decode(row.codes + first * Codes.bytesPerChunk)
-        var p = (a * load16(x + 32 * first)).addingProduct(b, load16(x + 32 * first + 16))
-        for k in (first + 1)..<(first + chunks) {
-            let (a, b) = Codes.decode(row.codes + k * Codes.bytesPerChunk)
+    static func groupProduct(_ codes: UnsafeRawPointer, _ x: UnsafePointer<Float>, chunks: Int) -> SIMD16<Float> {
+        let (a, b) = Codes.decode(codes)
+        var p = (a * load16(x)).addingProduct(b, load16(x + 16))
+        var k = 1
+        while k < chunks {
+            let (a, b) = Codes.decode(codes + k * Codes.bytesPerChunk)
             p = p.addingProduct(a, load16(x + 32 * k)).addingProduct(b, load16(x + 32 * k + 16))
+            k += 1
         }
         return p
     }
 
-    /// One row times one prepared input.
+    /// One row times one prepared input; `chunks` is the group size / 32.
     @inline(__always)
-    static func one(_ row: QuantizedRow, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, layout: QuantizedLayout) -> Float {
-        let groups = layout.groupsPerRow, chunks = layout.groupSize / 32
+    static func one(_ row: QuantizedRow, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, groups: Int, chunks: Int) -> Float {
+        let groupBytes = chunks * Codes.bytesPerChunk, groupFloats = 32 * chunks
+        var codes = row.codes, xp = x, scales = row.scales
         var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
         var g = 0
         while g + 2 <= groups {
-            acc0 = acc0.addingProduct(groupProduct(row, x, group: g, chunks: chunks), scale(row, g))
-            acc1 = acc1.addingProduct(groupProduct(row, x, group: g + 1, chunks: chunks), scale(row, g + 1))
+            acc0 = acc0.addingProduct(groupProduct(codes, xp, chunks: chunks), SIMD16(repeating: loadFloat16(scales, 0)))
+            acc1 = acc1.addingProduct(groupProduct(codes + groupBytes, xp + groupFloats, chunks: chunks),
+                                      SIMD16(repeating: loadFloat16(scales, 1)))
+            codes += 2 * groupBytes
+            xp += 2 * groupFloats
+            scales += 4
             g += 2
         }
-        if g < groups { acc0 = acc0.addingProduct(groupProduct(row, x, group: g, chunks: chunks), scale(row, g)) }
-        return (acc0 + acc1).sum() + biasTerm(row.biases, sums, groups: groups)
+        if g < groups { acc0 = acc0.addingProduct(groupProduct(codes, xp, chunks: chunks), SIMD16(repeating: loadFloat16(scales, 0))) }
+        return horizontalSum(acc0 + acc1) + biasTerm(row.biases, sums, groups: groups)
     }
 
     /// One row times four prepared inputs (prefill): each chunk is decoded and scaled once for all four.
     @inline(__always)
-    static func fourInputs(_ row: QuantizedRow, _ inputs: PreparedInputs, first t: Int) -> SIMD4<Float> {
-        let layout = inputs.layout
-        let chunks = layout.groupSize / 32, groups = layout.groupsPerRow
-        let x0 = inputs.values(t), x1 = inputs.values(t + 1), x2 = inputs.values(t + 2), x3 = inputs.values(t + 3)
+    static func fourInputs(_ row: QuantizedRow, _ inputs: PreparedInputs, first t: Int, groups: Int, chunks: Int) -> SIMD4<Float> {
+        var x0 = inputs.values(t), x1 = inputs.values(t + 1), x2 = inputs.values(t + 2), x3 = inputs.values(t + 3)
+        var codes = row.codes
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         for g in 0..<groups {
-            let s = scale(row, g)
-            for k in (g * chunks)..<((g + 1) * chunks) {
-                let w = scaledChunk(row, k, s)
-                accumulate(&a0, w, x0 + 32 * k)
-                accumulate(&a1, w, x1 + 32 * k)
-                accumulate(&a2, w, x2 + 32 * k)
-                accumulate(&a3, w, x3 + 32 * k)
+            let s = SIMD16<Float>(repeating: loadFloat16(row.scales, g))
+            for _ in 0..<chunks {
+                let (a, b) = Codes.decode(codes)
+                let w0 = a * s, w1 = b * s
+                a0 = a0.addingProduct(w0, load16(x0)).addingProduct(w1, load16(x0 + 16))
+                a1 = a1.addingProduct(w0, load16(x1)).addingProduct(w1, load16(x1 + 16))
+                a2 = a2.addingProduct(w0, load16(x2)).addingProduct(w1, load16(x2 + 16))
+                a3 = a3.addingProduct(w0, load16(x3)).addingProduct(w1, load16(x3 + 16))
+                codes += Codes.bytesPerChunk
+                x0 += 32; x1 += 32; x2 += 32; x3 += 32
             }
         }
         return SIMD4(
-            a0.sum() + biasTerm(row.biases, inputs.sums(t), groups: groups),
-            a1.sum() + biasTerm(row.biases, inputs.sums(t + 1), groups: groups),
-            a2.sum() + biasTerm(row.biases, inputs.sums(t + 2), groups: groups),
-            a3.sum() + biasTerm(row.biases, inputs.sums(t + 3), groups: groups))
+            horizontalSum(a0) + biasTerm(row.biases, inputs.sums(t), groups: groups),
+            horizontalSum(a1) + biasTerm(row.biases, inputs.sums(t + 1), groups: groups),
+            horizontalSum(a2) + biasTerm(row.biases, inputs.sums(t + 2), groups: groups),
+            horizontalSum(a3) + biasTerm(row.biases, inputs.sums(t + 3), groups: groups))
     }
 
     /// Rows `rows` times all prepared inputs into `y[t · yStride + r]`.
-    ///
-    /// Rows go in groups of 8 so that their codes stay in L1 while every tile of four inputs passes over them.
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: PreparedInputs,
                      _ y: UnsafeMutablePointer<Float>, yStride: Int) {
-        let layout = addressing.layout
+        // A constant chunk count lets the compiler unroll the group loops for the usual group sizes.
+        switch addressing.layout.groupSize / 32 {
+        case 1: product(rows, addressing, inputs, y, yStride: yStride, chunks: 1)
+        case 2: product(rows, addressing, inputs, y, yStride: yStride, chunks: 2)
+        case 4: product(rows, addressing, inputs, y, yStride: yStride, chunks: 4)
+        case let chunks: product(rows, addressing, inputs, y, yStride: yStride, chunks: chunks)
+        }
+    }
+
+    /// Rows go in groups of up to 8 within one block, so that their codes stay in L1 while every tile of
+    /// four inputs passes over them, and so that rows are reached by stepping instead of dividing.
+    @inline(__always)
+    static func product(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: PreparedInputs,
+                        _ y: UnsafeMutablePointer<Float>, yStride: Int, chunks: Int) {
+        let layout = addressing.layout, groups = layout.groupsPerRow
         let fullTiles = inputs.count / 4 * 4
         var start = rows.lowerBound
         while start < rows.upperBound {
-            let end = min(start + 8, rows.upperBound)
+            let end = min(start + 8, rows.upperBound, addressing.nextBlockStart(after: start))
+            let first = addressing.row(start)
             var t = 0
             while t < fullTiles {
                 for r in start..<end {
-                    let v = fourInputs(addressing.row(r), inputs, first: t)
+                    let v = fourInputs(first.advanced(by: r - start, layout), inputs, first: t, groups: groups, chunks: chunks)
                     for k in 0..<4 { y[(t + k) * yStride + r] = v[k] }
                 }
                 t += 4
             }
             while t < inputs.count {
+                let x = inputs.values(t), sums = inputs.sums(t), out = y + t * yStride
                 for r in start..<end {
-                    y[t * yStride + r] = one(addressing.row(r), inputs.values(t), inputs.sums(t), layout: layout)
+                    out[r] = one(first.advanced(by: r - start, layout), x, sums, groups: groups, chunks: chunks)
                 }
                 t += 1
             }

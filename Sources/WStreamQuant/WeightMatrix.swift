@@ -49,6 +49,13 @@ struct QuantizedRow {
     let scales: UnsafeRawPointer
     /// fp16 per group.
     let biases: UnsafeRawPointer
+
+    /// The row `n` rows further on in the same block.
+    @inline(__always)
+    func advanced(by n: Int, _ layout: QuantizedLayout) -> QuantizedRow {
+        QuantizedRow(codes: codes + n * layout.codeBytesPerRow, scales: scales + n * 2 * layout.groupsPerRow,
+                     biases: biases + n * 2 * layout.groupsPerRow)
+    }
 }
 
 /// Row addressing for a q4/q8 matrix, computed once per kernel call.
@@ -67,6 +74,10 @@ struct QuantizedAddressing {
         self.blockBytes = layout.blockByteCount(rows: w.rowsPerBlock)
         self.base = w.base
     }
+
+    /// The first row of the block after the one holding `row`.
+    @inline(__always)
+    func nextBlockStart(after row: Int) -> Int { (row / rowsPerBlock + 1) * rowsPerBlock }
 
     /// The addresses of row `row`: its block is full-sized unless it is the last one.
     @inline(__always)

@@ -10,18 +10,16 @@ struct ChatSession {
 
     func run() async throws {
         var messages: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
-        var options = options
-        options.addSpecialTokens = false
-        options.parseSpecialTokens = true
-        let template = try ChatTemplate(engine.tokenizer.spec)
+        if engine.tokenizer.spec.chatTemplate == nil {
+            Terminal.error("\(engine.path) has no chat template; using ChatML")
+        }
         Terminal.error("chat with \(engine.path) — an empty line or Ctrl-D ends the session")
         while true {
             Terminal.write("> ")
             guard let line = readLine(), !line.isEmpty else { break }
             messages.append(ChatMessage(role: "user", content: line))
-            let prompt = try template.render(messages, addGenerationPrompt: true)
             var reply = ""
-            for try await piece in engine.generate(prompt: prompt, options: options) {
+            for try await piece in try engine.generate(messages: messages, options: options) {
                 Terminal.write(piece)
                 reply += piece
             }

@@ -8,13 +8,25 @@ enum Terminal {
     static var stderrIsInteractive: Bool { isatty(2) == 1 }
 
     static func error(_ text: String) {
-        fputs(text + "\n", stderr)
+        writeAll(2, text + "\n")
     }
 
     /// Writes `text` to standard output at once (generated text streams as it comes).
     static func write(_ text: String) {
-        fputs(text, stdout)
-        fflush(stdout)
+        writeAll(1, text)
+    }
+
+    /// `write(2)` until every byte is out: unbuffered, so pieces appear as they are generated and stdout and
+    /// stderr interleave in the order they were written.
+    static func writeAll(_ descriptor: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
+        }
     }
 
     /// `12.3`: one decimal place.
@@ -54,11 +66,11 @@ struct ProgressBar {
         let rate = Double(done) / 1e6 / seconds
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let line = "\r\(label) \(bar) \(Int(fraction * 100))% \(Terminal.decimal(rate)) MB/s  \(note)"
-        fputs(String(line.prefix(120)) + "\u{1B}[K", stderr)
+        Terminal.writeAll(2, String(line.prefix(120)) + "\u{1B}[K")
     }
 
     func finish() {
-        if enabled { fputs("\r\u{1B}[K", stderr) }
+        if enabled { Terminal.writeAll(2, "\r\u{1B}[K") }
     }
 
     var elapsed: Double {

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import Testing
 import WStreamQuant
 
@@ -29,16 +30,19 @@ import WStreamQuant
         }
     }
 
-    /// Work spreads over the workers: with a body slow enough, a second thread takes part.
-    @Test func workersTakePart() {
+    /// A worker takes part: while the caller is held inside index 0, only a worker can run index 1.
+    @Test func aWorkerRunsTheIndicesTheCallerCannot() {
         let pool = ComputePool(threadCount: 2)
-        let threads = UnsafeMutablePointer<pthread_t>.allocate(capacity: 8)
-        defer { threads.deallocate() }
-        pool.parallelFor(8) { i in
-            threads[i] = pthread_self()
-            usleep(5_000)
+        let runners = Runners()
+        pool.parallelFor(2) { i in
+            runners.record(i)
+            var waited = 0
+            while runners.thread(1 - i) == 0 && waited < 5_000 {
+                usleep(1_000)
+                waited += 1
+            }
         }
-        #expect(Set((0..<8).map { UInt(threads[$0]) }).count == 2)
+        #expect(runners.thread(0) != 0 && runners.thread(1) != 0 && runners.thread(0) != runners.thread(1))
     }
 
     @Test func poolsCanBeCreatedAndReleasedRepeatedly() {
@@ -58,5 +62,19 @@ import WStreamQuant
         var ran = false
         ComputePool(threadCount: 2).parallelFor(0) { _ in ran = true }
         #expect(!ran)
+    }
+}
+
+/// The threads that ran indices 0 and 1, shared between them.
+private final class Runners: Sendable {
+    let first = Atomic<UInt>(0)
+    let second = Atomic<UInt>(0)
+
+    func record(_ index: Int) {
+        if index == 0 { first.store(UInt(pthread_self()), ordering: .releasing) } else { second.store(UInt(pthread_self()), ordering: .releasing) }
+    }
+
+    func thread(_ index: Int) -> UInt {
+        index == 0 ? first.load(ordering: .acquiring) : second.load(ordering: .acquiring)
     }
 }

@@ -157,4 +157,14 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
             #expect(abs(y[r] - sequential) <= Float(cols) * 0x1p-23 * magnitude)
         }
     }
+
+    /// The CLI's `bench` command: a small run reports a positive time and a throughput that matches it.
+    @Test(arguments: [4, 8, 16, 32])
+    func benchmarkReportsConsistentFigures(bits: Int) {
+        let result = KernelBenchmark.run(rows: 64, cols: 256, bits: bits, groupSize: 32, threads: 2, iterations: 3)
+        #expect(result.milliseconds > 0 && result.milliseconds.isFinite)
+        let bytes = bits <= 8 ? QuantizedLayout(bits: bits, groupSize: 32, rows: 64, cols: 256).byteCount : 64 * 256 * bits / 8
+        let implied = Double(bytes) / (result.milliseconds / 1e3) / 1e9
+        #expect(abs(implied - result.gigabytesPerSecond) <= 1e-6 * implied)
+    }
 }

@@ -83,7 +83,7 @@ struct Run: AsyncParsableCommand {
             Terminal.write("\n")
             guard let result = engine.lastResult else { return }
             if printIds {
-                print("{\"prompt_ids\":\(result.promptIds),\"generated_ids\":\(result.generatedIds)}".replacingSpaces())
+                Terminal.write("{\"prompt_ids\":\(result.promptIds),\"generated_ids\":\(result.generatedIds)}".replacingSpaces() + "\n")
             }
             if stats { StatisticsReport.print(result.statistics) }
             if statsJson { Terminal.error(try StatisticsRecord(result.statistics).jsonLine()) }
