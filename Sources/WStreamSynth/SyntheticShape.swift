@@ -26,6 +26,12 @@ public struct SyntheticShape: Sendable, Equatable {
             architecture: .llama, hiddenSize: 256, layerCount: 4, headCount: 8, kvHeadCount: 4, headDim: 32,
             ffnSize: 688, vocabSize: 1024, contextLength: 2048, normEps: 1e-5, ropeTheta: 10_000,
             tiedEmbeddings: false)),
+        // ~99M parameters, 58 MB packed at 4 bits: more than the end-to-end budget test's 48M budget, so a run
+        // within it must stream; small enough to synthesise and pack in seconds.
+        SyntheticShape(name: "llama-small", config: ModelConfig(
+            architecture: .llama, hiddenSize: 1024, layerCount: 8, headCount: 16, kvHeadCount: 4, headDim: 64,
+            ffnSize: 2816, vocabSize: 8192, contextLength: 2048, normEps: 1e-5, ropeTheta: 10_000,
+            tiedEmbeddings: true)),
         SyntheticShape(name: "lfm2-tiny", config: ModelConfig(
             architecture: .lfm2, hiddenSize: 256, layerCount: 6, headCount: 8, kvHeadCount: 4, headDim: 32,
             ffnSize: 512, vocabSize: 1024, contextLength: 4096, normEps: 1e-5, ropeTheta: 1_000_000,

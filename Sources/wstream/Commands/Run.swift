@@ -41,8 +41,17 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "After the text, print {\"prompt_ids\":[…],\"generated_ids\":[…]} as one JSON line.")
     var printIds = false
 
+    /// For `bench`: a prompt given as comma-separated token ids, so its length is exact.
+    @Option(help: .hidden)
+    var promptIds: String?
+
+    /// For `bench`: the statistics as one JSON line on standard error, for a parent process to parse.
+    @Flag(help: .hidden)
+    var statsJson = false
+
     func validate() throws {
-        if prompt == nil && !chat { throw ValidationError("give a --prompt, or --chat for an interactive session") }
+        if prompt == nil && promptIds == nil && !chat { throw ValidationError("give a --prompt, or --chat for an interactive session") }
+        if let promptIds, parsedPromptIds(promptIds) == nil { throw ValidationError("--prompt-ids takes comma-separated token ids, e.g. 1,400,25") }
         if maxTokens < 1 { throw ValidationError("-n must be at least 1") }
     }
 
@@ -60,7 +69,15 @@ struct Run: AsyncParsableCommand {
                 try await ChatSession(engine: engine, options: options, system: system, showStats: stats).run()
                 return
             }
-            for try await piece in engine.generate(prompt: prompt!, options: options) {
+            let pieces: AsyncThrowingStream<String, any Error>
+            if let ids = promptIds.flatMap(parsedPromptIds) {
+                let vocabulary = engine.modelConfig.vocabSize
+                guard ids.allSatisfy({ $0 < vocabulary }) else { throw ValidationError("--prompt-ids: ids must be below the vocabulary size \(vocabulary)") }
+                pieces = engine.generate(promptIds: ids, options: options)
+            } else {
+                pieces = engine.generate(prompt: prompt!, options: options)
+            }
+            for try await piece in pieces {
                 Terminal.write(piece)
             }
             Terminal.write("\n")
@@ -69,7 +86,14 @@ struct Run: AsyncParsableCommand {
                 Terminal.write("{\"prompt_ids\":\(result.promptIds),\"generated_ids\":\(result.generatedIds)}".replacingSpaces() + "\n")
             }
             if stats { StatisticsReport.print(result.statistics) }
+            if statsJson { Terminal.error(try StatisticsRecord(result.statistics).jsonLine()) }
         }
+    }
+
+    private func parsedPromptIds(_ text: String) -> [Int]? {
+        let ids = text.split(separator: ",").map { Int($0) }
+        guard !ids.isEmpty, ids.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
+        return ids.map { $0! }
     }
 }
 

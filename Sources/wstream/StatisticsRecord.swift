@@ -1,0 +1,64 @@
+import FoundationEssentials
+import WStream
+
+/// `GenerationStatistics` as the one JSON line `run --stats-json` writes to standard error, for `bench` to read back.
+struct StatisticsRecord: Codable, Equatable {
+    var promptTokens: Int
+    var prefillTokensPerSecond: Double
+    var generatedTokens: Int
+    var decodeTokensPerSecond: Double
+    var stopReason: String
+    var peakResidentBytes: Int
+    var budgetBytes: Int?
+    var poolBytes: Int
+    var residentRegions: Int
+    var streamedRegions: Int
+    var hits: Int
+    var misses: Int
+    var bytesDecodedPerToken: Int
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case prefillTokensPerSecond = "prefill_tokens_per_second"
+        case generatedTokens = "generated_tokens"
+        case decodeTokensPerSecond = "decode_tokens_per_second"
+        case stopReason = "stop_reason"
+        case peakResidentBytes = "peak_resident_bytes"
+        case budgetBytes = "budget_bytes"
+        case poolBytes = "pool_bytes"
+        case residentRegions = "resident_regions"
+        case streamedRegions = "streamed_regions"
+        case hits, misses
+        case bytesDecodedPerToken = "bytes_decoded_per_token"
+    }
+
+    init(_ s: GenerationStatistics) {
+        promptTokens = s.promptTokens
+        prefillTokensPerSecond = s.prefillTokensPerSecond
+        generatedTokens = s.generatedTokens
+        decodeTokensPerSecond = s.decodeTokensPerSecond
+        stopReason = s.stopReason.rawValue
+        peakResidentBytes = s.peakResidentBytes
+        budgetBytes = s.budgetBytes
+        poolBytes = s.poolBytes
+        residentRegions = s.residentRegions
+        streamedRegions = s.streamedRegions
+        hits = s.hits
+        misses = s.misses
+        bytesDecodedPerToken = s.bytesDecodedPerToken
+    }
+
+    /// One line of JSON with sorted keys.
+    func jsonLine() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The record in the last line of `text` that holds one (the child may have written other lines), or nil.
+    static func find(in text: String) -> StatisticsRecord? {
+        text.split(separator: "\n").reversed().lazy.compactMap { line in
+            line.hasPrefix("{") ? try? JSONDecoder().decode(StatisticsRecord.self, from: Data(line.utf8)) : nil
+        }.first
+    }
+}

@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a child process ended.
+public enum Termination: Sendable, Equatable, CustomStringConvertible {
+    /// It called `exit` with this status.
+    case exited(Int32)
+    /// A signal ended it (a crash, or the kill the runner was asked for).
+    case signaled(Int32)
+
+    public var description: String {
+        switch self {
+        case .exited(let status): return "exit status \(status)"
+        case .signaled(let signal): return "killed by signal \(signal)"
+        }
+    }
+}
+
+/// What a finished child process left behind.
+public struct CommandResult: Sendable, CustomStringConvertible {
+    public let arguments: [String]
+    public let termination: Termination
+    public let stdout: String
+    public let stderr: String
+    /// The child's peak resident set size: `rusage.ru_maxrss` from `wait4`, in bytes (the kernel's VmHWM of the child).
+    public let peakResidentBytes: Int
+    public let seconds: Double
+
+    /// The exit status, or nil when a signal ended the process.
+    public var exitStatus: Int32? {
+        if case .exited(let status) = termination { return status }
+        return nil
+    }
+
+    /// Ended by `exit(0)`.
+    public var succeeded: Bool { termination == .exited(0) }
+
+    /// Everything a failing expectation should show.
+    public var description: String {
+        "`\(arguments.joined(separator: " "))`: \(termination), peak RSS \(peakResidentBytes >> 10) KiB, \(seconds) s\n"
+            + "--- stdout\n\(stdout.suffix(4000))\n--- stderr\n\(stderr.suffix(4000))"
+    }
+}
+
+/// Why a child process could not be started.
+public struct CommandRunnerError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Runs a program as a child process and reports its output, exit status and peak memory.
+///
+/// Standard output and error go to temporary files rather than pipes, so a chatty child never blocks on a
+/// full pipe while the parent waits for it. The child is reaped with `wait4`, whose `rusage` carries the
+/// kernel's peak RSS of exactly that child.
+public enum CommandRunner {
+    /// Runs `executable` with `arguments` and waits for it.
+    /// - Parameters:
+    ///   - executable: path of the program.
+    ///   - arguments: its arguments (without the program name).
+    ///   - killAfter: send `SIGKILL` after this many seconds if the child is still running.
+    ///   - timeout: kill the child after this many seconds in any case, so a hang fails the test instead of the suite.
+    /// - Throws: `CommandRunnerError` when the program cannot be started.
+    public static func run(
+        _ executable: String, _ arguments: [String], killAfter: Double? = nil, timeout: Double = 300
+    ) throws -> CommandResult {
+        let scratch = TemporaryDirectory("wstream-command")
+        let outPath = scratch.file("stdout")
+        let errPath = scratch.file("stderr")
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let started = monotonicSeconds()
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw CommandRunnerError(message: "cannot start \(executable): \(String(cString: strerror(spawned)))")
+        }
+
+        var status: Int32 = 0
+        var usage = rusage()
+        let deadline = min(killAfter ?? timeout, timeout)
+        while true {
+            let reaped = wait4(pid, &status, WNOHANG, &usage)
+            if reaped == pid { break }
+            if reaped < 0 && errno != EINTR {
+                throw CommandRunnerError(message: "wait4 on \(executable): \(String(cString: strerror(errno)))")
+            }
+            if monotonicSeconds() - started >= deadline {
+                kill(pid, SIGKILL)
+                while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+                break
+            }
+            usleep(2_000)
+        }
+        let seconds = monotonicSeconds() - started
+
+        let termination: Termination = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+        return CommandResult(
+            arguments: [executable] + arguments, termination: termination,
+            stdout: String(decoding: (try? FileBytes.read(outPath)) ?? [], as: UTF8.self),
+            stderr: String(decoding: (try? FileBytes.read(errPath)) ?? [], as: UTF8.self),
+            peakResidentBytes: Int(usage.ru_maxrss) * 1024, seconds: seconds)
+    }
+
+    private static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+    }
+}

@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The release build of the `wstream` CLI, which the end-to-end tests run as a child process.
+///
+/// The release binary, not the debug one: the budget tests measure real peak memory, and `make test`
+/// builds it before the tests run.
+public enum WStreamExecutable {
+    /// `<repository>/.build/release/wstream`.
+    public static let path = SharedModels.repositoryRoot + "/.build/release/wstream"
+
+    /// Runs `wstream` with `arguments`.
+    /// - Parameters:
+    ///   - killAfter: send `SIGKILL` after this many seconds if it is still running.
+    /// - Throws: `CommandRunnerError` naming the build command when the binary is missing.
+    public static func run(_ arguments: [String], killAfter: Double? = nil) throws -> CommandResult {
+        guard access(path, X_OK) == 0 else {
+            throw CommandRunnerError(message: """
+                \(path) is missing: the end-to-end tests run the release binary. \
+                Build it with `swift build -c release --product wstream` (or run the tests with `make test`).
+                """)
+        }
+        return try CommandRunner.run(path, arguments, killAfter: killAfter)
+    }
+
+    /// Runs `wstream` with `arguments`.
+    public static func run(_ arguments: String...) throws -> CommandResult {
+        try run(arguments)
+    }
+}

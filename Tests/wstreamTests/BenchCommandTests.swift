@@ -1,0 +1,30 @@
+import Testing
+import TestSupport
+
+/// `wstream bench` runs each budget in a fresh child and reports it, including budgets below the minimum.
+@Suite(.serialized) struct BenchCommandTests {
+    @Test func benchPrintsARowPerBudgetAndReportsOneBelowTheMinimum() throws {
+        let model = try Fixtures.synthetic()
+        let result = try WStreamExecutable.run(
+            "bench", model.path, "--budgets", "1G,\(BudgetTests.budget),8M", "--prompt-tokens", "16", "--generate", "8")
+        #expect(result.succeeded, "\(result)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("budget") && $0.contains("peak RSS") && $0.contains("decode tok/s") }, "\(result)")
+        let fits = try #require(lines.first { $0.hasPrefix("1G ") }, "\(result)")
+        #expect(fits.contains("MiB") && fits.contains("/0 "), "1G holds the whole model, nothing streamed: \(fits)")
+        let streams = try #require(lines.first { $0.hasPrefix("\(BudgetTests.budget) ") }, "\(result)")
+        #expect(streams.contains("MiB") && !streams.contains("below minimum") && !streams.contains("/0 "), "\(streams)")
+        let below = try #require(lines.first { $0.hasPrefix("8M ") }, "\(result)")
+        #expect(below.contains("below minimum (") && below.contains("MiB"), "\(below)")
+    }
+
+    @Test func benchKernelsReportsThroughputAtOneAndTwoThreads() throws {
+        let result = try WStreamExecutable.run("bench", "--kernels")
+        #expect(result.succeeded, "\(result)")
+        for threads in ["1 thread ", "2 threads"] {
+            let line = try #require(result.stdout.split(separator: "\n").first { $0.contains(threads) }, "\(result)")
+            let rate = line.split(separator: " ").reversed().dropFirst().first.flatMap { Double($0) }
+            #expect((rate ?? 0) > 0.1, "no plausible GB/s in \(line)")
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Testing
+import TestSupport
+
+/// The memory budget is a ceiling on the process's peak RSS, as the kernel measures it for the child
+/// (`ru_maxrss` from `wait4`), on a synthetic model whose 4-bit weights alone exceed the budget.
+@Suite(.serialized) struct BudgetTests {
+    /// Below the model's ~55 MB of 4-bit weights; above its minimum working set.
+    static let budget = "48M"
+    static let budgetBytes = 48 << 20
+    static let prompt = "The little fox found a shining stone"
+
+    @Test func runWithinABudgetSmallerThanTheModelStreamsStaysUnderItAndGeneratesTheSameIds() throws {
+        let model = try Fixtures.synthetic()
+        let common = ["run", model.path, "--prompt", Self.prompt, "-n", "32", "--temperature", "0", "--print-ids"]
+        let budgeted = try WStreamExecutable.run(common + ["--budget", Self.budget, "--stats"])
+        #expect(budgeted.succeeded, "\(budgeted)")
+        #expect(budgeted.peakResidentBytes <= Self.budgetBytes,
+                "peak RSS \(budgeted.peakResidentBytes >> 10) KiB exceeds the budget \(Self.budget): \(budgeted)")
+
+        let streamed = try #require(Self.streamedRegions(in: budgeted.stderr), "no pool line in --stats: \(budgeted)")
+        #expect(streamed > 0, "the model fit the budget entirely, so nothing streamed: \(budgeted)")
+
+        let unbudgeted = try WStreamExecutable.run(common)
+        #expect(unbudgeted.succeeded, "\(unbudgeted)")
+        let ids = try #require(Self.idsLine(in: budgeted.stdout), "\(budgeted)")
+        #expect(ids == Self.idsLine(in: unbudgeted.stdout), "streaming changed the generated ids")
+        #expect(unbudgeted.peakResidentBytes > budgeted.peakResidentBytes,
+                "without a budget the whole model is resident, so the peak should be higher: \(unbudgeted)")
+    }
+
+    @Test func aBudgetFarBelowTheMinimumExitsTwoStatingTheMinimumBeforeAllocating() throws {
+        let model = try Fixtures.synthetic()
+        let result = try WStreamExecutable.run("run", model.path, "--budget", "8M", "--prompt", Self.prompt, "-n", "4")
+        #expect(result.termination == .exited(2), "\(result)")
+        let minimum = try #require(Self.suggestedBudget(in: result.stderr), "stderr should state the minimum as --budget NNM: \(result)")
+        #expect(minimum > 8 << 20)
+        #expect(result.peakResidentBytes < minimum,
+                "the refused run peaked at \(result.peakResidentBytes >> 10) KiB, not below the minimum it stated: \(result)")
+        #expect(result.stdout.isEmpty, "nothing should be generated: \(result)")
+    }
+
+    /// `M` in the `--stats` line `pool … N regions resident, M streamed`.
+    static func streamedRegions(in stderr: String) -> Int? {
+        guard let line = stderr.split(separator: "\n").first(where: { $0.contains("regions resident") }) else { return nil }
+        let words = line.split(separator: " ")
+        guard let index = words.firstIndex(where: { $0.hasPrefix("streamed") }), index > 0 else { return nil }
+        return Int(words[index - 1])
+    }
+
+    /// The `{"prompt_ids":…,"generated_ids":…}` line of `--print-ids`.
+    static func idsLine(in stdout: String) -> String? {
+        stdout.split(separator: "\n").last { $0.hasPrefix("{\"prompt_ids\"") }.map(String.init)
+    }
+
+    /// Bytes of the `--budget NNM` the error message suggests.
+    static func suggestedBudget(in stderr: String) -> Int? {
+        guard let start = stderr.firstRange(of: "--budget ")?.upperBound else { return nil }
+        let digits = stderr[start...].prefix { $0.isNumber }
+        guard let mebibytes = Int(digits), stderr[start...].dropFirst(digits.count).first == "M" else { return nil }
+        return mebibytes << 20
+    }
+}
