@@ -81,8 +81,9 @@ public final class LanguageModel {
             ("process", process.current), ("KV cache and state", stateBytes), ("activations", activationBytes), ("margin", margin),
         ])
         if let budget = options.budget {
-            guard process.peak <= budget.bytes else { throw RuntimeError.alreadyOverBudget(budget: budget.bytes, peak: process.peak) }
+            // Planning first: a budget below the working set is told its minimum, whatever the peak so far.
             plan = try workingSet.plan(budget: budget, cycle: cycle, sizes: layouts.mapValues(\.byteCount))
+            guard process.peak <= budget.bytes else { throw RuntimeError.alreadyOverBudget(budget: budget.bytes, peak: process.peak) }
         } else {
             plan = StreamingPlan.make(cycle: cycle, sizes: layouts.mapValues(\.byteCount), available: .max)!
         }
