@@ -40,7 +40,8 @@ struct PackLayout {
             guard let source = byName.removeValue(forKey: name) else {
                 throw PackError.missingTensor(source: model.source, tensor: name)
             }
-            let storage = Self.storage(for: source, bits: options.bits)
+            let isHead = name == TensorName.output || (name == TensorName.tokenEmbedding && !untiedTable)
+            let storage = Self.storage(for: source, bits: isHead ? options.effectiveHeadBits : options.bits)
             let rowBytes = Self.rowBytes(storage: storage, cols: source.shape.last ?? 0, groupSize: options.groupSize)
             let target = name == TensorName.tokenEmbedding ? Self.embeddingBlockBytes : Self.targetBlockBytes
             let rows = source.shape.count == 2 ? source.shape[0] : 1

@@ -1,15 +1,26 @@
+import WStreamQuant
+
 /// How `Packer` stores a model.
 public struct PackOptions: Sendable, Equatable {
     /// 4 or 8: affine groups; 16: fp16; 32: float32 exactly as the source holds it.
     public var bits = 4
     /// Affine group size along the input dimension: 32, 64 or 128.
     public var groupSize = 32
+    /// Bits of the output head (the token table when embeddings are tied). nil: 8 when `bits` is 4, else `bits`.
+    /// The head turns the last hidden state into every token's logit, so its error reaches the sampler
+    /// undiluted; llama.cpp's Q4_K_M keeps it at 6 bits for the same reason.
+    public var headBits: Int?
+    /// How groups' scales and biases are chosen.
+    public var method = QuantizationMethod.leastSquares
     /// zstd level for frames (fast by default: weights compress little, see docs/FORMAT.md).
     public var compressionLevel = 3
     /// Threads that quantise and compress blocks in parallel.
     public var threads = 2
 
     public init() {}
+
+    /// The bits the output head is stored with.
+    public var effectiveHeadBits: Int { headBits ?? (bits == 4 ? 8 : bits) }
 
     /// The values `wstream pack` accepts.
     public static let supportedBits = [4, 8, 16, 32]

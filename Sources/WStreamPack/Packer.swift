@@ -19,6 +19,7 @@ public enum Packer {
                             progress: ((PackProgress) -> Void)? = nil) throws -> PackSummary {
         guard PackOptions.supportedBits.contains(options.bits) else { throw PackError.unsupportedBits(options.bits) }
         guard PackOptions.supportedGroupSizes.contains(options.groupSize) else { throw PackError.unsupportedGroupSize(options.groupSize) }
+        guard PackOptions.supportedBits.contains(options.effectiveHeadBits) else { throw PackError.unsupportedBits(options.effectiveHeadBits) }
         let clock = ContinuousClock()
         let start = clock.now
         let layout = try PackLayout(model: model, options: options)
@@ -40,7 +41,8 @@ public enum Packer {
         }
         let quantization = QuantizationInfo(bits: options.bits, groupSize: options.bits <= 8 ? options.groupSize : 0)
         try writer.finish(config: model.config, tokenizer: model.tokenizer, quantization: quantization,
-                          producer: ["source": model.source, "tool": "wstream pack"])
+                          producer: ["source": model.source, "tool": "wstream pack", "quantizer": options.method.rawValue,
+                                     "headBits": String(options.effectiveHeadBits)])
         summary.tensorCount = layout.placements.count
         summary.parameterCount = layout.placements.reduce(0) { $0 + $1.source.shape.reduce(1, *) }
         summary.outputBytes = fileSize(destination)
@@ -92,7 +94,7 @@ public enum Packer {
         switch storage {
         case .q4, .q8:
             let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: options.groupSize, rows: rows.count, cols: cols)
-            let parts = try values.withUnsafeBufferPointer { try Quantizer.quantizeBlock($0, rowCount: rows.count, layout: layout) }
+            let parts = try values.withUnsafeBufferPointer { try Quantizer.quantizeBlock($0, rowCount: rows.count, layout: layout, firstRow: rows.lowerBound, method: options.method) }
             let codes = parts.codes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 1, level: level) }
             let scales = parts.scalesAndBiases.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 2, level: level) }
             return EncodedBlock(frames: [codes, scales], storage: storage)

@@ -10,6 +10,7 @@
 /// (exact when its value is an fp16 number, otherwise a tiny scale that still bounds the error);
 /// values already on a full fp16 grid (`s · q + b` using both code 0 and the top code) come back exactly.
 /// Padding columns (`cols ..< paddedCols`) take no part in a group's minimum and maximum; their codes are 0.
+/// That is `QuantizationMethod.minMax`; `.leastSquares` refines those parameters afterwards.
 public enum Quantizer {
     /// Quantises `rowCount` rows (`rowCount · layout.cols` floats) into one block.
     /// - Parameters:
@@ -17,13 +18,15 @@ public enum Quantizer {
     ///   - rowCount: rows in this block.
     ///   - layout: bits, group size and columns (its `rows` is the whole matrix's and is not used here).
     ///   - firstRow: the matrix row of the block's first row, so that errors name the matrix row.
+    ///   - method: how each group's scale and bias are chosen.
     /// - Returns: the block's codes, and its scales followed by its biases (fp16 bytes), as two parts
     ///   so that the container can compress them differently. Their concatenation is the block's bytes.
     /// - Throws: `QuantError.nonFinite` naming the row and column of an inf/NaN,
     ///   `QuantError.outOfFloat16Range` when a group's minimum or range does not fit fp16,
     ///   `QuantError.unsupportedLayout` for bits other than 4/8 or a group size not a multiple of 32.
     public static func quantizeBlock(
-        _ values: UnsafeBufferPointer<Float>, rowCount: Int, layout: QuantizedLayout, firstRow: Int = 0
+        _ values: UnsafeBufferPointer<Float>, rowCount: Int, layout: QuantizedLayout, firstRow: Int = 0,
+        method: QuantizationMethod = .minMax
     ) throws -> (codes: [UInt8], scalesAndBiases: [UInt8]) {
         try validate(layout)
         precondition(values.count == rowCount * layout.cols, "quantizeBlock: expected \(rowCount) × \(layout.cols) values, got \(values.count)")
@@ -39,7 +42,7 @@ public enum Quantizer {
                     for g in 0..<groups {
                         let (scale, bias) = try quantizeGroup(
                             row, columns: (g * layout.groupSize)..<min((g + 1) * layout.groupSize, layout.cols),
-                            bits: layout.bits, into: rowCodes, row: firstRow + r)
+                            bits: layout.bits, method: method, into: rowCodes, row: firstRow + r)
                         parameters[r * groups + g] = scale
                         parameters[(rowCount + r) * groups + g] = bias
                     }
@@ -94,7 +97,7 @@ public enum Quantizer {
 
     /// Chooses one group's fp16 scale and bias and writes its codes into `rowCodes`.
     private static func quantizeGroup(
-        _ row: UnsafeBufferPointer<Float>, columns: Range<Int>, bits: Int,
+        _ row: UnsafeBufferPointer<Float>, columns: Range<Int>, bits: Int, method: QuantizationMethod,
         into rowCodes: UnsafeMutableBufferPointer<UInt8>, row rowIndex: Int
     ) throws -> (scale: Float16, bias: Float16) {
         var low = Float.infinity, high = -Float.infinity
@@ -111,7 +114,10 @@ public enum Quantizer {
         let scale = float16RoundingUp((high - Float(bias)) / maxCode)
         guard scale.isFinite else { throw QuantError.outOfFloat16Range(row: rowIndex, column: highColumn, value: high) }
 
-        let s = Float(scale), b = Float(bias)
+        var s = Float(scale), b = Float(bias)
+        if method == .leastSquares, s > 0 {
+            (s, b) = refineByLeastSquares(row, columns: columns, maxCode: maxCode, scale: s, bias: b)
+        }
         for c in columns {
             // Division rather than a reciprocal: packing is offline, and it keeps on-grid values exact.
             let q = s == 0 ? 0 : UInt8(min(max(((row[c] - b) / s).rounded(), 0), maxCode))
@@ -121,7 +127,43 @@ public enum Quantizer {
                 rowCodes[c / 2] |= c & 1 == 0 ? q : q << 4
             }
         }
-        return (scale, bias)
+        return (Float16(s), Float16(b))
+    }
+
+    /// Alternates between coding the group with (scale, bias) and refitting (scale, bias) to those codes
+    /// by least squares, keeping fp16-representable parameters and accepting only lower squared error.
+    private static func refineByLeastSquares(
+        _ row: UnsafeBufferPointer<Float>, columns: Range<Int>, maxCode: Float, scale: Float, bias: Float
+    ) -> (Float, Float) {
+        func code(_ v: Float, _ s: Float, _ b: Float) -> Float { min(max(((v - b) / s).rounded(), 0), maxCode) }
+        func squaredError(_ s: Float, _ b: Float) -> Float {
+            columns.reduce(0) { total, c in
+                let d = row[c] - (s * code(row[c], s, b) + b)
+                return total + d * d
+            }
+        }
+        var (s, b) = (scale, bias)
+        var best = squaredError(s, b)
+        for _ in 0..<8 where best > 0 {
+            var n: Float = 0, sumQ: Float = 0, sumW: Float = 0, sumQQ: Float = 0, sumQW: Float = 0
+            for c in columns {
+                let q = code(row[c], s, b)
+                n += 1
+                sumQ += q
+                sumW += row[c]
+                sumQQ += q * q
+                sumQW += q * row[c]
+            }
+            let determinant = n * sumQQ - sumQ * sumQ
+            guard determinant > 0 else { break }
+            let fittedScale = Float(Float16((n * sumQW - sumQ * sumW) / determinant))
+            let fittedBias = Float(Float16((sumW - fittedScale * sumQ) / n))
+            guard fittedScale > 0, fittedScale.isFinite, fittedBias.isFinite else { break }
+            let error = squaredError(fittedScale, fittedBias)
+            guard error < best else { break }
+            (s, b, best) = (fittedScale, fittedBias, error)
+        }
+        return (s, b)
     }
 
     /// The largest fp16 value ≤ `v` (−∞ when there is none).

@@ -3,14 +3,12 @@ import Glibc
 #endif
 import ArgumentParser
 
-/// A run of another program, for `bench`: its exit status, standard error and peak memory.
+/// A run of another program, for `bench`: its exit status and standard error.
 struct ChildProcess {
     /// Exit status; nil when a signal ended the child.
     let exitStatus: Int32?
     let signal: Int32?
     let stderr: String
-    /// `rusage.ru_maxrss` from `wait4`, in bytes: the kernel's peak RSS of exactly this child.
-    let peakResidentBytes: Int
 
     /// Runs `executable` with `arguments`, standard output discarded, standard error kept in a temporary
     /// file (not a pipe, which could fill up and block the child while this process waits).
@@ -36,12 +34,11 @@ struct ChildProcess {
         guard spawned == 0 else { throw ValidationError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
 
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let signalled = (status & 0x7f) != 0
         return ChildProcess(
             exitStatus: signalled ? nil : (status >> 8) & 0xff, signal: signalled ? status & 0x7f : nil,
-            stderr: (try? TextFile.read(errPath)) ?? "", peakResidentBytes: Int(usage.ru_maxrss) * 1024)
+            stderr: (try? TextFile.read(errPath)) ?? "")
     }
 
     /// This executable, so a child runs the same build.

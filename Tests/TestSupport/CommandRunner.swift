@@ -23,7 +23,9 @@ public struct CommandResult: Sendable, CustomStringConvertible {
     public let termination: Termination
     public let stdout: String
     public let stderr: String
-    /// The child's peak resident set size: `rusage.ru_maxrss` from `wait4`, in bytes (the kernel's VmHWM of the child).
+    /// `rusage.ru_maxrss` from `wait4`, in bytes. An upper bound only: Linux folds the spawning process's
+    /// high-water mark into the child's at `exec`, so from a large test runner every child looks that large.
+    /// Budget checks read the child's own VmHWM instead (`run --stats-json`).
     public let peakResidentBytes: Int
     public let seconds: Double
 

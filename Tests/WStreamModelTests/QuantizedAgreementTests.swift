@@ -28,7 +28,8 @@ import WStreamModel
         print("stories260K q4 g32 vs f32: top-1 \(result.topOneAgreement!), mean KL \(result.meanKLDivergence!), ppl \(result.perplexity)")
         #expect(result.tokens == 256)
         #expect(result.topOneAgreement! >= 0.9)
-        let selfCheck = try Evaluation.run(model: reference, reference: reference, tokens: tokens)
+        let sameAgain = try LanguageModel(path: exact, options: options)
+        let selfCheck = try Evaluation.run(model: sameAgain, reference: reference, tokens: tokens)
         #expect(selfCheck.topOneAgreement == 1)
         #expect(abs(selfCheck.meanKLDivergence!) < 1e-9)
     }

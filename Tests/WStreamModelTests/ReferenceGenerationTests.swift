@@ -57,7 +57,9 @@ import WStreamPack
         var options = LanguageModel.Options(contextLength: 128, budget: nil, threads: 2)
         options.logitsForEveryPosition = true
         let model = try LanguageModel(path: path, options: options)
-        let ids = reference.promptIds + reference.generatedIds
+        let rows = expected.count / 512
+        #expect(rows == 65)
+        let ids = Array((reference.promptIds + reference.generatedIds).prefix(rows))
         var worst: Float = 0
         var start = 0
         while start < ids.count {

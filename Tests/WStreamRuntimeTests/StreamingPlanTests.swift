@@ -20,7 +20,7 @@ import WStreamRuntime
         #expect(plan.slotBytes == 10)
         #expect(plan.poolBytes <= 70)
         #expect(plan.residentBytes == 30 + 2 * 10)
-        #expect(plan.streamed.count == 2)
+        #expect(plan.streamed.count == 3)
     }
 
     @Test func oneSlotIsTheMinimum() throws {

@@ -9,8 +9,8 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure peak memory and tokens/s of a model at several budgets, each in a fresh process.",
         discussion: """
             For each budget, `wstream run` is started anew (so no budget inherits another's memory) with a \
-            prompt of exactly --prompt-tokens tokens and greedy decoding of --generate tokens. Peak RSS is the \
-            kernel's figure for that child (ru_maxrss from wait4). A budget below the model's minimum is \
+            prompt of exactly --prompt-tokens tokens and greedy decoding of --generate tokens. Peak RSS is that \
+            child's VmHWM (/proc/self/status at the end of its run). A budget below the model's minimum is \
             reported as such and the others still run. --kernels times the 4-bit matrix-vector kernel alone.
 
               wstream bench llama.wst --budgets 2G,700M,500M,350M
@@ -60,7 +60,7 @@ struct Bench: AsyncParsableCommand {
                 print(row([budget, "below minimum (\(minimum(in: child.stderr)))"], [10, 60]))
             } else if child.exitStatus == 0, let stats = StatisticsRecord.find(in: child.stderr) {
                 print(row([
-                    budget, ByteCount.format(child.peakResidentBytes),
+                    budget, ByteCount.format(stats.peakResidentBytes),
                     Terminal.decimal(stats.prefillTokensPerSecond), Terminal.decimal(stats.decodeTokensPerSecond),
                     "\(stats.residentRegions)/\(stats.streamedRegions)", Terminal.megabytes(stats.bytesDecodedPerToken),
                 ], widths))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import WStreamImport
 import WStreamPack
+import WStreamQuant
 import WStream
 
 struct Pack: AsyncParsableCommand {
@@ -28,6 +29,12 @@ struct Pack: AsyncParsableCommand {
     @Option(help: "Weights per affine group along a row: 32, 64 or 128.")
     var groupSize = 32
 
+    @Option(help: "Bits of the output head (the token table when embeddings are tied); default 8 with --bits 4, else --bits.")
+    var headBits: Int?
+
+    @Option(help: "How group scales and biases are chosen: least-squares (lower error; may clip an outlier) or min-max (MLX's: every value within scale/2).")
+    var quantizer = "least-squares"
+
     @Option(help: "zstd level for the frames (1–19). Weights compress little; higher levels mostly cost time.")
     var level = 3
 
@@ -35,8 +42,13 @@ struct Pack: AsyncParsableCommand {
     var threads = Engine.coreCount
 
     func run() async throws {
+        guard let method = QuantizationMethod(rawValue: quantizer) else {
+            throw ValidationError("--quantizer must be one of: \(QuantizationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let model = try ModelImporter.importModel(at: source)
         var options = PackOptions()
+        options.method = method
+        options.headBits = headBits
         options.bits = bits
         options.groupSize = groupSize
         options.compressionLevel = level
