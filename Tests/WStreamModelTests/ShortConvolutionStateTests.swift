@@ -11,8 +11,11 @@ import WStreamModel
         let tokens = [7454, 2402, 257, 640, 11, 612, 373, 257, 1310, 9379, 13]
         var chunked = LanguageModel.Options(contextLength: 64, budget: nil, threads: 2)
         chunked.chunkSize = 4
-        let atOnce = Array(try LanguageModel(path: path, options: .init(contextLength: 64, budget: nil, threads: 2)).feed(tokens))
-        let inChunks = Array(try LanguageModel(path: path, options: chunked).feed(tokens))
+        // The logits buffer belongs to its model: keep each model alive while copying.
+        let whole = try LanguageModel(path: path, options: .init(contextLength: 64, budget: nil, threads: 2))
+        let atOnce = Array(try whole.feed(tokens))
+        let chunkedModel = try LanguageModel(path: path, options: chunked)
+        let inChunks = Array(try chunkedModel.feed(tokens))
         let single = try LanguageModel(path: path, options: .init(contextLength: 64, budget: nil, threads: 1))
         var stepwise: [Float] = []
         for token in tokens { stepwise = Array(try single.feed([token])) }
