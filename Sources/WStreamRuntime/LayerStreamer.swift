@@ -17,6 +17,10 @@ public final class LayerStreamer: @unchecked Sendable {
         public var bytesDecoded = 0
         /// Acquisitions that had to wait for their region's decode to finish.
         public var stalls = 0
+        /// Time the background queue spent decoding streamed regions.
+        public var decodeSeconds = 0.0
+        /// Time the model spent waiting for a streamed region.
+        public var stallSeconds = 0.0
     }
 
     private enum SlotState {
@@ -43,6 +47,7 @@ public final class LayerStreamer: @unchecked Sendable {
     private let queue = DispatchQueue(label: "wstream.decode")
     private let decoder: FrameDecoder
     private var counters = Statistics()
+    private let clock = ContinuousClock()
 
     /// Lays the resident regions and slots out in `pool`; call `loadResidentRegions()` before use.
     public init(reader: ContainerReader, plan: StreamingPlan, layouts: [Int: RegionLayout], pool: BufferPool) {
@@ -87,12 +92,16 @@ public final class LayerStreamer: @unchecked Sendable {
             counters.misses += 1
             if slotIndex(holding: region) == nil { realign(to: region) }
             var waited = false
+            let start = clock.now
             lock.wait {
                 guard let index = slotIndex(holding: region) else { return false }
                 if case .decoding = slots[index] { waited = true; return false }
                 return true
             }
-            if waited { counters.stalls += 1 }
+            if waited {
+                counters.stalls += 1
+                counters.stallSeconds += (clock.now - start).seconds
+            }
             let index = slotIndex(holding: region)!
             if case .failed(_, let error) = slots[index] {
                 slots[index] = .free
@@ -155,8 +164,11 @@ public final class LayerStreamer: @unchecked Sendable {
             nextToDecode = (nextToDecode + 1) % streamOrder.count
             slots[free] = .decoding(region: region)
             queue.async { [self] in
+                let start = clock.now
                 let outcome = Result { try decode(region: region, into: slotBase[free], using: decoder) }
+                let elapsed = (clock.now - start).seconds
                 lock.withLock {
+                    counters.decodeSeconds += elapsed
                     switch outcome {
                     case .success(let bytes):
                         counters.bytesDecoded += bytes
@@ -203,5 +215,13 @@ extension LayerStreamer {
     public func residentRegion(_ region: Int) -> DecodedRegion? {
         guard let base = residentBase[region] else { return nil }
         return DecodedRegion(layout: layouts[region]!, base: UnsafeRawPointer(base))
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    public var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) * 1e-18
     }
 }

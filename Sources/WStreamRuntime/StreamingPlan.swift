@@ -49,10 +49,28 @@ public struct StreamingPlan: Sendable, Equatable {
                 residentBytes += sizes[region]!
                 room -= sizes[region]!
             }
+            if let spread = spreadOut(candidates: cycle.filter { sizes[$0]! <= slot }, streamedCount: candidates.count - (resident.count - mustStay.count),
+                                      sizes: sizes, room: available - mustBytes - slotCount * slot) {
+                resident = Set(mustStay).union(spread)
+                residentBytes = mustBytes + spread.reduce(0) { $0 + sizes[$1]! }
+            }
             let plan = StreamingPlan(cycle: cycle, resident: resident, slotBytes: slot, slotCount: slotCount, residentBytes: residentBytes)
             if best == nil || plan.score > best!.score { best = plan }
         }
         return best
+    }
+
+    /// The same number of streamed regions, spaced evenly around the cycle, when their resident complement fits:
+    /// a streamed region then decodes while the resident ones before it compute, instead of several streamed
+    /// regions in a row waiting on one decoder.
+    /// - Parameter candidates: regions that may stream, in cycle order.
+    /// - Returns: the regions to keep resident, or nil when the evenly spaced choice does not fit `room`.
+    private static func spreadOut(candidates: [Int], streamedCount: Int, sizes: [Int: Int], room: Int) -> [Int]? {
+        guard streamedCount > 0, streamedCount < candidates.count else { return nil }
+        let step = Double(candidates.count) / Double(streamedCount)
+        let streamed = Set((0..<streamedCount).map { candidates[Int((Double($0) + 0.5) * step)] })
+        let resident = candidates.filter { !streamed.contains($0) }
+        return resident.reduce(0) { $0 + sizes[$1]! } <= room ? resident : nil
     }
 
     /// Prefetching (two slots) first, then resident bytes.

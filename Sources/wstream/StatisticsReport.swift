@@ -11,7 +11,7 @@ enum StatisticsReport {
             generated  \(s.generatedTokens) tokens, \(Terminal.decimal(s.decodeTokensPerSecond)) tok/s decode (stop: \(s.stopReason.rawValue))
             peak RSS   \(ByteCount.format(s.peakResidentBytes)) (VmHWM), \(budget)
             pool       \(ByteCount.format(s.poolBytes)): \(s.residentRegions) regions resident, \(s.streamedRegions) streamed
-            streaming  \(s.hits) hits, \(s.misses) misses, \(perToken) decoded per generated token
+            streaming  \(s.hits) hits, \(s.misses) misses, \(perToken) decoded per generated token\(s.bytesDecoded > 0 ? " at \(Terminal.decimal(s.streamingBytesPerSecond / 1e9, places: 2)) GB/s, \(Terminal.decimal(s.stallSeconds * 1000 / Double(max(s.generatedTokens, 1)))) ms/token waiting" : "")
             """)
     }
 }

@@ -29,9 +29,19 @@ enum ByteShuffle {
             let planes = from.assumingMemoryBound(to: UInt8.self)
             switch k {
             case 2:
-                for element in 0..<elements {
-                    let value = UInt16(planes[element]) | UInt16(planes[elements + element]) << 8
-                    to.storeBytes(of: value.littleEndian, toByteOffset: element * 2, as: UInt16.self)
+                // 16 elements per step with wrapping arithmetic: overflow checks would stop LLVM from vectorising
+                // (this runs on every streamed fp16 frame, every token).
+                var element = 0
+                while element &+ 16 <= elements {
+                    let low = SIMD16<UInt16>(truncatingIfNeeded: UnsafeRawPointer(planes + element).loadUnaligned(as: SIMD16<UInt8>.self))
+                    let high = SIMD16<UInt16>(truncatingIfNeeded: UnsafeRawPointer(planes + (elements &+ element)).loadUnaligned(as: SIMD16<UInt8>.self))
+                    to.storeBytes(of: low | high &<< 8, toByteOffset: element &* 2, as: SIMD16<UInt16>.self)
+                    element &+= 16
+                }
+                while element < elements {
+                    let value = UInt16(planes[element]) | UInt16(planes[elements &+ element]) << 8
+                    to.storeBytes(of: value.littleEndian, toByteOffset: element &* 2, as: UInt16.self)
+                    element &+= 1
                 }
             case 4:
                 for element in 0..<elements {

@@ -42,15 +42,21 @@ public struct GenerationStatistics: Sendable, Equatable {
     public var streamedRegions = 0
     public var hits = 0
     public var misses = 0
-    /// Bytes decoded for streamed regions during this generation.
+    /// Bytes decoded for streamed regions while generating (after the prompt).
     public var bytesDecoded = 0
+    /// Time the background decoder spent on streamed regions while generating.
+    public var streamingSeconds = 0.0
+    /// Time generation waited for a streamed region to be decoded.
+    public var stallSeconds = 0.0
 
     public init() {}
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(generatedTokens) / decodeSeconds : 0 }
-    /// Decoded bytes per forward step of one token during decoding (streamed regions only).
-    public var bytesDecodedPerToken: Int { promptTokens + generatedTokens > 0 ? bytesDecoded / max(generatedTokens, 1) : 0 }
+    /// Decoded bytes per generated token (streamed regions only).
+    public var bytesDecodedPerToken: Int { bytesDecoded / max(generatedTokens, 1) }
+    /// Speed of the background decoder while generating, in bytes per second.
+    public var streamingBytesPerSecond: Double { streamingSeconds > 0 ? Double(bytesDecoded) / streamingSeconds : 0 }
 }
 
 /// Ids and text of one generation.

@@ -71,18 +71,13 @@ extension LanguageModel {
         statistics.hits = after.hits - before.hits
         statistics.misses = after.misses - before.misses
         statistics.bytesDecoded = after.bytesDecoded - afterPrefill.bytesDecoded
+        statistics.streamingSeconds = after.decodeSeconds - afterPrefill.decodeSeconds
+        statistics.stallSeconds = after.stallSeconds - afterPrefill.stallSeconds
         statistics.peakResidentBytes = ResidentMemory.read().peak
         statistics.budgetBytes = self.options.budget?.bytes
         statistics.poolBytes = plan.poolBytes
         statistics.residentRegions = plan.resident.count
         statistics.streamedRegions = plan.streamed.count
         return GenerationResult(promptIds: promptIds, generatedIds: generated, text: text, statistics: statistics)
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) * 1e-18
     }
 }
