@@ -132,36 +132,41 @@ public enum Quantizer {
 
     /// Alternates between coding the group with (scale, bias) and refitting (scale, bias) to those codes
     /// by least squares, keeping fp16-representable parameters and accepting only lower squared error.
+    /// One pass over the group per step yields both the error of the current parameters and the sums for
+    /// the next fit; three steps capture nearly all of the gain (packing speed matters at 1B parameters).
     private static func refineByLeastSquares(
         _ row: UnsafeBufferPointer<Float>, columns: Range<Int>, maxCode: Float, scale: Float, bias: Float
     ) -> (Float, Float) {
-        func code(_ v: Float, _ s: Float, _ b: Float) -> Float { min(max(((v - b) / s).rounded(), 0), maxCode) }
-        func squaredError(_ s: Float, _ b: Float) -> Float {
-            columns.reduce(0) { total, c in
-                let d = row[c] - (s * code(row[c], s, b) + b)
-                return total + d * d
+        struct Pass {
+            var error: Float = 0, n: Float = 0, sumQ: Float = 0, sumW: Float = 0, sumQQ: Float = 0, sumQW: Float = 0
+        }
+        func pass(_ s: Float, _ b: Float) -> Pass {
+            var p = Pass()
+            for c in columns {
+                let w = row[c]
+                // Division, as the final coding does, so the error measured here is the error stored.
+                let q = min(max(((w - b) / s).rounded(), 0), maxCode)
+                let d = w - (s * q + b)
+                p.error += d * d
+                p.n += 1
+                p.sumQ += q
+                p.sumW += w
+                p.sumQQ += q * q
+                p.sumQW += q * w
             }
+            return p
         }
         var (s, b) = (scale, bias)
-        var best = squaredError(s, b)
-        for _ in 0..<8 where best > 0 {
-            var n: Float = 0, sumQ: Float = 0, sumW: Float = 0, sumQQ: Float = 0, sumQW: Float = 0
-            for c in columns {
-                let q = code(row[c], s, b)
-                n += 1
-                sumQ += q
-                sumW += row[c]
-                sumQQ += q * q
-                sumQW += q * row[c]
-            }
-            let determinant = n * sumQQ - sumQ * sumQ
+        var current = pass(s, b)
+        for _ in 0..<3 where current.error > 0 {
+            let determinant = current.n * current.sumQQ - current.sumQ * current.sumQ
             guard determinant > 0 else { break }
-            let fittedScale = Float(Float16((n * sumQW - sumQ * sumW) / determinant))
-            let fittedBias = Float(Float16((sumW - fittedScale * sumQ) / n))
+            let fittedScale = Float(Float16((current.n * current.sumQW - current.sumQ * current.sumW) / determinant))
+            let fittedBias = Float(Float16((current.sumW - fittedScale * current.sumQ) / current.n))
             guard fittedScale > 0, fittedScale.isFinite, fittedBias.isFinite else { break }
-            let error = squaredError(fittedScale, fittedBias)
-            guard error < best else { break }
-            (s, b, best) = (fittedScale, fittedBias, error)
+            let next = pass(fittedScale, fittedBias)
+            guard next.error < current.error else { break }
+            (s, b, current) = (fittedScale, fittedBias, next)
         }
         return (s, b)
     }
