@@ -4,8 +4,9 @@ import WStreamRuntime
 
 /// The forward pass shared by every supported architecture, one chunk of tokens at a time.
 ///
-/// Each block's region is acquired from the streamer just before use and released right after,
-/// so a streamed block is decoded once per chunk (not once per token) during prefill.
+/// Each block's unit is acquired from the streamer just before use and released right after,
+/// so a streamed block is decoded once per chunk (not once per token) during prefill. The head may be
+/// cut into several units (row ranges of the output matrix); each computes its slice of the logits.
 final class DecoderModel {
     let config: ModelConfig
     let file: String
@@ -14,24 +15,27 @@ final class DecoderModel {
     let activations: Activations
     private let embedding: EmbeddingTable
     private let attention: Attention
-    /// Region index of each block, and of the head (final norm + output matrix).
-    private let blockRegions: [Int]
-    private let headRegion: Int
+    /// Streamer unit of each block, and the units of the head (final norm, then the output matrix's rows).
+    private let blockUnits: [Int]
+    private let headUnits: [Int]
+    /// `output.weight`, or the token table when embeddings are tied.
+    private let outputMatrix: String
 
     init(config: ModelConfig, file: String, reader: ContainerReader, streamer: LayerStreamer, pool: ComputePool,
-         activations: Activations, blockRegions: [Int], headRegion: Int) throws {
+         activations: Activations, blockUnits: [Int], headUnits: [Int]) throws {
         self.config = config
         self.file = file
         self.streamer = streamer
         self.pool = pool
         self.activations = activations
-        self.blockRegions = blockRegions
-        self.headRegion = headRegion
+        self.blockUnits = blockUnits
+        self.headUnits = headUnits
         attention = Attention(config: config)
         guard let table = reader.tensor(named: TensorName.tokenEmbedding) else {
             throw ModelError.missingTensor(file: file, tensor: TensorName.tokenEmbedding)
         }
-        embedding = EmbeddingTable(reader: reader, entry: table, residentRegion: streamer.residentRegion(table.region))
+        embedding = EmbeddingTable(reader: reader, entry: table)
+        outputMatrix = reader.tensor(named: TensorName.output) != nil ? TensorName.output : TensorName.tokenEmbedding
     }
 
     /// Runs `tokens` (at most `activations.chunkCapacity`) at the state's next positions.
@@ -45,7 +49,7 @@ final class DecoderModel {
         let hidden = config.hiddenSize
         try embedding.lookup(tokens, into: a.residual)
 
-        for (layer, region) in blockRegions.enumerated() {
+        for (layer, region) in blockUnits.enumerated() {
             let weights = RegionWeights(region: try streamer.acquire(region), file: file)
             defer { streamer.release(region) }
             RMSNorm.apply(a.residual, a.normed, weight: try weights.vector(TensorName.block(layer, .attentionNorm)),
@@ -64,13 +68,26 @@ final class DecoderModel {
         }
         state.advance(by: count)
 
-        let head = RegionWeights(region: try streamer.acquire(headRegion), file: file)
-        defer { streamer.release(headRegion) }
         let rows = allLogits ? count : 1
-        let first = allLogits ? a.residual : a.residual + (count - 1) * hidden
-        RMSNorm.apply(first, a.normed, weight: try head.vector(TensorName.outputNorm), width: hidden, count: rows, epsilon: config.normEps)
-        let output = head.region.tensor(TensorName.output) != nil ? TensorName.output : TensorName.tokenEmbedding
-        Linear.apply(try head.matrix(output), a.normed, count: rows, a.logits, pool: pool)
+        let last = allLogits ? a.residual : a.residual + (count - 1) * hidden
+        let vocabulary = config.vocabSize
+        for unit in headUnits {
+            let head = RegionWeights(region: try streamer.acquire(unit), file: file)
+            defer { streamer.release(unit) }
+            if let norm = try head.optionalVector(TensorName.outputNorm) {
+                RMSNorm.apply(last, a.normed, weight: norm, width: hidden, count: rows, epsilon: config.normEps)
+            }
+            guard let slice = head.rows(of: outputMatrix) else { continue }
+            let matrix = try head.matrix(outputMatrix)
+            if slice.count == vocabulary {
+                Linear.apply(matrix, a.normed, count: rows, a.logits, pool: pool)
+            } else {
+                // A part of the head: its logits go to their columns of each row.
+                for row in 0..<rows {
+                    MatrixKernels.matvec(matrix, a.normed + row * hidden, a.logits + row * vocabulary + slice.lowerBound, pool: pool)
+                }
+            }
+        }
         return a.logits
     }
 }

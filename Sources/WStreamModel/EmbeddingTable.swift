@@ -1,13 +1,12 @@
 import WStreamFormat
 import WStreamQuant
-import WStreamRuntime
 
-/// Looks up token embeddings: from the pool when the table's region is resident, otherwise by decoding
-/// only the row block that holds the token (the table is stored in small row blocks for this).
+/// Looks up token embeddings by decoding only the row block that holds the token from the file (the
+/// table is stored in 32 KiB row blocks for this): a block per token costs microseconds, and the table's
+/// units never have to be resident for it.
 final class EmbeddingTable {
     private let reader: ContainerReader
     private let entry: TensorEntry
-    private let resident: WeightMatrix?
     private let decoder = FrameDecoder()
     /// One decoded row block, reused; `cachedBlock` says which.
     private let scratch: UnsafeMutableRawPointer
@@ -19,10 +18,9 @@ final class EmbeddingTable {
         entry.frames.prefix(entry.framesPerBlock).reduce(0) { $0 + Int($1.decodedLength) }
     }
 
-    init(reader: ContainerReader, entry: TensorEntry, residentRegion: DecodedRegion?) {
+    init(reader: ContainerReader, entry: TensorEntry) {
         self.reader = reader
         self.entry = entry
-        resident = residentRegion?.tensor(entry.name).map { WeightMatrix(entry: $0.entry, base: $0.bytes) }
         scratch = .allocate(byteCount: max(Self.scratchBytes(for: entry), 64), alignment: 64)
     }
 
@@ -33,10 +31,6 @@ final class EmbeddingTable {
         for (row, id) in ids.enumerated() {
             guard id >= 0, id < entry.rows else { throw ModelError.tokenOutOfRange(id: id, vocabularySize: entry.rows) }
             let output = destination + row * entry.cols
-            if let resident {
-                MatrixKernels.dequantizeRow(resident, row: id, into: output)
-                continue
-            }
             let block = id / entry.rowsPerBlock
             let rowsInBlock = min(entry.rowsPerBlock, entry.rows - block * entry.rowsPerBlock)
             if cachedBlock != block {

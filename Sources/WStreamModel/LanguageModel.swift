@@ -63,9 +63,13 @@ public final class LanguageModel {
 
         let regions = try Self.regions(of: reader)
         try Self.validate(reader: reader, config: config, blockRegions: regions.blocks)
-        let cycle = regions.blocks + [regions.head]
-        var layouts: [Int: RegionLayout] = [:]
-        for region in Set(cycle + [regions.embedding]) { layouts[region] = RegionLayout(region: region, in: reader) }
+        // Streamed units: one per block, then the head, cut into parts no larger than a block so that a
+        // large vocabulary's output matrix never sets the size of a streaming slot.
+        let blockLayouts = regions.blocks.map { RegionLayout(region: $0, in: reader) }
+        let largestBlock = blockLayouts.map(\.byteCount).max() ?? 0
+        let units = blockLayouts + RegionLayout(region: regions.head, in: reader).split(maximumBytes: max(largestBlock, 1 << 20))
+        let cycle = Array(units.indices)
+        let layouts = Dictionary(uniqueKeysWithValues: units.enumerated().map { ($0.offset, $0.element) })
 
         let computePool = ComputePool(threadCount: options.threads)
         let embedding = reader.tensor(named: TensorName.tokenEmbedding)!
@@ -94,7 +98,8 @@ public final class LanguageModel {
         state = InferenceState(config: config, capacity: options.contextLength)
         let activations = Activations(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
         decoder = try DecoderModel(config: config, file: path, reader: reader, streamer: streamer, pool: computePool,
-                                   activations: activations, blockRegions: regions.blocks, headRegion: regions.head)
+                                   activations: activations, blockUnits: Array(blockLayouts.indices),
+                                   headUnits: Array(blockLayouts.count..<units.count))
         self.options = options
     }
 
@@ -140,17 +145,14 @@ public final class LanguageModel {
 
     // MARK: - Opening
 
-    private static func regions(of reader: ContainerReader) throws -> (blocks: [Int], head: Int, embedding: Int) {
+    private static func regions(of reader: ContainerReader) throws -> (blocks: [Int], head: Int) {
         let config = reader.metadata.config
         let blocks = try (0..<config.layerCount).map { layer in
             guard let index = reader.regionIndex(named: "layer.\(layer)") else { throw RuntimeError.missingRegion("layer.\(layer)") }
             return index
         }
         guard let head = reader.regionIndex(named: "head") else { throw RuntimeError.missingRegion("head") }
-        guard let embedding = reader.tensor(named: TensorName.tokenEmbedding) else {
-            throw ModelError.missingTensor(file: reader.path, tensor: TensorName.tokenEmbedding)
-        }
-        return (blocks, head, embedding.region)
+        return (blocks, head)
     }
 
     /// Every tensor the architecture needs is present, in the region of its block, before anything is loaded.
@@ -164,8 +166,12 @@ public final class LanguageModel {
                 }
             }
         }
-        guard reader.tensor(named: TensorName.outputNorm) != nil else {
-            throw ModelError.missingTensor(file: reader.path, tensor: TensorName.outputNorm)
+        for name in [TensorName.outputNorm, TensorName.tokenEmbedding] where reader.tensor(named: name) == nil {
+            throw ModelError.missingTensor(file: reader.path, tensor: name)
+        }
+        // The final norm comes first in the head, so its first part normalises before any logits are computed.
+        guard let head = reader.regionIndex(named: "head"), reader.tensors(inRegion: head).first?.name == TensorName.outputNorm else {
+            throw ModelError.missingTensor(file: reader.path, tensor: TensorName.outputNorm + " (first in the head region)")
         }
     }
 }

@@ -1,8 +1,9 @@
 import Dispatch
 import WStreamFormat
 
-/// Serves decoded regions to the model under a `StreamingPlan`: resident regions from the pool,
-/// streamed ones decoded into reusable slots on a background queue, one region ahead of use.
+/// Serves decoded units (regions, or parts of a large one; see `RegionLayout`) to the model under a
+/// `StreamingPlan`: resident units from the pool, streamed ones decoded into reusable slots on a background
+/// queue, one ahead of use. Units are named by their index in `layouts`; the plan's cycle lists them.
 ///
 /// Decoding reads the mapped file; the pages it touched are released (`MADV_DONTNEED`) every few MiB,
 /// so file-backed pages never accumulate in the resident set.
@@ -38,7 +39,7 @@ public final class LayerStreamer: @unchecked Sendable {
     public let layouts: [Int: RegionLayout]
     private let reader: ContainerReader
     private let pool: BufferPool
-    private(set) var residentBase: [Int: UnsafeMutableRawPointer] = [:]
+    private var residentBase: [Int: UnsafeMutableRawPointer] = [:]
     private var slots: [SlotState]
     private let slotBase: [UnsafeMutableRawPointer]
     private let streamOrder: [Int]
@@ -195,26 +196,20 @@ public final class LayerStreamer: @unchecked Sendable {
         defer { releasePending() }
         for placement in layout.placements {
             let tensor = placement.tensor
-            for block in 0..<tensor.blockCount {
-                let start = destination + placement.offset + reader.decodedOffset(of: tensor, block: block)
-                let frames = tensor.frames[(block * tensor.framesPerBlock)..<((block + 1) * tensor.framesPerBlock)]
-                let capacity = frames.reduce(0) { $0 + Int($1.decodedLength) }
-                try reader.decodeBlock(tensor, block: block, into: UnsafeMutableRawBufferPointer(start: start, count: capacity), using: decoder)
-                let first = frames.first!.offset
-                let last = frames.last!.offset + frames.last!.storedLength
-                pending = (pending?.start ?? first, last)
+            let first = tensor.decodedOffset(ofBlock: placement.blocks.lowerBound)
+            for block in placement.blocks {
+                let start = destination + placement.offset + tensor.decodedOffset(ofBlock: block) - first
+                let frames = tensor.frames[tensor.frameRange(ofBlock: block)]
+                try reader.decodeBlock(tensor, block: block,
+                                       into: UnsafeMutableRawBufferPointer(start: start, count: tensor.decodedByteCount(ofBlock: block)),
+                                       using: decoder)
+                let firstByte = frames.first!.offset
+                let lastByte = frames.last!.offset + frames.last!.storedLength
+                pending = (pending?.start ?? firstByte, lastByte)
                 if let range = pending, range.end - range.start >= UInt64(Self.releaseGranularity) { releasePending() }
             }
         }
         return layout.byteCount
-    }
-}
-
-extension LayerStreamer {
-    /// The decoded region when it is resident, without counting an acquisition.
-    public func residentRegion(_ region: Int) -> DecodedRegion? {
-        guard let base = residentBase[region] else { return nil }
-        return DecodedRegion(layout: layouts[region]!, base: UnsafeRawPointer(base))
     }
 }
 

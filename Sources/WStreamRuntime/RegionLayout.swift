@@ -1,54 +1,100 @@
 import WStreamFormat
 
-/// Where each tensor of one region lies once the region is decoded into a contiguous buffer.
+/// Where each tensor of one streamed unit lies once the unit is decoded into a contiguous buffer.
+///
+/// A unit is a whole region (a transformer block), or a part of one: a region much larger than the
+/// others (the output head of a large vocabulary) is cut between row blocks of its largest tensor, so
+/// that no streaming slot has to hold all of it and the minimum working set stays near one block's size.
 public struct RegionLayout: Sendable {
-    /// One tensor of the region and its place in the decoded buffer.
+    /// One tensor, or a run of its row blocks, and its place in the decoded buffer.
     public struct Placement: Sendable {
         public let tensor: TensorEntry
-        /// Byte offset in the region's decoded buffer (a multiple of `RegionLayout.tensorAlignment`).
+        /// The row blocks of `tensor` this unit holds.
+        public let blocks: Range<Int>
+        /// Byte offset in the unit's decoded buffer (a multiple of `RegionLayout.tensorAlignment`).
         public let offset: Int
+
+        /// The matrix rows the placed blocks hold.
+        public var rows: Range<Int> {
+            (blocks.lowerBound * tensor.rowsPerBlock)..<min(tensor.rows, blocks.upperBound * tensor.rowsPerBlock)
+        }
+
+        /// Decoded bytes of the placed blocks.
+        public var byteCount: Int { blocks.reduce(0) { $0 + tensor.decodedByteCount(ofBlock: $1) } }
     }
 
     /// Decoded tensors start on cache-line boundaries so SIMD loads of rows stay aligned.
     public static let tensorAlignment = 64
 
     public let region: Int
+    /// `layer.3`, `head`, or `head[2/4]` for a part.
     public let name: String
     public let placements: [Placement]
-    /// Bytes the decoded region occupies (its slot size).
+    /// Bytes the decoded unit occupies (its slot size).
     public let byteCount: Int
-    /// Bytes the region occupies in the file (stored, possibly compressed).
-    public let storedByteCount: Int
 
+    /// The whole of region `region`.
     public init(region: Int, in reader: ContainerReader) {
+        self.init(region: region, name: reader.metadata.regions[region].name,
+                  parts: reader.tensors(inRegion: region).map { ($0, 0..<$0.blockCount) })
+    }
+
+    private init(region: Int, name: String, parts: [(TensorEntry, Range<Int>)]) {
         self.region = region
-        name = reader.metadata.regions[region].name
-        storedByteCount = Int(reader.metadata.regions[region].length)
+        self.name = name
         var offset = 0
         var placements: [Placement] = []
-        for tensor in reader.tensors(inRegion: region) {
-            placements.append(Placement(tensor: tensor, offset: offset))
-            offset += (tensor.decodedByteCount + Self.tensorAlignment - 1) / Self.tensorAlignment * Self.tensorAlignment
+        for (tensor, blocks) in parts {
+            let placement = Placement(tensor: tensor, blocks: blocks, offset: offset)
+            placements.append(placement)
+            offset += (placement.byteCount + Self.tensorAlignment - 1) / Self.tensorAlignment * Self.tensorAlignment
         }
         self.placements = placements
         byteCount = offset
     }
 
-    /// The placement of the tensor called `name`, if the region holds it.
+    /// This unit cut into parts of at most about `limit` bytes, by splitting its largest tensor between row
+    /// blocks; the other tensors stay in the first part. Itself when it is within the limit already.
+    public func split(maximumBytes limit: Int) -> [RegionLayout] {
+        guard byteCount > limit, let largest = placements.indices.max(by: { placements[$0].byteCount < placements[$1].byteCount }) else {
+            return [self]
+        }
+        let tensor = placements[largest].tensor
+        let others = placements.enumerated().filter { $0.offset != largest }.map { ($0.element.tensor, $0.element.blocks) }
+        var runs: [Range<Int>] = []
+        var start = 0
+        var bytes = others.reduce(0) { total, part in total + part.1.reduce(0) { $0 + part.0.decodedByteCount(ofBlock: $1) } }
+        for block in 0..<tensor.blockCount {
+            let size = tensor.decodedByteCount(ofBlock: block)
+            if bytes + size > limit, block > start {
+                runs.append(start..<block)
+                start = block
+                bytes = 0
+            }
+            bytes += size
+        }
+        runs.append(start..<tensor.blockCount)
+        return runs.enumerated().map { index, run in
+            RegionLayout(region: region, name: "\(name)[\(index + 1)/\(runs.count)]",
+                         parts: (index == 0 ? others : []) + [(tensor, run)])
+        }
+    }
+
+    /// The placement of the tensor called `name`, if the unit holds (part of) it.
     public func placement(of name: String) -> Placement? {
         placements.first { $0.tensor.name == name }
     }
 }
 
-/// A region decoded in memory: the tensors of one layer (or of the head), ready for the kernels.
+/// A unit decoded in memory: the tensors of one layer (or a part of the head), ready for the kernels.
 public struct DecodedRegion: @unchecked Sendable {
     public let layout: RegionLayout
-    /// Start of the decoded bytes; valid until the region is released.
+    /// Start of the decoded bytes; valid until the unit is released.
     public let base: UnsafeRawPointer
 
-    /// The decoded bytes of tensor `name`, with its entry; nil when the region does not hold it.
-    public func tensor(_ name: String) -> (entry: TensorEntry, bytes: UnsafeRawPointer)? {
+    /// The placement of tensor `name` and its decoded bytes; nil when the unit does not hold it.
+    public func tensor(_ name: String) -> (placement: RegionLayout.Placement, bytes: UnsafeRawPointer)? {
         guard let placement = layout.placement(of: name) else { return nil }
-        return (placement.tensor, base + placement.offset)
+        return (placement, base + placement.offset)
     }
 }

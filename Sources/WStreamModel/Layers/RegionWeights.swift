@@ -7,10 +7,15 @@ struct RegionWeights {
     let region: DecodedRegion
     let file: String
 
-    /// The weight matrix `name`, ready for the kernels.
+    /// The weight matrix `name` (or the rows of it this unit holds: see `rows(of:)`), ready for the kernels.
     func matrix(_ name: String) throws -> WeightMatrix {
-        guard let (entry, bytes) = region.tensor(name) else { throw ModelError.missingTensor(file: file, tensor: name) }
-        return WeightMatrix(entry: entry, base: bytes)
+        guard let (placement, bytes) = region.tensor(name) else { throw ModelError.missingTensor(file: file, tensor: name) }
+        return WeightMatrix(entry: placement.tensor, base: bytes, rows: placement.rows.count)
+    }
+
+    /// The matrix rows of tensor `name` this unit holds; nil when it holds none.
+    func rows(of name: String) -> Range<Int>? {
+        region.tensor(name)?.placement.rows
     }
 
     /// The float32 vector `name` (norm weights, biases, conv taps are always stored as f32).
@@ -20,9 +25,9 @@ struct RegionWeights {
     }
 
     func optionalVector(_ name: String) throws -> UnsafePointer<Float>? {
-        guard let (entry, bytes) = region.tensor(name) else { return nil }
-        guard entry.storage == .f32 else {
-            throw ModelError.unsupportedStorage(file: file, tensor: name, storage: entry.storage.rawValue)
+        guard let (placement, bytes) = region.tensor(name) else { return nil }
+        guard placement.tensor.storage == .f32 else {
+            throw ModelError.unsupportedStorage(file: file, tensor: name, storage: placement.tensor.storage.rawValue)
         }
         return bytes.assumingMemoryBound(to: Float.self)
     }
