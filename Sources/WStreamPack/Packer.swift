@@ -12,7 +12,7 @@ import WStreamQuant
 /// at a few blocks per thread whatever the model's size; sources are read through their mappings.
 public enum Packer {
     /// Packs `model` into `destination`.
-    /// - Throws: `PackError` for options or tensors it cannot place, `QuantError` for non-finite weights,
+    /// - Throws: `PackError` for options or tensors it cannot place or values it cannot store (inf, NaN, beyond fp16),
     ///   `FormatError` for I/O; nothing is left at `destination` when it throws.
     @discardableResult
     public static func pack(_ model: ImportedModel, to destination: String, options: PackOptions,
@@ -33,7 +33,7 @@ public enum Packer {
                 currentRegion = placement.region
                 try writer.beginRegion(layout.regionNames[currentRegion])
             }
-            try packTensor(placement, writer: writer, options: options, summary: &summary)
+            try packTensor(placement, from: model.source, writer: writer, options: options, summary: &summary)
             doneBytes += placement.source.shape.reduce(1, *) * 4
             progress?(PackProgress(tensorName: placement.source.name, tensorsDone: index + 1,
                                    tensorCount: layout.placements.count, bytesDone: doneBytes, bytesTotal: totalBytes))
@@ -49,7 +49,11 @@ public enum Packer {
     }
 
     /// Converts and appends one tensor, a batch of blocks at a time.
-    private static func packTensor(_ placement: PackLayout.Placement, writer: ContainerWriter, options: PackOptions, summary: inout PackSummary) throws {
+    /// - Throws: `PackError.unstorableTensor` naming `sourceName` and the tensor for values that cannot be stored.
+    private static func packTensor(
+        _ placement: PackLayout.Placement, from sourceName: String, writer: ContainerWriter, options: PackOptions,
+        summary: inout PackSummary
+    ) throws {
         let source = placement.source
         let rows = source.shape.count == 2 ? source.shape[0] : 1
         let cols = source.shape.last ?? 0
@@ -67,7 +71,13 @@ public enum Packer {
             DispatchQueue.concurrentPerform(iterations: count) { offset in
                 let block = base + offset
                 let rowRange = (block * rowsPerBlock)..<min(rows, (block + 1) * rowsPerBlock)
-                results.store(offset, Result { try encodeBlock(source: source, rows: rowRange, cols: cols, storage: placement.storage, options: options) })
+                results.store(offset, Result {
+                    do {
+                        return try encodeBlock(source: source, rows: rowRange, cols: cols, storage: placement.storage, options: options)
+                    } catch let error as QuantError {
+                        throw PackError.unstorableTensor(source: sourceName, tensor: source.name, reason: error.description)
+                    }
+                })
             }
             for offset in 0..<count {
                 let encoded = try results.take(offset).get()
@@ -92,15 +102,24 @@ public enum Packer {
         switch storage {
         case .q4, .q8:
             let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: options.groupSize, rows: rows.count, cols: cols)
-            let parts = try values.withUnsafeBufferPointer { try Quantizer.quantizeBlock($0, rowCount: rows.count, layout: layout) }
+            let parts = try values.withUnsafeBufferPointer {
+                try Quantizer.quantizeBlock($0, rowCount: rows.count, layout: layout, firstRow: rows.lowerBound)
+            }
             let codes = parts.codes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 1, level: level) }
             let scales = parts.scalesAndBiases.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 2, level: level) }
             return EncodedBlock(frames: [codes, scales], storage: storage)
-        case .f16:
-            let halves = values.map { Float16($0) }
-            return EncodedBlock(frames: [halves.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 2, level: level) }], storage: storage)
-        case .f32:
-            return EncodedBlock(frames: [values.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 4, level: level) }], storage: storage)
+        case .f16, .f32:
+            let bytes: [UInt8]
+            do {
+                // Checked like the quantised paths: an inf or NaN norm weight would poison every result.
+                bytes = try values.withUnsafeBufferPointer {
+                    storage == .f16 ? try Quantizer.encodeFloat16(rows: $0, cols: cols) : try Quantizer.encodeFloat32(rows: $0, cols: cols)
+                }
+            } catch let error as QuantError {
+                throw error.movedDown(by: rows.lowerBound)
+            }
+            let frame = bytes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: storage == .f16 ? 2 : 4, level: level) }
+            return EncodedBlock(frames: [frame], storage: storage)
         }
     }
 
@@ -121,6 +140,17 @@ extension PackSummary {
         case .f16, .f32:
             floatsDecoded += block.frames[0].decodedLength
             floatsStored += block.frames[0].stored.count
+        }
+    }
+}
+
+extension QuantError {
+    /// The same error with its row counted from `rows` rows earlier: block-relative rows become matrix rows.
+    func movedDown(by rows: Int) -> QuantError {
+        switch self {
+        case let .nonFinite(row, column, value): return .nonFinite(row: row + rows, column: column, value: value)
+        case let .outOfFloat16Range(row, column, value): return .outOfFloat16Range(row: row + rows, column: column, value: value)
+        case .unsupportedLayout: return self
         }
     }
 }
