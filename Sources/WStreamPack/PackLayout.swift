@@ -7,12 +7,19 @@ import WStreamQuant
 /// Regions, in file order: `embed` (the token table, only when the output head is untied: it is then
 /// read a row block at a time), `layer.0` … `layer.N-1`, and `head` (final norm and output matrix; with
 /// tied embeddings the token table lives here, since every token needs all of it for the logits).
-struct PackLayout {
-    struct Placement {
+struct PackLayout: Sendable {
+    struct Placement: Sendable {
         let source: any TensorSource
         let region: Int
         let storage: StorageType
         let rowsPerBlock: Int
+        /// Decoded bytes of one row.
+        let rowBytes: Int
+
+        var blockCount: Int {
+            let rows = source.shape.count == 2 ? source.shape[0] : 1
+            return (rows + rowsPerBlock - 1) / rowsPerBlock
+        }
     }
 
     let regionNames: [String]
@@ -61,7 +68,7 @@ struct PackLayout {
             let target = name == TensorName.tokenEmbedding ? Self.embeddingBlockBytes : Self.targetBlockBytes
             let rows = source.shape.count == 2 ? source.shape[0] : 1
             placements.append(Placement(source: source, region: names.firstIndex(of: region)!, storage: storage,
-                                        rowsPerBlock: min(rows, max(1, target / max(rowBytes, 1)))))
+                                        rowsPerBlock: min(rows, max(1, target / max(rowBytes, 1))), rowBytes: rowBytes))
         }
         if let stray = byName.keys.sorted().first {
             throw PackError.unexpectedTensor(source: model.source, tensor: stray)
