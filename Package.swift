@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "WStreamQuantTests", dependencies: ["WStreamQuant", "TestSupport"]),
         .testTarget(name: "WStreamTokenizerTests", dependencies: ["WStreamTokenizer", "WStreamImport", "TestSupport"]),
         .testTarget(name: "WStreamSynthTests", dependencies: ["WStreamSynth", "TestSupport"]),
-        .testTarget(name: "WStreamPackTests", dependencies: ["WStreamPack", "TestSupport"]),
+        .testTarget(name: "WStreamPackTests", dependencies: ["WStreamPack", "WStreamSynth", "TestSupport"]),
         .testTarget(name: "WStreamRuntimeTests", dependencies: ["WStreamRuntime", "TestSupport"]),
         .testTarget(name: "WStreamModelTests", dependencies: ["WStreamModel", "WStreamPack", "TestSupport"]),
         .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamPack", "TestSupport"]),

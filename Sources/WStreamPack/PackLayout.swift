@@ -7,12 +7,19 @@ import WStreamQuant
 /// Regions, in file order: `embed` (the token table, only when the output head is untied: it is then
 /// read a row block at a time), `layer.0` … `layer.N-1`, and `head` (final norm and output matrix; with
 /// tied embeddings the token table lives here, since every token needs all of it for the logits).
-struct PackLayout {
-    struct Placement {
+struct PackLayout: Sendable {
+    struct Placement: Sendable {
         let source: any TensorSource
         let region: Int
         let storage: StorageType
         let rowsPerBlock: Int
+        /// Decoded bytes of one row.
+        let rowBytes: Int
+
+        var blockCount: Int {
+            let rows = source.shape.count == 2 ? source.shape[0] : 1
+            return (rows + rowsPerBlock - 1) / rowsPerBlock
+        }
     }
 
     let regionNames: [String]
@@ -25,9 +32,16 @@ struct PackLayout {
     /// Decoded bytes of a token-table block, kept small because a lookup decodes a whole block.
     static let embeddingBlockBytes = 32 << 10
 
+    /// Places every tensor `model.config` calls for, checking names and shapes, since the runtime trusts the file.
+    /// - Throws: `PackError.missingTensor`, `.shapeMismatch` or `.unexpectedTensor` naming the tensor,
+    ///   `.inconsistentConfig` when the configuration contradicts itself.
     init(model: ImportedModel, options: PackOptions) throws {
         let config = model.config
-        let untiedTable = model.tensors.contains { $0.name == TensorName.output }
+        guard config.blockKinds.count == config.layerCount else {
+            throw PackError.inconsistentConfig(
+                source: model.source, reason: "\(config.layerCount) blocks but \(config.blockKinds.count) block kinds")
+        }
+        let untiedTable = !config.tiedEmbeddings
         var names = untiedTable ? ["embed"] : []
         names += (0..<config.layerCount).map { "layer.\($0)" }
         names.append("head")
@@ -35,35 +49,39 @@ struct PackLayout {
 
         var byName: [String: any TensorSource] = [:]
         for tensor in model.tensors { byName[tensor.name] = tensor }
+        // Canonical order, so files are reproducible; a tied token table moves to the end of `head`.
+        var expected = CanonicalLayout.expectedShapes(of: config)
+        if !untiedTable, let table = expected.firstIndex(where: { $0.name == TensorName.tokenEmbedding }) {
+            expected.append(expected.remove(at: table))
+        }
         var placements: [Placement] = []
-        func place(_ name: String, region: String) throws {
+        for (name, shape) in expected {
             guard let source = byName.removeValue(forKey: name) else {
                 throw PackError.missingTensor(source: model.source, tensor: name)
             }
+            guard source.shape == shape else {
+                throw PackError.shapeMismatch(source: model.source, tensor: name, expected: shape, found: source.shape)
+            }
+            let region = Self.regionName(of: name, untiedTable: untiedTable)
             let isHead = name == TensorName.output || (name == TensorName.tokenEmbedding && !untiedTable)
             let storage = Self.storage(for: source, bits: isHead ? options.effectiveHeadBits : options.bits)
             let rowBytes = Self.rowBytes(storage: storage, cols: source.shape.last ?? 0, groupSize: options.groupSize)
             let target = name == TensorName.tokenEmbedding ? Self.embeddingBlockBytes : Self.targetBlockBytes
             let rows = source.shape.count == 2 ? source.shape[0] : 1
             placements.append(Placement(source: source, region: names.firstIndex(of: region)!, storage: storage,
-                                        rowsPerBlock: min(rows, max(1, target / max(rowBytes, 1)))))
+                                        rowsPerBlock: min(rows, max(1, target / max(rowBytes, 1))), rowBytes: rowBytes))
         }
-
-        if untiedTable { try place(TensorName.tokenEmbedding, region: "embed") }
-        for layer in 0..<config.layerCount {
-            let prefix = "blk.\(layer)."
-            let names = byName.keys.filter { $0.hasPrefix(prefix) }
-            // Canonical order (as BlockTensor lists them) so files are reproducible.
-            for part in BlockTensor.allCases where names.contains(TensorName.block(layer, part)) {
-                try place(TensorName.block(layer, part), region: "layer.\(layer)")
-            }
-        }
-        try place(TensorName.outputNorm, region: "head")
-        try place(untiedTable ? TensorName.output : TensorName.tokenEmbedding, region: "head")
         if let stray = byName.keys.sorted().first {
             throw PackError.unexpectedTensor(source: model.source, tensor: stray)
         }
         self.placements = placements
+    }
+
+    /// The region of canonical tensor `name`: `blk.<i>.…` in `layer.<i>`, the token table in `embed` when the
+    /// head is untied, the rest in `head`.
+    static func regionName(of name: String, untiedTable: Bool) -> String {
+        if name.hasPrefix("blk."), let layer = name.split(separator: ".").dropFirst().first { return "layer.\(layer)" }
+        return name == TensorName.tokenEmbedding && untiedTable ? "embed" : "head"
     }
 
     /// Linear-layer matrices (and the token table) are quantised; vectors and LFM2's conv taps stay float32.

@@ -1,18 +1,19 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import WStreamFormat
 import WStreamImport
 import WStreamQuant
 
 /// Converts an imported model into a `.wst` file: quantise, frame, compress, write (atomically).
 ///
-/// Tensors are converted a batch of row blocks at a time on `PackOptions.threads` threads, so memory stays
-/// at a few blocks per thread whatever the model's size; sources are read through their mappings.
+/// Row blocks are converted on `PackOptions.threads` worker threads a few blocks ahead of the writer, which
+/// appends them in file order as they come, so converting and writing overlap and memory stays at a few blocks
+/// per thread whatever the model's size; sources are read through their mappings. The file does not depend
+/// on the thread count.
 public enum Packer {
     /// Packs `model` into `destination`.
-    /// - Throws: `PackError` for options or tensors it cannot place, `QuantError` for non-finite weights,
+    /// - Throws: `PackError` for options or tensors it cannot place or values it cannot store (inf, NaN, beyond fp16),
     ///   `FormatError` for I/O; nothing is left at `destination` when it throws.
     @discardableResult
     public static func pack(_ model: ImportedModel, to destination: String, options: PackOptions,
@@ -24,20 +25,40 @@ public enum Packer {
         let start = clock.now
         let layout = try PackLayout(model: model, options: options)
         let writer = try ContainerWriter(destination: destination)
+        let jobs = layout.placements.indices.flatMap { tensor in BlockJob.jobs(for: layout.placements[tensor], tensor: tensor) }
+        let sourceName = model.source
+        // Enough jobs ahead that a worker rarely waits for the writer, few enough to bound memory.
+        let pipeline = BlockPipeline(count: jobs.count, window: 4 * max(1, options.threads), threads: options.threads) { index in
+            try encodeBlocks(jobs[index], of: layout.placements[jobs[index].tensor], from: sourceName, options: options)
+        }
+        defer { pipeline.finish() }
+
         var summary = PackSummary()
         let totalBytes = layout.placements.reduce(0) { $0 + $1.source.shape.reduce(1, *) * 4 }
         var doneBytes = 0
         var currentRegion = -1
-
-        for (index, placement) in layout.placements.enumerated() {
-            if placement.region != currentRegion {
-                currentRegion = placement.region
-                try writer.beginRegion(layout.regionNames[currentRegion])
+        for (index, job) in jobs.enumerated() {
+            let placement = layout.placements[job.tensor]
+            let source = placement.source
+            if job.blocks.lowerBound == 0 {
+                if placement.region != currentRegion {
+                    currentRegion = placement.region
+                    try writer.beginRegion(layout.regionNames[currentRegion])
+                }
+                try writer.beginTensor(name: source.name, shape: source.shape, storage: placement.storage,
+                                       groupSize: placement.storage == .q4 || placement.storage == .q8 ? options.groupSize : 0,
+                                       rowsPerBlock: placement.rowsPerBlock)
             }
-            try packTensor(placement, writer: writer, options: options, summary: &summary)
-            doneBytes += placement.source.shape.reduce(1, *) * 4
-            progress?(PackProgress(tensorName: placement.source.name, tensorsDone: index + 1,
-                                   tensorCount: layout.placements.count, bytesDone: doneBytes, bytesTotal: totalBytes))
+            for encoded in try pipeline.take(index) {
+                try writer.appendBlock(encoded.frames)
+                summary.add(encoded)
+            }
+            if job.blocks.upperBound == placement.blockCount {
+                try writer.endTensor()
+                doneBytes += source.shape.reduce(1, *) * 4
+                progress?(PackProgress(tensorName: source.name, tensorsDone: job.tensor + 1,
+                                       tensorCount: layout.placements.count, bytesDone: doneBytes, bytesTotal: totalBytes))
+            }
         }
         let quantization = QuantizationInfo(bits: options.bits, groupSize: options.bits <= 8 ? options.groupSize : 0)
         try writer.finish(config: model.config, tokenizer: model.tokenizer, quantization: quantization,
@@ -50,59 +71,81 @@ public enum Packer {
         return summary
     }
 
-    /// Converts and appends one tensor, a batch of blocks at a time.
-    private static func packTensor(_ placement: PackLayout.Placement, writer: ContainerWriter, options: PackOptions, summary: inout PackSummary) throws {
-        let source = placement.source
-        let rows = source.shape.count == 2 ? source.shape[0] : 1
-        let cols = source.shape.last ?? 0
-        let rowsPerBlock = placement.rowsPerBlock
-        let blockCount = (rows + rowsPerBlock - 1) / rowsPerBlock
-        try writer.beginTensor(name: source.name, shape: source.shape, storage: placement.storage,
-                               groupSize: placement.storage == .q4 || placement.storage == .q8 ? options.groupSize : 0,
-                               rowsPerBlock: rowsPerBlock)
-        let batch = max(1, options.threads * 2)
-        var first = 0
-        while first < blockCount {
-            let count = min(batch, blockCount - first)
-            let results = BlockResults(count: count)
-            let base = first
-            DispatchQueue.concurrentPerform(iterations: count) { offset in
-                let block = base + offset
-                let rowRange = (block * rowsPerBlock)..<min(rows, (block + 1) * rowsPerBlock)
-                results.store(offset, Result { try encodeBlock(source: source, rows: rowRange, cols: cols, storage: placement.storage, options: options) })
+    /// Row blocks `blocks` of tensor `tensor` (an index into the layout's placements), converted as one unit.
+    struct BlockJob: Sendable {
+        let tensor: Int
+        let blocks: Range<Int>
+
+        /// The jobs of one tensor: runs of blocks of about `PackLayout.targetBlockBytes` decoded bytes.
+        ///
+        /// The token table's small blocks are grouped: one read per run releases the source pages it mapped
+        /// (see `TensorSource.readRows`) in one piece, where many small reads interleaved across threads would
+        /// leave pages mapped around each read's edges and let the resident set grow with the table.
+        static func jobs(for placement: PackLayout.Placement, tensor: Int) -> [BlockJob] {
+            let perJob = max(1, PackLayout.targetBlockBytes / max(1, placement.rowsPerBlock * placement.rowBytes))
+            return stride(from: 0, to: placement.blockCount, by: perJob).map {
+                BlockJob(tensor: tensor, blocks: $0..<min(placement.blockCount, $0 + perJob))
             }
-            for offset in 0..<count {
-                let encoded = try results.take(offset).get()
-                try writer.appendBlock(encoded.frames)
-                summary.add(encoded)
-            }
-            first += count
         }
-        try writer.endTensor()
     }
 
     /// One encoded row block and what it contributes to the summary.
-    struct EncodedBlock {
+    struct EncodedBlock: Sendable {
         var frames: [EncodedFrame]
         var storage: StorageType
     }
 
-    private static func encodeBlock(source: any TensorSource, rows: Range<Int>, cols: Int, storage: StorageType, options: PackOptions) throws -> EncodedBlock {
-        var values = [Float](repeating: 0, count: rows.count * cols)
-        try values.withUnsafeMutableBufferPointer { try source.readRows(rows, into: $0) }
+    /// Reads, converts and encodes the blocks of one job.
+    /// - Throws: `PackError.unstorableTensor` naming `sourceName` and the tensor for values that cannot be stored.
+    private static func encodeBlocks(
+        _ job: BlockJob, of placement: PackLayout.Placement, from sourceName: String, options: PackOptions
+    ) throws -> [EncodedBlock] {
+        let source = placement.source
+        let rowCount = source.shape.count == 2 ? source.shape[0] : 1
+        let cols = source.shape.last ?? 0
+        let rows = (job.blocks.lowerBound * placement.rowsPerBlock)..<min(rowCount, job.blocks.upperBound * placement.rowsPerBlock)
+        // Uninitialised: readRows writes every element (Float needs no initialisation before it is overwritten).
+        let values = try [Float](unsafeUninitializedCapacity: rows.count * cols) { buffer, initialized in
+            try source.readRows(rows, into: buffer)
+            initialized = buffer.count
+        }
+        return try values.withUnsafeBufferPointer { values in
+            try job.blocks.map { block in
+                let blockRows = (block * placement.rowsPerBlock)..<min(rowCount, (block + 1) * placement.rowsPerBlock)
+                let start = (blockRows.lowerBound - rows.lowerBound) * cols
+                let slice = UnsafeBufferPointer(rebasing: values[start..<(start + blockRows.count * cols)])
+                do {
+                    return try encodeRows(blockRows, values: slice, cols: cols, storage: placement.storage, options: options)
+                } catch let error as QuantError {
+                    throw PackError.unstorableTensor(source: sourceName, tensor: source.name, reason: error.description)
+                }
+            }
+        }
+    }
+
+    /// Converts and encodes rows `rows` of a matrix (their `values`) as one block.
+    private static func encodeRows(
+        _ rows: Range<Int>, values: UnsafeBufferPointer<Float>, cols: Int, storage: StorageType, options: PackOptions
+    ) throws -> EncodedBlock {
         let level = options.compressionLevel
         switch storage {
         case .q4, .q8:
             let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: options.groupSize, rows: rows.count, cols: cols)
-            let parts = try values.withUnsafeBufferPointer { try Quantizer.quantizeBlock($0, rowCount: rows.count, layout: layout, firstRow: rows.lowerBound, method: options.method) }
+            let parts = try Quantizer.quantizeBlock(values, rowCount: rows.count, layout: layout, firstRow: rows.lowerBound, method: options.method)
             let codes = parts.codes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 1, level: level) }
             let scales = parts.scalesAndBiases.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 2, level: level) }
             return EncodedBlock(frames: [codes, scales], storage: storage)
-        case .f16:
-            let halves = values.map { Float16($0) }
-            return EncodedBlock(frames: [halves.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 2, level: level) }], storage: storage)
-        case .f32:
-            return EncodedBlock(frames: [values.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 4, level: level) }], storage: storage)
+        case .f16, .f32:
+            let bytes: [UInt8]
+            do {
+                // Checked like the quantised paths: an inf or NaN norm weight would poison every result.
+                bytes = storage == .f16
+                    ? try Quantizer.encodeFloat16(rows: values, cols: cols) : try Quantizer.encodeFloat32(rows: values, cols: cols)
+            } catch let error as QuantError {
+                throw error.movedDown(by: rows.lowerBound)
+            }
+            let frame = bytes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: storage == .f16 ? 2 : 4, level: level) }
+            return EncodedBlock(frames: [frame], storage: storage)
         }
     }
 
@@ -127,18 +170,13 @@ extension PackSummary {
     }
 }
 
-/// Per-block results filled in by concurrent workers, each writing its own index.
-private final class BlockResults: @unchecked Sendable {
-    private var results: [Result<Packer.EncodedBlock, any Error>?]
-    private let lock = DispatchQueue(label: "wstream.pack.results")
-
-    init(count: Int) { results = Array(repeating: nil, count: count) }
-
-    func store(_ index: Int, _ result: Result<Packer.EncodedBlock, any Error>) {
-        lock.sync { results[index] = result }
-    }
-
-    func take(_ index: Int) -> Result<Packer.EncodedBlock, any Error> {
-        lock.sync { results[index]! }
+extension QuantError {
+    /// The same error with its row counted from `rows` rows earlier: block-relative rows become matrix rows.
+    func movedDown(by rows: Int) -> QuantError {
+        switch self {
+        case let .nonFinite(row, column, value): return .nonFinite(row: row + rows, column: column, value: value)
+        case let .outOfFloat16Range(row, column, value): return .outOfFloat16Range(row: row + rows, column: column, value: value)
+        case .unsupportedLayout: return self
+        }
     }
 }

@@ -1,0 +1,111 @@
+import Testing
+import WStreamFormat
+import WStreamImport
+import WStreamPack
+import WStreamQuant
+
+/// A packed `.wst` file opened for checking: its tensors decoded as bytes or quantised rows.
+struct PackedFile {
+    let reader: ContainerReader
+    private let decoder = FrameDecoder()
+
+    init(_ path: String) throws { reader = try ContainerReader(path: path) }
+
+    var tensors: [TensorEntry] { reader.metadata.tensors }
+    var regionNames: [String] { reader.metadata.regions.map(\.name) }
+
+    /// The entry called `name`; a test failure when it is missing.
+    func tensor(_ name: String) throws -> TensorEntry {
+        try #require(reader.tensor(named: name), "\(name) is not in \(reader.path)")
+    }
+
+    /// The name of the region `tensor` is stored in.
+    func regionName(of tensor: TensorEntry) -> String { reader.metadata.regions[tensor.region].name }
+
+    /// All decoded bytes of `tensor`.
+    func bytes(of tensor: TensorEntry) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: tensor.decodedByteCount)
+        try bytes.withUnsafeMutableBytes { try reader.decodeTensor(tensor, into: $0, using: decoder) }
+        return bytes
+    }
+
+    /// Decoded bytes of row block `block` alone.
+    func bytes(of tensor: TensorEntry, block: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: tensor.decodedByteCount(ofBlock: block))
+        try bytes.withUnsafeMutableBytes { _ = try reader.decodeBlock(tensor, block: block, into: $0, using: decoder) }
+        return bytes
+    }
+
+    /// A q4/q8 tensor decoded whole, for reading back rows and group parameters.
+    func quantised(_ tensor: TensorEntry) throws -> QuantisedTensor {
+        QuantisedTensor(entry: tensor, bytes: try bytes(of: tensor))
+    }
+}
+
+/// The decoded bytes of one q4/q8 tensor: per row block, codes, then fp16 scales, then fp16 biases (docs/FORMAT.md).
+struct QuantisedTensor {
+    let entry: TensorEntry
+    let bytes: [UInt8]
+
+    var layout: QuantizedLayout {
+        QuantizedLayout(bits: entry.storage == .q4 ? 4 : 8, groupSize: entry.groupSize, rows: entry.rows, cols: entry.cols)
+    }
+
+    /// Row `row` dequantised through the kernels' own addressing (`MatrixKernels.dequantizeRow`).
+    func row(_ row: Int) -> [Float] {
+        var values = [Float](repeating: .nan, count: entry.cols)
+        bytes.withUnsafeBytes { raw in
+            let matrix = WeightMatrix(
+                storage: entry.storage == .q4 ? .q4 : .q8, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize,
+                rowsPerBlock: entry.rowsPerBlock, base: raw.baseAddress!)
+            values.withUnsafeMutableBufferPointer { MatrixKernels.dequantizeRow(matrix, row: row, into: $0.baseAddress!) }
+        }
+        return values
+    }
+
+    /// The fp16 scale and bias of group `group` of row `row`, read from where the format puts them.
+    func parameters(row: Int, group: Int) -> (scale: Float, bias: Float) {
+        let block = row / entry.rowsPerBlock
+        let rowInBlock = row % entry.rowsPerBlock
+        let blockRows = entry.rowCount(ofBlock: block)
+        let groups = layout.groupsPerRow
+        let scales = entry.decodedOffset(ofBlock: block) + blockRows * layout.codeBytesPerRow
+        let scaleOffset = scales + 2 * (rowInBlock * groups + group)
+        let biasOffset = scales + 2 * ((blockRows + rowInBlock) * groups + group)
+        return bytes.withUnsafeBytes { raw in
+            (Float(raw.loadUnaligned(fromByteOffset: scaleOffset, as: Float16.self)),
+             Float(raw.loadUnaligned(fromByteOffset: biasOffset, as: Float16.self)))
+        }
+    }
+}
+
+/// Packs `source` (a Hugging Face directory or a GGUF file) into `destination`.
+@discardableResult
+func pack(_ source: String, to destination: String, bits: Int, groupSize: Int = 32, threads: Int = 2,
+          method: QuantizationMethod = .leastSquares, headBits: Int? = nil) throws -> PackSummary {
+    try Packer.pack(try ModelImporter.importModel(at: source), to: destination,
+                    options: packOptions(bits: bits, groupSize: groupSize, threads: threads, method: method, headBits: headBits))
+}
+
+func packOptions(bits: Int, groupSize: Int = 32, threads: Int = 2, method: QuantizationMethod = .leastSquares, headBits: Int? = nil) -> PackOptions {
+    var options = PackOptions()
+    options.bits = bits
+    options.groupSize = groupSize
+    options.threads = threads
+    options.method = method
+    options.headBits = headBits
+    return options
+}
+
+/// Rows `rows` of `tensor` (all of them when nil) as float32, row-major.
+func sourceValues(_ tensor: any TensorSource, rows: Range<Int>? = nil) throws -> [Float] {
+    let rows = rows ?? 0..<(tensor.shape.count == 2 ? tensor.shape[0] : 1)
+    var values = [Float](repeating: .nan, count: rows.count * tensor.shape.last!)
+    try values.withUnsafeMutableBufferPointer { try tensor.readRows(rows, into: $0) }
+    return values
+}
+
+/// The little-endian bytes of `values`: what an f32 tensor decodes to.
+func float32Bytes(_ values: [Float]) -> [UInt8] {
+    values.withUnsafeBytes { Array($0) }
+}
