@@ -17,7 +17,7 @@ struct ChildProcess {
         var template = Array("/tmp/wstream-bench-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw ValidationError("cannot create a temporary file: \(String(cString: strerror(errno)))") }
-        let errPath = String(cString: template)
+        let errPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         close(fd)
         defer { unlink(errPath) }
 
@@ -45,6 +45,6 @@ struct ChildProcess {
     static var currentExecutable: String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return length > 0 ? String(cString: buffer) : CommandLine.arguments[0]
+        return length > 0 ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
     }
 }
