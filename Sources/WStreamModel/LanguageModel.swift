@@ -78,8 +78,10 @@ public final class LanguageModel {
         let stateBytes = InferenceState.byteCount(config: config, capacity: options.contextLength)
         let activationBytes = Activations.byteCount(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
         let largestFrame = reader.metadata.tensors.flatMap(\.frames).map { Int($0.storedLength) }.max() ?? 0
-        let margin = Self.fixedMargin + LayerStreamer.releaseGranularity + largestFrame + 16 * config.vocabSize
-            + EmbeddingTable.scratchBytes(for: embedding)
+        // File pages read but not yet released: the decoder's pending range, one frame, and on both the
+        // decoder's and the embedding lookup's side one mapping window beyond what was read.
+        let margin = Self.fixedMargin + LayerStreamer.releaseGranularity + largestFrame + 4 * ContainerReader.releaseWindow
+            + 16 * config.vocabSize + EmbeddingTable.scratchBytes(for: embedding)
         let process = ResidentMemory.read()
         workingSet = WorkingSet(fixed: [
             ("process", process.current), ("KV cache and state", stateBytes), ("activations", activationBytes), ("margin", margin),
