@@ -12,9 +12,10 @@ import TestSupport
     static let budgetBytes = 48 << 20
     static let prompt = "The little fox found a shining stone"
 
+    /// 128 tokens: long enough that anything leaking per token (file pages a lookup leaves mapped) would show.
     @Test func runWithinABudgetSmallerThanTheModelStreamsStaysUnderItAndGeneratesTheSameIds() throws {
         let model = try Fixtures.synthetic()
-        let common = ["run", model.path, "--prompt", Self.prompt, "-n", "32", "--temperature", "0", "--print-ids"]
+        let common = ["run", model.path, "--prompt", Self.prompt, "-n", "128", "--temperature", "0", "--print-ids"]
         let budgeted = try WStreamExecutable.run(common + ["--budget", Self.budget, "--stats", "--stats-json"])
         #expect(budgeted.succeeded, "\(budgeted)")
         let budgetedPeak = try #require(Self.reportedPeak(in: budgeted.stderr), "no --stats-json line: \(budgeted)")
