@@ -3,7 +3,8 @@ import WStreamFormat
 /// A small byte-level BPE tokenizer for synthetic models (`tokenizer.json` + `tokenizer_config.json`).
 ///
 /// Vocabulary: GPT-2's 256 byte characters, then tokens built by a few hundred merges of common English words
-/// (so ordinary text encodes to multi-byte tokens), then `<|reserved_N|>` filler, then the special tokens at the top.
+/// (so ordinary text encodes to multi-byte tokens), then made-up syllable words up to the vocabulary size (so a
+/// random-weight model's output reads as words, not as markers), then the special tokens at the top.
 struct SyntheticTokenizer {
     let tokens: [String]
     /// Pairs in rank order.
@@ -47,7 +48,12 @@ struct SyntheticTokenizer {
             }
         }
         let firstSpecial = config.vocabSize - specials.count
-        tokens += (tokens.count..<firstSpecial).map { "<|reserved_\($0)|>" }
+        var filler = 0
+        while tokens.count < firstSpecial {
+            let word = byteCharacters[32] + Self.syllableWord(filler)
+            filler += 1
+            if known.insert(word).inserted { tokens.append(word) }
+        }
         tokens += specials
         self.tokens = tokens
         self.merges = merges
@@ -55,6 +61,21 @@ struct SyntheticTokenizer {
         bosTokenId = firstSpecial
         eosTokenId = config.architecture == .llama ? firstSpecial + 1 : config.vocabSize - 1
         contextLength = config.contextLength
+    }
+
+    /// The `index`th word of one to four consonant-vowel syllables (`ka`, `lomi`, …), in a fixed order.
+    static func syllableWord(_ index: Int) -> String {
+        let consonants = Array("bdfghklmnprstvz"), vowels = Array("aeiou")
+        let syllables = consonants.count * vowels.count
+        var word = ""
+        var rest = index
+        repeat {
+            let syllable = rest % syllables
+            word.append(consonants[syllable / vowels.count])
+            word.append(vowels[syllable % vowels.count])
+            rest /= syllables
+        } while rest > 0
+        return word
     }
 
     /// GPT-2's byte-to-unicode table: printable bytes stand for themselves, the rest map to U+0100 onwards.
