@@ -7,32 +7,33 @@ final class InferenceState {
     let capacity: Int
     private(set) var position = 0
     /// Keys and values per attention block: `[capacity][kvHeads·headDim]` each; nil for conv blocks.
-    let keys: [UnsafeMutablePointer<Float>?]
-    let values: [UnsafeMutablePointer<Float>?]
+    let keys: [KVRows?]
+    let values: [KVRows?]
     /// The last `kernel − 1` convolution inputs per conv block, oldest first: `[kernel−1][hidden]`.
     let convolutionHistory: [UnsafeMutablePointer<Float>?]
     private let historyLength: Int
     private let hidden: Int
 
-    /// Bytes the state of `config` takes for `capacity` positions (float32 throughout).
-    static func byteCount(config: ModelConfig, capacity: Int) -> Int {
+    /// Bytes the state of `config` takes for `capacity` positions.
+    static func byteCount(config: ModelConfig, capacity: Int, float16Cache: Bool) -> Int {
         let kvWidth = config.kvHeadCount * config.headDim
         return config.blockKinds.reduce(0) { total, kind in
             switch kind {
-            case .attention: total + 2 * capacity * kvWidth * 4
+            case .attention: total + 2 * capacity * kvWidth * KVRows.elementSize(float16: float16Cache)
             case .shortConv: total + max(config.convKernelSize - 1, 0) * config.hiddenSize * 4
             }
         }
     }
 
-    init(config: ModelConfig, capacity: Int) {
+    /// - Parameter float16Cache: store keys and values as float16 (half the memory) rather than float32.
+    init(config: ModelConfig, capacity: Int, float16Cache: Bool) {
         self.capacity = capacity
         hidden = config.hiddenSize
         let historyLength = max(config.convKernelSize - 1, 0)
         self.historyLength = historyLength
         let kvWidth = config.kvHeadCount * config.headDim
-        keys = config.blockKinds.map { $0 == .attention ? .allocate(capacity: capacity * kvWidth) : nil }
-        values = config.blockKinds.map { $0 == .attention ? .allocate(capacity: capacity * kvWidth) : nil }
+        keys = config.blockKinds.map { $0 == .attention ? KVRows(capacity: capacity, width: kvWidth, float16: float16Cache) : nil }
+        values = config.blockKinds.map { $0 == .attention ? KVRows(capacity: capacity, width: kvWidth, float16: float16Cache) : nil }
         convolutionHistory = config.blockKinds.map { kind in
             guard kind == .shortConv else { return nil }
             let history = UnsafeMutablePointer<Float>.allocate(capacity: max(historyLength * config.hiddenSize, 1))
@@ -42,7 +43,8 @@ final class InferenceState {
     }
 
     deinit {
-        for pointer in keys + values + convolutionHistory { pointer?.deallocate() }
+        for rows in keys + values { rows?.deallocate() }
+        for history in convolutionHistory { history?.deallocate() }
     }
 
     /// Forgets the sequence: position 0, convolution history zeroed.

@@ -21,6 +21,9 @@ public final class LanguageModel {
         public var chunkSize = 32
         /// Keep logits for every position of a chunk (evaluation) instead of the last only.
         public var logitsForEveryPosition = false
+        /// Store the KV cache as float16 (half the memory). nil: float16 unless the file holds float32
+        /// weights (`--bits 32`), which compute in float32 throughout.
+        public var float16Cache: Bool?
 
         public init(contextLength: Int, budget: MemoryBudget?, threads: Int) {
             self.contextLength = contextLength
@@ -75,7 +78,8 @@ public final class LanguageModel {
         let embedding = reader.tensor(named: TensorName.tokenEmbedding)!
         let chunk = max(1, min(options.chunkSize, options.contextLength))
         let logitRows = options.logitsForEveryPosition ? chunk : 1
-        let stateBytes = InferenceState.byteCount(config: config, capacity: options.contextLength)
+        let float16Cache = options.float16Cache ?? (reader.metadata.quantization.bits < 32)
+        let stateBytes = InferenceState.byteCount(config: config, capacity: options.contextLength, float16Cache: float16Cache)
         let activationBytes = Activations.byteCount(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
         let largestFrame = reader.metadata.tensors.flatMap(\.frames).map { Int($0.storedLength) }.max() ?? 0
         // File pages read but not yet released: the decoder's pending range, one frame, and on both the
@@ -97,7 +101,7 @@ public final class LanguageModel {
         pool = try BufferPool(byteCount: plan.poolBytes)
         streamer = LayerStreamer(reader: reader, plan: plan, layouts: layouts, pool: pool)
         try streamer.loadResidentRegions()
-        state = InferenceState(config: config, capacity: options.contextLength)
+        state = InferenceState(config: config, capacity: options.contextLength, float16Cache: float16Cache)
         let activations = Activations(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
         decoder = try DecoderModel(config: config, file: path, reader: reader, streamer: streamer, pool: computePool,
                                    activations: activations, blockUnits: Array(blockLayouts.indices),

@@ -43,8 +43,8 @@ struct Attention {
             let position = state.position + t
             rope.apply(a.queries + t * qWidth, headCount: heads, position: position)
             rope.apply(a.keys + t * kvWidth, headCount: kvHeads, position: position)
-            (keyCache + position * kvWidth).update(from: a.keys + t * kvWidth, count: kvWidth)
-            (valueCache + position * kvWidth).update(from: a.values + t * kvWidth, count: kvWidth)
+            keyCache.store(row: position, from: a.keys + t * kvWidth)
+            valueCache.store(row: position, from: a.values + t * kvWidth)
         }
 
         let scale = 1 / sqrtf(Float(headDim))
@@ -58,13 +58,13 @@ struct Attention {
                 let kvOffset = (head / group) * headDim
                 let scores = buffers.scores + head * context
                 for j in 0..<visible {
-                    scores[j] = VectorMath.dot(q, buffers.keyCache + j * kvWidth + kvOffset, headDim) * scale
+                    scores[j] = buffers.keyCache.dot(q, row: j, offset: kvOffset, count: headDim) * scale
                 }
                 VectorMath.softmax(scores, visible)
                 let out = buffers.attention + t * qWidth + head * headDim
                 out.update(repeating: 0, count: headDim)
                 for j in 0..<visible {
-                    VectorMath.addScaled(out, buffers.valueCache + j * kvWidth + kvOffset, scores[j], headDim)
+                    buffers.valueCache.addScaled(into: out, row: j, offset: kvOffset, scale: scores[j], count: headDim)
                 }
             }
         }
@@ -77,10 +77,10 @@ private struct SendablePointers: @unchecked Sendable {
     let queries: UnsafeMutablePointer<Float>
     let scores: UnsafeMutablePointer<Float>
     let attention: UnsafeMutablePointer<Float>
-    let keyCache: UnsafeMutablePointer<Float>
-    let valueCache: UnsafeMutablePointer<Float>
+    let keyCache: KVRows
+    let valueCache: KVRows
 
-    init(a: Activations, keyCache: UnsafeMutablePointer<Float>, valueCache: UnsafeMutablePointer<Float>) {
+    init(a: Activations, keyCache: KVRows, valueCache: KVRows) {
         queries = a.queries
         scores = a.scores
         attention = a.attention
