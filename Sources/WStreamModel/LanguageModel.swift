@@ -66,26 +66,17 @@ public final class LanguageModel {
 
         let regions = try Self.regions(of: reader)
         try Self.validate(reader: reader, config: config, blockRegions: regions.blocks)
-        // Streamed units: one per block, then the head, cut into parts no larger than a block so that a
-        // large vocabulary's output matrix never sets the size of a streaming slot.
-        let blockLayouts = regions.blocks.map { RegionLayout(region: $0, in: reader) }
-        let largestBlock = blockLayouts.map(\.byteCount).max() ?? 0
-        let units = blockLayouts + RegionLayout(region: regions.head, in: reader).split(maximumBytes: max(largestBlock, 1 << 20))
-        let cycle = Array(units.indices)
-        let layouts = Dictionary(uniqueKeysWithValues: units.enumerated().map { ($0.offset, $0.element) })
+        let units = Self.streamingUnits(reader: reader, blocks: regions.blocks, head: regions.head)
+        let cycle = Array(units.all.indices)
+        let layouts = Dictionary(uniqueKeysWithValues: units.all.enumerated().map { ($0.offset, $0.element) })
 
         let computePool = ComputePool(threadCount: options.threads)
-        let embedding = reader.tensor(named: TensorName.tokenEmbedding)!
         let chunk = max(1, min(options.chunkSize, options.contextLength))
         let logitRows = options.logitsForEveryPosition ? chunk : 1
         let float16Cache = options.float16Cache ?? (reader.metadata.quantization.bits < 32)
         let stateBytes = InferenceState.byteCount(config: config, capacity: options.contextLength, float16Cache: float16Cache)
         let activationBytes = Activations.byteCount(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
-        let largestFrame = reader.metadata.tensors.flatMap(\.frames).map { Int($0.storedLength) }.max() ?? 0
-        // File pages read but not yet released: the decoder's pending range, one frame, and on both the
-        // decoder's and the embedding lookup's side one mapping window beyond what was read.
-        let margin = Self.fixedMargin + LayerStreamer.releaseGranularity + largestFrame + 4 * ContainerReader.releaseWindow
-            + 16 * config.vocabSize + EmbeddingTable.scratchBytes(for: embedding)
+        let margin = Self.margin(reader: reader, config: config)
         let process = ResidentMemory.read()
         workingSet = WorkingSet(fixed: [
             ("process", process.current), ("KV cache and state", stateBytes), ("activations", activationBytes), ("margin", margin),
@@ -104,8 +95,7 @@ public final class LanguageModel {
         state = InferenceState(config: config, capacity: options.contextLength, float16Cache: float16Cache)
         let activations = Activations(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
         decoder = try DecoderModel(config: config, file: path, reader: reader, streamer: streamer, pool: computePool,
-                                   activations: activations, blockUnits: Array(blockLayouts.indices),
-                                   headUnits: Array(blockLayouts.count..<units.count))
+                                   activations: activations, blockUnits: units.blocks, headUnits: units.head)
         self.options = options
     }
 
@@ -113,6 +103,26 @@ public final class LanguageModel {
 
     /// Allowance for thread stacks, allocator slack and the Swift runtime's own growth during a run.
     static let fixedMargin = 6 << 20
+
+    /// What the budget must leave besides the measured process, the state and the activations: file pages
+    /// read but not yet released (the decoder's pending range, one frame, and on both the decoder's and the
+    /// embedding lookup's side one mapping window beyond what was read), the sampler's scratch, one
+    /// embedding block, and `fixedMargin`.
+    private static func margin(reader: ContainerReader, config: ModelConfig) -> Int {
+        let largestFrame = reader.metadata.tensors.flatMap(\.frames).map { Int($0.storedLength) }.max() ?? 0
+        let embedding = reader.tensor(named: TensorName.tokenEmbedding)!
+        return fixedMargin + LayerStreamer.releaseGranularity + largestFrame + 4 * ContainerReader.releaseWindow
+            + 16 * config.vocabSize + EmbeddingTable.scratchBytes(for: embedding)
+    }
+
+    /// The units the streamer serves: one per block, then the head cut into parts no larger than a block,
+    /// so that a large vocabulary's output matrix never sets the size of a streaming slot.
+    private static func streamingUnits(reader: ContainerReader, blocks: [Int], head: Int) -> (all: [RegionLayout], blocks: [Int], head: [Int]) {
+        let blockLayouts = blocks.map { RegionLayout(region: $0, in: reader) }
+        let largestBlock = blockLayouts.map(\.byteCount).max() ?? 0
+        let headParts = RegionLayout(region: head, in: reader).split(maximumBytes: max(largestBlock, 1 << 20))
+        return (blockLayouts + headParts, Array(blockLayouts.indices), Array(blockLayouts.count..<(blockLayouts.count + headParts.count)))
+    }
 
     /// Positions consumed so far in the current sequence.
     public var position: Int { state.position }

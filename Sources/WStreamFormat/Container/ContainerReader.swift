@@ -48,6 +48,8 @@ public final class ContainerReader: @unchecked Sendable {
         try MetadataValidator.validate(metadata, alignment: header.alignment, dataEnd: header.metadataOffset, file: path)
         tensorIndex = Dictionary(uniqueKeysWithValues: metadata.tensors.enumerated().map { ($1.name, $0) })
         regionIndexByName = Dictionary(uniqueKeysWithValues: metadata.regions.enumerated().map { ($1.name, $0) })
+        // The metadata is parsed: its mapped pages (megabytes for a large vocabulary) need not stay resident.
+        adviseDontNeed(fileRange: Int(header.metadataOffset)..<Int(metadataEnd))
     }
 
     /// Size of the file in bytes.
