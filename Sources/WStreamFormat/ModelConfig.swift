@@ -47,11 +47,15 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var blockKinds: [BlockKind]
     /// LFM2's `conv_L_cache`: the short convolution's kernel size. 0 when unused.
     public var convKernelSize: Int
+    /// Divisors of RoPE's frequencies, one per rotated pair (`headDim / 2`): Llama 3's long-context scaling,
+    /// from config.json's `rope_scaling` (`rope_type: llama3`) or GGUF's `rope_freqs.weight`. nil: none.
+    public var ropeFrequencyFactors: [Float]?
 
     public init(
         architecture: Architecture, hiddenSize: Int, layerCount: Int, headCount: Int, kvHeadCount: Int,
         headDim: Int, ffnSize: Int, vocabSize: Int, contextLength: Int, normEps: Float, ropeTheta: Float,
-        tiedEmbeddings: Bool, attentionBias: Bool = false, blockKinds: [BlockKind]? = nil, convKernelSize: Int = 0
+        tiedEmbeddings: Bool, attentionBias: Bool = false, blockKinds: [BlockKind]? = nil, convKernelSize: Int = 0,
+        ropeFrequencyFactors: [Float]? = nil
     ) {
         self.architecture = architecture
         self.hiddenSize = hiddenSize
@@ -68,5 +72,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.attentionBias = attentionBias
         self.blockKinds = blockKinds ?? Array(repeating: .attention, count: layerCount)
         self.convKernelSize = convKernelSize
+        self.ropeFrequencyFactors = ropeFrequencyFactors
     }
 }

@@ -18,7 +18,8 @@ enum TinyLlamaGGUF {
     /// - Parameters:
     ///   - types: ggml type code and raw data per tensor name, replacing the F32 pattern.
     ///   - omitting: tensor names to leave out.
-    static func build(types: [String: (UInt32, [UInt8])] = [:], omitting: Set<String> = []) -> [UInt8] {
+    ///   - ropeFactors: values of a `rope_freqs.weight` tensor (8: one per rotated pair of a 16-wide head).
+    static func build(types: [String: (UInt32, [UInt8])] = [:], omitting: Set<String> = [], ropeFactors: [Float]? = nil) -> [UInt8] {
         var builder = GGUFBuilder()
         builder.add("general.architecture", string: "llama")
         builder.add("llama.embedding_length", uint32: UInt32(hidden))
@@ -40,6 +41,7 @@ enum TinyLlamaGGUF {
                 builder.addTensor(name, dimensions: dimensions, type: 0, data: .float32(values))
             }
         }
+        if let ropeFactors { builder.addTensor("rope_freqs.weight", dimensions: [ropeFactors.count], type: 0, data: .float32(ropeFactors)) }
         return builder.build()
     }
 }

@@ -20,6 +20,11 @@ struct GGUFModel {
         var config = try Self.readConfig(gguf, architectureName)
         var canonical: [String: MappedTensor] = [:]
         for info in gguf.tensors {
+            // Llama 3 files carry RoPE's frequency divisors as a tensor; they belong to the configuration.
+            if info.name == "rope_freqs.weight" {
+                config.ropeFrequencyFactors = try Self.frequencyFactors(info, in: gguf, headDim: config.headDim, file: path)
+                continue
+            }
             let name = Self.canonicalName(info.name, architectureName)
             let shape = try Self.shape(of: info, file: path)
             let rows = shape.count == 2 ? shape[0] : 1
@@ -51,6 +56,19 @@ struct GGUFModel {
 
     /// The tokenizer stored in `tokenizer.ggml.*`.
     func tokenizer() throws -> TokenizerSpec { try GGUFTokenizer.read(from: gguf) }
+
+    /// The values of `rope_freqs.weight`: `headDim / 2` divisors of RoPE's frequencies.
+    private static func frequencyFactors(_ info: GGUFFile.TensorInfo, in gguf: GGUFFile, headDim: Int, file: String) throws -> [Float] {
+        let shape = try shape(of: info, file: file)
+        guard shape == [headDim / 2] else {
+            throw ImportError.shapeMismatch(file: file, tensor: info.name, expected: [headDim / 2], found: shape)
+        }
+        let tensor = try MappedTensor(name: info.name, shape: shape, storage: gguf.storageType(of: info), file: gguf.file,
+                                      offset: gguf.dataStart + info.offset)
+        var values = [Float](repeating: 0, count: headDim / 2)
+        try values.withUnsafeMutableBufferPointer { try tensor.readRows(0..<1, into: $0) }
+        return values
+    }
 
     private static func readConfig(_ gguf: GGUFFile, _ name: String) throws -> ModelConfig {
         let path = gguf.path

@@ -5,6 +5,7 @@ import WStreamFormat
 struct HFConfig: Decodable {
     struct RopeParameters: Decodable {
         let rope_theta: Double?
+        let rope_type: String?
     }
 
     let model_type: String?
@@ -20,6 +21,7 @@ struct HFConfig: Decodable {
     let rms_norm_eps: Double?
     let rope_theta: Double?
     let rope_parameters: RopeParameters?
+    let rope_scaling: RopeScaling?
     let tie_word_embeddings: Bool?
     let attention_bias: Bool?
     // LFM2
@@ -83,17 +85,23 @@ struct HFConfig: Decodable {
         let isLFM2 = modelType == "lfm2"
         let blockKinds = isLFM2 ? try lfm2BlockKinds(layerCount: layerCount, file: file) : nil
         let epsilon = isLFM2 ? try required(norm_eps, "norm_eps") : try required(rms_norm_eps, "rms_norm_eps")
+        let headDim = head_dim ?? hidden / headCount
+        let theta = rope_theta ?? rope_parameters?.rope_theta ?? 10_000
+        if let kind = rope_parameters?.rope_type, kind != "default", rope_scaling == nil {
+            throw ImportError.unsupported(file: file, detail: "rope_parameters type '\(kind)' (supported: default)")
+        }
         return ModelConfig(
             architecture: isLFM2 ? .lfm2 : .llama, hiddenSize: hidden, layerCount: layerCount, headCount: headCount,
-            kvHeadCount: num_key_value_heads ?? headCount, headDim: head_dim ?? hidden / headCount,
+            kvHeadCount: num_key_value_heads ?? headCount, headDim: headDim,
             ffnSize: isLFM2 ? try lfm2FFNSize(file: file) : try required(intermediate_size, "intermediate_size"),
             vocabSize: try required(vocab_size, "vocab_size"),
             contextLength: try required(max_position_embeddings, "max_position_embeddings"),
             normEps: Float(epsilon),
-            ropeTheta: Float(rope_theta ?? rope_parameters?.rope_theta ?? 10_000),
+            ropeTheta: Float(theta),
             tiedEmbeddings: tie_word_embeddings ?? tie_embedding ?? isLFM2,
             attentionBias: modelType == "qwen2" || attention_bias == true,
-            blockKinds: blockKinds, convKernelSize: isLFM2 ? try required(conv_L_cache, "conv_L_cache") : 0)
+            blockKinds: blockKinds, convKernelSize: isLFM2 ? try required(conv_L_cache, "conv_L_cache") : 0,
+            ropeFrequencyFactors: try rope_scaling?.frequencyFactors(headDim: headDim, theta: theta, file: file))
     }
 
     private func lfm2BlockKinds(layerCount: Int, file: String) throws -> [BlockKind] {

@@ -11,7 +11,7 @@ struct Attention {
 
     init(config: ModelConfig) {
         self.config = config
-        rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta)
+        rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, factors: config.ropeFrequencyFactors)
     }
 
     /// Attends `count` tokens at positions `state.position …` to themselves and the cached past,

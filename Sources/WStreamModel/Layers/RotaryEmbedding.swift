@@ -10,9 +10,10 @@ struct RotaryEmbedding {
     /// θ^(−2i/headDim) for i in 0 ..< headDim/2, in float32 as the reference implementations compute it.
     private let inverseFrequencies: [Float]
 
-    init(headDim: Int, theta: Float) {
+    /// - Parameter factors: divisors of each frequency (Llama 3's scaling), `headDim / 2` of them.
+    init(headDim: Int, theta: Float, factors: [Float]? = nil) {
         self.headDim = headDim
-        inverseFrequencies = (0..<(headDim / 2)).map { 1 / powf(theta, Float(2 * $0) / Float(headDim)) }
+        inverseFrequencies = (0..<(headDim / 2)).map { 1 / powf(theta, Float(2 * $0) / Float(headDim)) / (factors?[$0] ?? 1) }
     }
 
     /// Rotates `headCount` heads of one token at `position`, in place.

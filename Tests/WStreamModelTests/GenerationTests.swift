@@ -1,0 +1,59 @@
+import Testing
+import TestSupport
+import WStreamModel
+
+/// The generation loop's stopping rules, on the real stories260K weights.
+@Suite(.serialized) struct GenerationTests {
+    static func model() throws -> (LanguageModel, TemporaryDirectory) {
+        let directory = TemporaryDirectory()
+        let path = try ReferenceGenerationTests.packed(try SharedModels.storiesHF, bits: 32, in: directory)
+        return (try LanguageModel(path: path, options: .init(contextLength: 256, budget: nil, threads: 2)), directory)
+    }
+
+    @Test func aConsumerThatStopsListeningCancelsGeneration() throws {
+        let (model, directory) = try Self.model()
+        _ = directory
+        var options = GenerationOptions()
+        options.maxTokens = 100
+        options.sampling = .greedy
+        var pieces = 0
+        let result = try model.generate(promptIds: [1, 403, 407, 261, 378], options: options) { _ in
+            pieces += 1
+            return pieces < 3
+        }
+        #expect(result.statistics.stopReason == .cancelled)
+        #expect(pieces == 3)
+        #expect(result.generatedIds.count < 10)
+    }
+
+    @Test func aStopStringEndsTheTextBeforeIt() throws {
+        let (model, directory) = try Self.model()
+        _ = directory
+        var options = GenerationOptions()
+        options.maxTokens = 64
+        options.sampling = .greedy
+        options.stopStrings = ["Lily"]
+        let result = try model.generate(promptIds: [1, 403, 407, 261, 378], options: options)
+        #expect(result.statistics.stopReason == .stopString)
+        #expect(result.text == ", there was a little girl named ")
+    }
+
+    @Test func aNextTurnContinuingTheCacheMatchesStartingOver() throws {
+        let (model, directory) = try Self.model()
+        _ = directory
+        var options = GenerationOptions()
+        options.maxTokens = 8
+        options.sampling = .greedy
+        let first = try model.generate(promptIds: [1, 403, 407, 261, 378], options: options)
+        // Prompt + generated minus the last sampled token (never fed) is what the cache holds.
+        let held = first.promptIds + first.generatedIds.dropLast()
+        #expect(model.position == held.count)
+        let next = held + [first.generatedIds.last!, 13]
+        let second = try model.generate(promptIds: next, options: options)
+        #expect(second.generatedIds.count == 8)
+        // Same as starting over from scratch.
+        model.reset()
+        let fresh = try model.generate(promptIds: next, options: options)
+        #expect(fresh.generatedIds == second.generatedIds)
+    }
+}
