@@ -9,7 +9,7 @@ public struct SyntheticShape: Sendable, Equatable {
 
     /// Every shape, real-size ones first.
     public static let all: [SyntheticShape] = [
-        // Meta's Llama 3.2 1B (rope_scaling left out: wstream's runtime uses plain RoPE).
+        // Meta's Llama 3.2 1B (its llama3 rope_scaling left out: it changes nothing for synthetic weights).
         SyntheticShape(name: "llama-3.2-1b", config: ModelConfig(
             architecture: .llama, hiddenSize: 2048, layerCount: 16, headCount: 32, kvHeadCount: 8, headDim: 64,
             ffnSize: 8192, vocabSize: 128_256, contextLength: 131_072, normEps: 1e-5, ropeTheta: 500_000,

@@ -3,11 +3,6 @@ import WStreamFormat
 
 /// The keys of a Hugging Face `config.json` that wstream reads; every other key is ignored.
 struct HFConfig: Decodable {
-    struct RopeParameters: Decodable {
-        let rope_theta: Double?
-        let rope_type: String?
-    }
-
     let model_type: String?
     let architectures: [String]?
     let hidden_size: Int?
@@ -20,7 +15,8 @@ struct HFConfig: Decodable {
     let max_position_embeddings: Int?
     let rms_norm_eps: Double?
     let rope_theta: Double?
-    let rope_parameters: RopeParameters?
+    /// Newer transformers write the scaling (and theta) here instead of in `rope_scaling`.
+    let rope_parameters: RopeScaling?
     let rope_scaling: RopeScaling?
     let tie_word_embeddings: Bool?
     let attention_bias: Bool?
@@ -87,9 +83,6 @@ struct HFConfig: Decodable {
         let epsilon = isLFM2 ? try required(norm_eps, "norm_eps") : try required(rms_norm_eps, "rms_norm_eps")
         let headDim = head_dim ?? hidden / headCount
         let theta = rope_theta ?? rope_parameters?.rope_theta ?? 10_000
-        if let kind = rope_parameters?.rope_type, kind != "default", rope_scaling == nil {
-            throw ImportError.unsupported(file: file, detail: "rope_parameters type '\(kind)' (supported: default)")
-        }
         return ModelConfig(
             architecture: isLFM2 ? .lfm2 : .llama, hiddenSize: hidden, layerCount: layerCount, headCount: headCount,
             kvHeadCount: num_key_value_heads ?? headCount, headDim: headDim,
@@ -101,7 +94,7 @@ struct HFConfig: Decodable {
             tiedEmbeddings: tie_word_embeddings ?? tie_embedding ?? isLFM2,
             attentionBias: modelType == "qwen2" || attention_bias == true,
             blockKinds: blockKinds, convKernelSize: isLFM2 ? try required(conv_L_cache, "conv_L_cache") : 0,
-            ropeFrequencyFactors: try rope_scaling?.frequencyFactors(headDim: headDim, theta: theta, file: file))
+            ropeFrequencyFactors: try (rope_scaling ?? rope_parameters)?.frequencyFactors(headDim: headDim, theta: theta, file: file))
     }
 
     private func lfm2BlockKinds(layerCount: Int, file: String) throws -> [BlockKind] {

@@ -2,8 +2,10 @@
 import Glibc
 #endif
 
-/// config.json's `rope_scaling`, turned into per-frequency divisors (`ModelConfig.ropeFrequencyFactors`).
+/// config.json's `rope_scaling` (or `rope_parameters`), turned into per-frequency divisors
+/// (`ModelConfig.ropeFrequencyFactors`).
 struct RopeScaling: Decodable {
+    let rope_theta: Double?
     let rope_type: String?
     let type: String?
     let factor: Double?
