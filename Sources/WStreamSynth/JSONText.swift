@@ -1,21 +1,9 @@
+import WStreamImport
+
 /// Hand-assembled JSON, so that files come out in a fixed key order (byte-identical for a given shape and seed).
 enum JSONText {
     /// `text` as a JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
+    static func quoted(_ text: String) -> String { JSONString.quoted(text) }
 
     /// An object from already-encoded values, in the given order, one key per line.
     static func object(_ members: [(String, String)], indent: String = "") -> String {

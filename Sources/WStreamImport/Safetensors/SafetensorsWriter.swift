@@ -47,12 +47,12 @@ public final class SafetensorsWriter {
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else { throw ImportError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
         var json = "{\"__metadata__\":{"
-        json += metadata.keys.sorted().map { "\(Self.quoted($0)):\(Self.quoted(metadata[$0]!))" }.joined(separator: ",")
+        json += metadata.keys.sorted().map { "\(JSONString.quoted($0)):\(JSONString.quoted(metadata[$0]!))" }.joined(separator: ",")
         json += "}"
         var offset = 0
         for tensor in tensors {
             let end = offset + tensor.byteCount
-            json += ",\(Self.quoted(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":\(tensor.shape),\"data_offsets\":[\(offset),\(end)]}"
+            json += ",\(JSONString.quoted(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":\(tensor.shape),\"data_offsets\":[\(offset),\(end)]}"
             offset = end
         }
         json += "}"
@@ -138,20 +138,5 @@ public final class SafetensorsWriter {
 
     private func overrun(_ count: Int) -> ImportError {
         ImportError.writeFailed(file: path, reason: "\(count) more bytes than the declared tensors hold")
-    }
-
-    /// A JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case _ where scalar.value < 0x20: result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }
