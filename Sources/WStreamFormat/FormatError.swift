@@ -39,7 +39,8 @@ public enum FormatError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .tooShort(file, size, needed):
             return "\(file): not a wstream container: \(size) bytes, a header alone takes \(needed)"
         case let .badMagic(file, found):
-            return "\(file): not a wstream container (starts with \(found.map { hex2($0) }.joined(separator: " ")), expected 'WSTREAM\\0')"
+            let hint = found.starts(with: Array("GGUF".utf8)) ? "; it is a GGUF file: convert it with `wstream pack`" : ""
+            return "\(file): not a wstream container (starts with \(found.map { hex2($0) }.joined(separator: " ")), expected 'WSTREAM\\0')\(hint)"
         case let .unsupportedVersion(file, found, supported):
             return "\(file): format version \(found) is not supported (this build reads version \(supported))"
         case let .wrongByteOrder(file, found):

@@ -53,6 +53,10 @@ public enum ModelImporter {
     /// - Throws: `ImportError` naming the file and what is wrong or unsupported.
     public static func importWeights(at path: String) throws -> ImportedWeights {
         if try isDirectory(path) {
+            guard access(path + "/config.json", F_OK) == 0 else {
+                throw ImportError.unreadable(
+                    file: path, reason: "not a Hugging Face model directory (no config.json); give such a directory or a .gguf file")
+            }
             let model = try HuggingFaceModel(directory: path)
             return ImportedWeights(config: model.config, tensors: model.tensors, source: "Hugging Face \(path)")
         }
