@@ -16,13 +16,14 @@ import WStreamFormat
 /// }
 /// ```
 /// One generation runs at a time (calls queue up); the model's memory is planned on the first
-/// generation (or at once when `Configuration.contextLength` is given) and kept for later ones.
+/// generation (or at once when `Configuration.contextLength` is given) and kept for later ones that fit.
 public final class Engine: @unchecked Sendable {
     /// How the engine sizes and runs the model.
     public struct Configuration: Sendable {
         /// Compute threads (default: all cores).
         public var threads = Engine.coreCount
-        /// KV-cache positions to plan for. nil: the first generation's prompt plus its `maxTokens`.
+        /// KV-cache positions to plan for. nil: each generation's prompt plus its `maxTokens`, planned again
+        /// (dropping the cache) when a later generation needs more than the current plan.
         public var contextLength: Int?
         /// Prompt tokens per prefill chunk.
         public var chunkSize = 32
@@ -105,9 +106,15 @@ public final class Engine: @unchecked Sendable {
         queue.sync { model = nil }
     }
 
-    /// The model, opened for at least `context` positions the first time.
+    /// The model, opened for at least `context` positions: planned anew (within the same budget) when a
+    /// request needs more positions than it was planned for, unless `Configuration.contextLength` fixed them.
     private func loadedModel(context: Int) throws -> LanguageModel {
-        if let model { return model }
+        if let model {
+            let fits = context <= model.options.contextLength || model.options.contextLength >= model.config.contextLength
+            if fits || configuration.contextLength != nil { return model }
+            // Free the old pool before planning the new one: both at once could exceed the budget.
+            self.model = nil
+        }
         var options = LanguageModel.Options(contextLength: configuration.contextLength ?? context, budget: budget, threads: configuration.threads)
         options.chunkSize = configuration.chunkSize
         let opened = try LanguageModel(reader: reader, tokenizer: tokenizer, options: options)

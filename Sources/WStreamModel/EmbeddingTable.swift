@@ -36,6 +36,7 @@ final class EmbeddingTable {
             if cachedBlock != block {
                 let frames = entry.frames[(block * entry.framesPerBlock)..<((block + 1) * entry.framesPerBlock)]
                 let bytes = frames.reduce(0) { $0 + Int($1.decodedLength) }
+                cachedBlock = nil  // a decode that fails half-way leaves the scratch holding neither block
                 try reader.decodeBlock(entry, block: block, into: UnsafeMutableRawBufferPointer(start: scratch, count: bytes), using: decoder)
                 reader.adviseDontNeed(fileRange: Int(frames.first!.offset)..<Int(frames.last!.offset + frames.last!.storedLength))
                 cachedBlock = block

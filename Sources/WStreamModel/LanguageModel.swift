@@ -171,20 +171,39 @@ public final class LanguageModel {
         return (blocks, head)
     }
 
-    /// Every tensor the architecture needs is present, in the region of its block, before anything is loaded.
+    /// The configuration is coherent and every tensor the architecture needs is present, in the region of its
+    /// block, with the shape the configuration implies, before anything is loaded: checksums prove a file
+    /// intact, not sane, and the kernels trust these shapes.
     private static func validate(reader: ContainerReader, config: ModelConfig, blockRegions: [Int]) throws {
-        let definition = config.architecture.definition
-        for (layer, region) in blockRegions.enumerated() {
-            for part in definition.requiredTensors(layer: layer, kind: config.blockKinds[layer]) {
-                let name = TensorName.block(layer, part)
-                guard let tensor = reader.tensor(named: name), tensor.region == region else {
-                    throw ModelError.missingTensor(file: reader.path, tensor: name)
-                }
+        func invalid(_ detail: String) -> ModelError { .invalidConfiguration(file: reader.path, detail: detail) }
+        guard config.hiddenSize > 0, config.headCount > 0, config.kvHeadCount > 0, config.headCount % config.kvHeadCount == 0 else {
+            throw invalid("\(config.headCount) heads cannot share \(config.kvHeadCount) key/value heads (hidden \(config.hiddenSize))")
+        }
+        guard config.headDim > 0, config.headDim % 2 == 0 else { throw invalid("head width \(config.headDim) is not a positive even number") }
+        guard config.blockKinds.count == config.layerCount else { throw invalid("\(config.blockKinds.count) block kinds for \(config.layerCount) blocks") }
+        if config.blockKinds.contains(.shortConv), config.convKernelSize < 1 { throw invalid("convolution kernel \(config.convKernelSize)") }
+        if let factors = config.ropeFrequencyFactors, factors.count != config.headDim / 2 || factors.contains(where: { !($0 > 0) }) {
+            throw invalid("\(factors.count) RoPE frequency factors for a head width of \(config.headDim)")
+        }
+        func check(_ name: String, _ expected: [Int]) throws {
+            guard let tensor = reader.tensor(named: name) else { throw ModelError.missingTensor(file: reader.path, tensor: name) }
+            guard tensor.shape == expected else {
+                throw ModelError.shapeMismatch(file: reader.path, tensor: name, expected: expected, found: tensor.shape)
             }
         }
-        for name in [TensorName.outputNorm, TensorName.tokenEmbedding] where reader.tensor(named: name) == nil {
-            throw ModelError.missingTensor(file: reader.path, tensor: name)
+        let definition = config.architecture.definition
+        for (layer, region) in blockRegions.enumerated() {
+            let required = definition.requiredTensors(layer: layer, kind: config.blockKinds[layer])
+            for part in BlockTensor.allCases {
+                let name = TensorName.block(layer, part)
+                guard required.contains(part) || reader.tensor(named: name) != nil else { continue }
+                try check(name, part.expectedShape(config))
+                guard reader.tensor(named: name)?.region == region else { throw ModelError.missingTensor(file: reader.path, tensor: name) }
+            }
         }
+        try check(TensorName.tokenEmbedding, [config.vocabSize, config.hiddenSize])
+        try check(TensorName.outputNorm, [config.hiddenSize])
+        if reader.tensor(named: TensorName.output) != nil { try check(TensorName.output, [config.vocabSize, config.hiddenSize]) }
         // The final norm comes first in the head, so its first part normalises before any logits are computed.
         guard let head = reader.regionIndex(named: "head"), reader.tensors(inRegion: head).first?.name == TensorName.outputNorm else {
             throw ModelError.missingTensor(file: reader.path, tensor: TensorName.outputNorm + " (first in the head region)")

@@ -10,6 +10,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case contextFull(capacity: Int)
     /// A token id outside the vocabulary.
     case tokenOutOfRange(id: Int, vocabularySize: Int)
+    /// Generation needs at least one prompt token.
+    case emptyPrompt
+    /// The configuration in the file cannot describe a model (e.g. heads not a multiple of KV heads).
+    case invalidConfiguration(file: String, detail: String)
 
     public var description: String {
         switch self {
@@ -23,6 +27,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "the context is full (\(capacity) tokens, the length the KV cache was sized for within the budget); start again with a larger --context or budget"
         case .tokenOutOfRange(let id, let vocabularySize):
             return "token id \(id) is outside the vocabulary (\(vocabularySize) tokens)"
+        case .emptyPrompt:
+            return "the prompt is empty: give at least one token (this model adds no BOS token of its own)"
+        case .invalidConfiguration(let file, let detail):
+            return "\(file): invalid model configuration: \(detail)"
         }
     }
 }

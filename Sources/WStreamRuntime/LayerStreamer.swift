@@ -95,7 +95,12 @@ public final class LayerStreamer: @unchecked Sendable {
             var waited = false
             let start = clock.now
             lock.wait {
-                guard let index = slotIndex(holding: region) else { return false }
+                // Slots still decoding other units (after an error, or out-of-order use) become ready later:
+                // realign again then, freeing them for this unit.
+                guard let index = slotIndex(holding: region) else {
+                    realign(to: region)
+                    return false
+                }
                 if case .decoding = slots[index] { waited = true; return false }
                 return true
             }
@@ -205,7 +210,7 @@ public final class LayerStreamer: @unchecked Sendable {
                                        using: decoder)
                 let firstByte = frames.first!.offset
                 let lastByte = frames.last!.offset + frames.last!.storedLength
-                pending = (pending?.start ?? firstByte, lastByte)
+                pending = (min(pending?.start ?? firstByte, firstByte), max(pending?.end ?? lastByte, lastByte))
                 if let range = pending, range.end - range.start >= UInt64(Self.releaseGranularity) { releasePending() }
             }
         }

@@ -26,6 +26,31 @@ import WStreamModel
         #expect(result.generatedIds.count < 10)
     }
 
+    @Test func theFirstGeneratedWordKeepsItsLeadingSpace() throws {
+        let (model, directory) = try Self.model()
+        _ = directory
+        var options = GenerationOptions()
+        options.maxTokens = 3
+        options.sampling = .greedy
+        // "Once upon a time, there was a little girl" continues with " named Lily".
+        let prompt = [1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421]
+        let result = try model.generate(promptIds: prompt, options: options)
+        #expect(result.text.hasPrefix(" named"), "\(result.text)")
+    }
+
+    @Test func anEmptyPromptIsAnErrorAndTheModelCarriesOn() throws {
+        let (model, directory) = try Self.model()
+        _ = directory
+        #expect(throws: ModelError.emptyPrompt) { try model.generate(promptIds: [], options: GenerationOptions()) }
+        #expect(throws: ModelError.tokenOutOfRange(id: 9999, vocabularySize: 512)) {
+            try model.generate(promptIds: [1, 9999], options: GenerationOptions())
+        }
+        var options = GenerationOptions()
+        options.maxTokens = 4
+        options.sampling = .greedy
+        #expect(try model.generate(promptIds: [1, 403, 407, 261, 378], options: options).generatedIds == [432, 383, 286, 261])
+    }
+
     @Test func aStopStringEndsTheTextBeforeIt() throws {
         let (model, directory) = try Self.model()
         _ = directory

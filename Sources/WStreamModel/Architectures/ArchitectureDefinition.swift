@@ -18,3 +18,26 @@ extension Architecture {
         }
     }
 }
+
+extension BlockTensor {
+    /// The shape `config` implies for this tensor (`[rows, cols]`, or `[count]` for a vector).
+    func expectedShape(_ config: ModelConfig) -> [Int] {
+        let hidden = config.hiddenSize
+        let queries = config.headCount * config.headDim
+        let keys = config.kvHeadCount * config.headDim
+        switch self {
+        case .attentionNorm, .ffnNorm: return [hidden]
+        case .attentionQ: return [queries, hidden]
+        case .attentionK, .attentionV: return [keys, hidden]
+        case .attentionOutput: return [hidden, queries]
+        case .attentionQBias: return [queries]
+        case .attentionKBias, .attentionVBias: return [keys]
+        case .attentionQNorm, .attentionKNorm: return [config.headDim]
+        case .convInProjection: return [3 * hidden, hidden]
+        case .convWeight: return [hidden, config.convKernelSize]
+        case .convOutProjection: return [hidden, hidden]
+        case .ffnGate, .ffnUp: return [config.ffnSize, hidden]
+        case .ffnDown: return [hidden, config.ffnSize]
+        }
+    }
+}

@@ -13,19 +13,27 @@ extension LanguageModel {
         let before = streamingStatistics
         let clock = ContinuousClock()
 
-        // Reuse the cache only when the prompt strictly extends what it holds (logits are needed for the last token).
-        if !(consumed.count < promptIds.count && promptIds.starts(with: consumed)) { reset() }
+        guard !promptIds.isEmpty else { throw ModelError.emptyPrompt }
+        // Reuse the cache only when the prompt strictly extends what it holds (logits are needed for the last
+        // token) and the cache holds exactly those tokens (a failed call may have advanced it further).
+        if !(consumed.count < promptIds.count && promptIds.starts(with: consumed) && position == consumed.count) { reset() }
         let fresh = Array(promptIds[consumed.count...])
         guard position + fresh.count <= state.capacity else {
             throw ModelError.contextFull(capacity: state.capacity)
         }
         let prefillStart = clock.now
-        var logits = try feed(fresh)
+        var logits: UnsafeBufferPointer<Float>
+        do { logits = try feed(fresh) } catch {
+            reset()
+            throw error
+        }
         consumed = promptIds
         statistics.prefillSeconds = (clock.now - prefillStart).seconds
 
         var sampler = Sampler(options: options.sampling)
-        var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+        // Knowing the last prompt token keeps the first generated piece's leading space (SentencePiece
+        // strips it only at the start of a text).
+        var detokenizer = StreamingDetokenizer(tokenizer: tokenizer, previousTokenId: promptIds.last)
         var stopFilter = StopStringFilter(stops: options.stopStrings)
         var generated: [Int] = []
         var text = ""
@@ -56,7 +64,10 @@ extension LanguageModel {
                 statistics.stopReason = .contextFull
                 break generation
             }
-            logits = try feed([next])
+            do { logits = try feed([next]) } catch {
+                reset()
+                throw error
+            }
             consumed.append(next)
         }
         let tail = stopFilter.push(detokenizer.flush()).emit + (statistics.stopReason == .stopString ? "" : stopFilter.flush())

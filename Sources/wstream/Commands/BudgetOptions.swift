@@ -18,12 +18,17 @@ struct RuntimeOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, turning a budget below the minimum working set into exit status 2 with its message.
+/// Runs `body`, turning a budget the model cannot run within into exit status 2 with its message.
 func exitingOnBudgetError<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as RuntimeError {
-        Terminal.error("error: \(error)")
-        throw ExitCode(2)
+        switch error {
+        case .budgetTooSmall, .alreadyOverBudget:
+            Terminal.error("error: \(error)")
+            throw ExitCode(2)
+        default:
+            throw error
+        }
     }
 }

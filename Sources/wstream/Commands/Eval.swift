@@ -20,7 +20,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "A UTF-8 text file.")
     var text: String
 
-    @Option(help: "A reference .wst of the same model (e.g. --bits 32).")
+    @Option(help: "A reference .wst of the same model (e.g. --bits 32). It is loaded whole, outside --budget.")
     var reference: String?
 
     @Option(help: "Score at most this many tokens of the text.")
@@ -33,7 +33,8 @@ struct Eval: AsyncParsableCommand {
             let contents = try TextFile.read(text)
             let reader = try ContainerReader(path: model)
             let tokenizer = try Tokenizer(spec: reader.metadata.tokenizer)
-            let tokens = Array(tokenizer.encode(contents).prefix(limit + 1))
+            // One more token than positions scored, and no more than the model's context.
+            let tokens = Array(tokenizer.encode(contents).prefix(min(limit, reader.metadata.config.contextLength - 1) + 1))
             guard tokens.count >= 2 else { throw ValidationError("\(text): fewer than two tokens to evaluate") }
             var options = LanguageModel.Options(contextLength: tokens.count, budget: try runtime.parsedBudget(), threads: max(1, runtime.threads))
             options.logitsForEveryPosition = true
