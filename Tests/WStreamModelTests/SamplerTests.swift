@@ -37,6 +37,27 @@ import Testing
         }
     }
 
+    @Test func topKSelectionEqualsSortingTheVocabulary() {
+        var random = SplitMix64(seed: 9)
+        // Coarse values so that ties occur; ties go to the lower id, as a stable sort would.
+        var logits = (0..<5000).map { _ in Float(random.next() % 200) / 10 }
+        var options = SamplingOptions()
+        options.topK = 40
+        let selected = Sampler.candidates(&logits, vocabulary: logits.count, options: options)
+        let sorted = logits.indices.sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+        #expect(selected.map(\.id) == Array(sorted.prefix(40)))
+    }
+
+    @Test func withoutTopKOnlyTokensThatCanPassMinPRemain() {
+        var logits: [Float] = [0, 5, 4.9, -3, 2]
+        var options = SamplingOptions()
+        options.topK = 0
+        options.minP = 0.5
+        options.temperature = 1
+        // exp(l − 5) ≥ 0.5 keeps 5 and 4.9 only.
+        #expect(Sampler.candidates(&logits, vocabulary: 5, options: options).map(\.id) == [1, 2])
+    }
+
     @Test func repetitionPenaltyDemotesSeenTokens() {
         var options = SamplingOptions.greedy
         options.repetitionPenalty = 2
