@@ -80,14 +80,14 @@ public final class Engine: @unchecked Sendable {
     /// Generates a continuation of already-tokenised `promptIds`.
     public func generate(promptIds: [Int], options: GenerationOptions = GenerationOptions()) -> AsyncThrowingStream<String, any Error> {
         AsyncThrowingStream { continuation in
-            let cancelled = CancellationFlag()
-            continuation.onTermination = { _ in cancelled.set() }
+            let cancellation = GenerationCancellation()
+            continuation.onTermination = { _ in cancellation.cancel() }
             queue.async { [self] in
                 do {
                     let model = try loadedModel(context: promptIds.count + options.maxTokens)
-                    let result = try model.generate(promptIds: promptIds, options: options) { piece in
+                    let result = try model.generate(promptIds: promptIds, options: options, cancellation: cancellation) { piece in
                         continuation.yield(piece)
-                        return !cancelled.isSet
+                        return true
                     }
                     latest = result
                     continuation.finish()
@@ -130,12 +130,4 @@ public final class Engine: @unchecked Sendable {
 
     /// Online processors.
     public static var coreCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
-}
-
-/// Set from the consumer's side when it stops iterating; read by the generation loop.
-private final class CancellationFlag: @unchecked Sendable {
-    private let lock = DispatchQueue(label: "wstream.cancel")
-    private var value = false
-    func set() { lock.sync { value = true } }
-    var isSet: Bool { lock.sync { value } }
 }

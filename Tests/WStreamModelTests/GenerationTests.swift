@@ -26,6 +26,18 @@ import WStreamModel
         #expect(result.generatedIds.count < 10)
     }
 
+    @Test func aCancelledGenerationStopsBeforeThePromptIsFed() throws {
+        let (model, directory) = try Self.model()
+        _ = directory
+        let cancellation = GenerationCancellation()
+        cancellation.cancel()
+        let prompt = Array(repeating: 403, count: 3 * model.chunkCapacity)
+        let result = try model.generate(promptIds: prompt, options: GenerationOptions(), cancellation: cancellation)
+        #expect(result.statistics.stopReason == .cancelled)
+        #expect(result.generatedIds.isEmpty)
+        #expect(model.position == 0, "a cancelled prompt leaves nothing in the cache")
+    }
+
     @Test func theFirstGeneratedWordKeepsItsLeadingSpace() throws {
         let (model, directory) = try Self.model()
         _ = directory

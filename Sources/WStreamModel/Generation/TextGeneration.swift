@@ -6,8 +6,15 @@ extension LanguageModel {
     ///
     /// When the prompt extends the sequence the model already holds (a chat's next turn), only the new
     /// tokens are fed; otherwise the sequence starts over.
-    /// - Parameter onText: return false to stop early.
-    public func generate(promptIds: [Int], options: GenerationOptions, onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
+    /// - Parameters:
+    ///   - onText: return false to stop early.
+    ///   - cancellation: checked between prefill chunks and between tokens; once cancelled, generation stops
+    ///     with `.cancelled` (a server whose client went away need not finish a long prompt).
+    public func generate(
+        promptIds: [Int], options: GenerationOptions, cancellation: GenerationCancellation? = nil,
+        onText: (String) -> Bool = { _ in true }
+    ) throws -> GenerationResult {
+        let isCancelled = { cancellation?.isCancelled ?? false }
         var statistics = GenerationStatistics()
         statistics.promptTokens = promptIds.count
         let before = streamingStatistics
@@ -22,8 +29,17 @@ extension LanguageModel {
             throw ModelError.contextFull(capacity: state.capacity)
         }
         let prefillStart = clock.now
-        var logits: UnsafeBufferPointer<Float>
-        do { logits = try feed(fresh) } catch {
+        var logits = UnsafeBufferPointer<Float>(start: nil, count: 0)
+        do {
+            for start in stride(from: 0, to: fresh.count, by: chunkCapacity) {
+                if isCancelled() {
+                    reset()
+                    statistics.stopReason = .cancelled
+                    return GenerationResult(promptIds: promptIds, generatedIds: [], text: "", statistics: statistics)
+                }
+                logits = try feed(Array(fresh[start..<min(start + chunkCapacity, fresh.count)]))
+            }
+        } catch {
             reset()
             throw error
         }
@@ -57,6 +73,10 @@ extension LanguageModel {
             }
             if stopped {
                 statistics.stopReason = .stopString
+                break
+            }
+            if isCancelled() {
+                statistics.stopReason = .cancelled
                 break
             }
             guard generated.count < options.maxTokens else { break }
