@@ -28,7 +28,7 @@ public enum KernelBenchmark {
         let byteCount = layout?.byteCount ?? rows * cols * bits / 8
         let weights = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
         defer { weights.deallocate() }
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         fillRandom(weights, byteCount: byteCount, storage: storage, layout: layout, rowsPerBlock: rowsPerBlock, &generator)
         let w = WeightMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: rowsPerBlock,
                              base: UnsafeRawPointer(weights))
@@ -49,7 +49,7 @@ public enum KernelBenchmark {
     /// Random codes, and scales and biases of a realistic size, so no NaN or inf slows the arithmetic.
     private static func fillRandom(
         _ p: UnsafeMutableRawPointer, byteCount: Int, storage: WeightMatrix.Storage, layout: QuantizedLayout?,
-        rowsPerBlock: Int, _ generator: inout SplitMix
+        rowsPerBlock: Int, _ generator: inout SplitMix64
     ) {
         switch storage {
         case .f32:
@@ -80,22 +80,4 @@ public enum KernelBenchmark {
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
     }
-}
-
-/// A small, fast, seeded generator for benchmark data (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }

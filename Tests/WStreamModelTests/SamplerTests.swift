@@ -1,5 +1,6 @@
 import Testing
 @testable import WStreamModel
+import WStreamQuant
 
 @Suite struct SamplerTests {
     @Test func greedyTakesTheFirstMaximum() {

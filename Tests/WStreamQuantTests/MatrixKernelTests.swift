@@ -3,7 +3,7 @@ import WStreamQuant
 
 /// Inputs with NaN right after the last column: a kernel that reads past `cols` produces NaN.
 private func guardedInputs(count: Int, cols: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
-    var generator = SeededGenerator(seed: seed)
+    var generator = SplitMix64(seed: seed)
     let p = UnsafeMutablePointer<Float>.allocate(capacity: count * cols + 64)
     for i in 0..<(count * cols) { p[i] = Float.random(in: -2...2, using: &generator) }
     (p + count * cols).initialize(repeating: .nan, count: 64)

@@ -54,7 +54,7 @@ private func quantize(_ values: [Float], rowCount: Int, layout: QuantizedLayout)
     /// A group whose values are `s·q + b` with fp16 `s`, `b` and codes spanning 0…2^bits−1 is stored exactly.
     @Test(arguments: [4, 8], [32, 64, 128])
     func onGridValuesReconstructExactly(bits: Int, groupSize: Int) throws {
-        var generator = SeededGenerator(seed: UInt64(bits + groupSize))
+        var generator = SplitMix64(seed: UInt64(bits + groupSize))
         let rows = 5, cols = groupSize * 3
         let layout = QuantizedLayout(bits: bits, groupSize: groupSize, rows: rows, cols: cols)
         var values: [Float] = []

@@ -1,21 +1,9 @@
 import WStreamQuant
 
-/// A seeded generator so every run tests the same numbers (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Weight-like rows: mostly small values of varying spread, about 1 in 50 an outlier 30× larger.
 func weightLikeValues(count: Int, seed: UInt64) -> [Float] {
-    var generator = SeededGenerator(seed: seed)
+    var generator = SplitMix64(seed: seed)
     return (0..<count).map { _ in
         let value = Float.random(in: -0.05...0.05, using: &generator) + Float.random(in: -0.01...0.03, using: &generator)
         return Int.random(in: 0..<50, using: &generator) == 0 ? value * 30 : value

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import WStreamQuant
 
 /// How the next token is chosen from the logits.
 public struct SamplingOptions: Sendable, Equatable {
@@ -69,7 +70,7 @@ struct Sampler {
             }
         }
         let mass = probabilities[0..<max(keep, 1)].reduce(0, +)
-        var target = random.nextUnit() * mass
+        var target = random.nextFloat() * mass
         for i in 0..<max(keep, 1) {
             target -= probabilities[i]
             if target <= 0 { return candidates[i].id }
@@ -129,25 +130,5 @@ extension Sampler {
             }
         }
         return heap
-    }
-}
-
-/// Steele, Lea and Flood's SplitMix64: small, fast, and the same sequence on every platform.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func nextUnit() -> Float {
-        Float(next() >> 40) / Float(1 << 24)
     }
 }
