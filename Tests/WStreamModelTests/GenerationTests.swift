@@ -4,20 +4,28 @@ import WStreamModel
 
 /// The generation loop's stopping rules, on the real stories260K weights.
 @Suite(.serialized) struct GenerationTests {
-    static func model() throws -> (LanguageModel, TemporaryDirectory) {
-        let directory = TemporaryDirectory()
+    let directory = TemporaryDirectory()
+    let model: LanguageModel
+    /// "Once upon a time" with BOS, as reference.json gives it.
+    let once = [1, 403, 407, 261, 378]
+
+    init() throws {
         let path = try ReferenceGenerationTests.packed(try SharedModels.storiesHF, bits: 32, in: directory)
-        return (try LanguageModel(path: path, options: .init(contextLength: 256, budget: nil, threads: 2)), directory)
+        model = try LanguageModel(path: path, options: .init(contextLength: 256, budget: nil, threads: 2))
+    }
+
+    /// Greedy decoding of at most `maxTokens`.
+    func greedy(_ maxTokens: Int) -> GenerationOptions {
+        var options = GenerationOptions()
+        options.maxTokens = maxTokens
+        options.sampling = .greedy
+        return options
     }
 
     @Test func aConsumerThatStopsListeningCancelsGeneration() throws {
-        let (model, directory) = try Self.model()
-        _ = directory
-        var options = GenerationOptions()
-        options.maxTokens = 100
-        options.sampling = .greedy
+        let options = greedy(100)
         var pieces = 0
-        let result = try model.generate(promptIds: [1, 403, 407, 261, 378], options: options) { _ in
+        let result = try model.generate(promptIds: once, options: options) { _ in
             pieces += 1
             return pieces < 3
         }
@@ -27,8 +35,6 @@ import WStreamModel
     }
 
     @Test func aCancelledGenerationStopsBeforeThePromptIsFed() throws {
-        let (model, directory) = try Self.model()
-        _ = directory
         let cancellation = GenerationCancellation()
         cancellation.cancel()
         let prompt = Array(repeating: 403, count: 3 * model.chunkCapacity)
@@ -39,11 +45,7 @@ import WStreamModel
     }
 
     @Test func theFirstGeneratedWordKeepsItsLeadingSpace() throws {
-        let (model, directory) = try Self.model()
-        _ = directory
-        var options = GenerationOptions()
-        options.maxTokens = 3
-        options.sampling = .greedy
+        let options = greedy(3)
         // "Once upon a time, there was a little girl" continues with " named Lily".
         let prompt = [1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421]
         let result = try model.generate(promptIds: prompt, options: options)
@@ -51,37 +53,25 @@ import WStreamModel
     }
 
     @Test func anEmptyPromptIsAnErrorAndTheModelCarriesOn() throws {
-        let (model, directory) = try Self.model()
-        _ = directory
         #expect(throws: ModelError.emptyPrompt) { try model.generate(promptIds: [], options: GenerationOptions()) }
         #expect(throws: ModelError.tokenOutOfRange(id: 9999, vocabularySize: 512)) {
             try model.generate(promptIds: [1, 9999], options: GenerationOptions())
         }
-        var options = GenerationOptions()
-        options.maxTokens = 4
-        options.sampling = .greedy
-        #expect(try model.generate(promptIds: [1, 403, 407, 261, 378], options: options).generatedIds == [432, 383, 286, 261])
+        let options = greedy(4)
+        #expect(try model.generate(promptIds: once, options: options).generatedIds == [432, 383, 286, 261])
     }
 
     @Test func aStopStringEndsTheTextBeforeIt() throws {
-        let (model, directory) = try Self.model()
-        _ = directory
-        var options = GenerationOptions()
-        options.maxTokens = 64
-        options.sampling = .greedy
+        var options = greedy(64)
         options.stopStrings = ["Lily"]
-        let result = try model.generate(promptIds: [1, 403, 407, 261, 378], options: options)
+        let result = try model.generate(promptIds: once, options: options)
         #expect(result.statistics.stopReason == .stopString)
         #expect(result.text == ", there was a little girl named ")
     }
 
     @Test func aNextTurnContinuingTheCacheMatchesStartingOver() throws {
-        let (model, directory) = try Self.model()
-        _ = directory
-        var options = GenerationOptions()
-        options.maxTokens = 8
-        options.sampling = .greedy
-        let first = try model.generate(promptIds: [1, 403, 407, 261, 378], options: options)
+        let options = greedy(8)
+        let first = try model.generate(promptIds: once, options: options)
         // Prompt + generated minus the last sampled token (never fed) is what the cache holds.
         let held = first.promptIds + first.generatedIds.dropLast()
         #expect(model.position == held.count)
