@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import WStreamFormat
 
 /// A whole file mapped read-only (`mmap(PROT_READ, MAP_PRIVATE)`); pages are read on first touch, never loaded up front.
 ///
@@ -48,9 +49,9 @@ final class MappedFile: @unchecked Sendable {
     /// Reading a model row by row would otherwise keep every page read resident: 2.3 GB of RSS to pack a 1.2B
     /// model. The pages stay in the page cache; a later read of the same bytes just maps them again.
     func releasePages(offset: Int, count: Int) {
-        // Widened to 2 MiB windows: a read fault maps the cached pages around it too (fault-around, and the
-        // whole large folio on current kernels), which would otherwise stay resident.
-        let window = 2 << 20
+        // Widened like the container reader's releases: a read fault maps the cached pages around it too
+        // (fault-around, and the whole large folio on current kernels), which would otherwise stay resident.
+        let window = ContainerReader.releaseWindow
         let start = offset / window * window
         let end = min((offset + count + window - 1) / window * window, (size + 4095) / 4096 * 4096)
         guard end > start else { return }
