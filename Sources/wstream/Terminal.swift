@@ -39,6 +39,9 @@ enum Terminal {
         return places == 0 ? "\(whole)" : "\(whole).\(String(repeating: "0", count: places - fraction.count))\(fraction)"
     }
 
+    /// `[1,2,3]`: token ids as a compact JSON array.
+    static func jsonArray(_ ids: [Int]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
+
     /// `1.5 MB`, in powers of 1000 for throughput figures.
     static func megabytes(_ bytes: Int) -> String { decimal(Double(bytes) / 1e6) + " MB" }
 }

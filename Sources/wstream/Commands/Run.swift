@@ -83,7 +83,7 @@ struct Run: AsyncParsableCommand {
             Terminal.write("\n")
             guard let result = engine.lastResult else { return }
             if printIds {
-                Terminal.write("{\"prompt_ids\":\(result.promptIds),\"generated_ids\":\(result.generatedIds)}".replacingSpaces() + "\n")
+                Terminal.write("{\"prompt_ids\":\(Terminal.jsonArray(result.promptIds)),\"generated_ids\":\(Terminal.jsonArray(result.generatedIds))}\n")
             }
             if stats { StatisticsReport.print(result.statistics) }
             if statsJson { Terminal.error(try StatisticsRecord(result.statistics).jsonLine()) }
@@ -130,9 +130,4 @@ struct SamplingArguments: ParsableArguments {
         options.seed = seed
         return options
     }
-}
-
-extension String {
-    /// JSON arrays as Swift prints them have ", " separators; the ids line uses ",".
-    fileprivate func replacingSpaces() -> String { String(filter { $0 != " " }) }
 }

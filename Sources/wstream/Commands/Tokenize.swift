@@ -19,6 +19,6 @@ struct Tokenize: ParsableCommand {
         let reader = try ContainerReader(path: model)
         let tokenizer = try Tokenizer(spec: reader.metadata.tokenizer)
         let ids = tokenizer.encode(text, addSpecialTokens: true, parseSpecialTokens: parseSpecial)
-        print("[" + ids.map(String.init).joined(separator: ",") + "]")
+        print(Terminal.jsonArray(ids))
     }
 }
