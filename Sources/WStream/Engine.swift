@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import WStreamFormat
+import WStreamQuant
 @_exported import WStreamModel
 @_exported import WStreamRuntime
 @_exported import WStreamTokenizer
@@ -128,6 +129,6 @@ public final class Engine: @unchecked Sendable {
         {% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}
         """
 
-    /// Online processors.
-    public static var coreCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+    /// Processors this process may use: its CPU affinity, capped by its cgroup's CPU quota.
+    public static var coreCount: Int { ComputePool.defaultThreadCount }
 }

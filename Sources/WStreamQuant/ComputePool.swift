@@ -4,12 +4,15 @@ import Synchronization
 /// A fixed set of worker threads for data-parallel loops (no thread is created per call).
 ///
 /// `threadCount − 1` workers are started once; the calling thread is the last participant. A call publishes
-/// its loop by starting a new generation; workers that finished recently are still spinning on it and join
+/// its loop by starting a new generation; workers that finished recently are still polling for it and join
 /// within a microsecond or so, which matters because a decode step is hundreds of sub-millisecond products.
-/// Workers that found nothing to do for a while sleep on a condition variable and are woken by the next call.
 /// Indices are handed out one at a time through an atomic counter, and the caller closes the generation once
 /// it runs out of indices: it then waits only for workers that joined, never for one that the scheduler has
 /// not run yet (on two cores shared with a decode thread that happens).
+///
+/// Waiting is bounded so that idle workers do not hold a core that another thread needs (on a 2-core
+/// machine the streamer's background decoder needs one): see `WaitPolicy`. Workers waiting for the next call
+/// and the caller waiting for the workers that joined both follow it.
 ///
 /// One call at a time: `parallelFor` must not be called concurrently or from inside its own body.
 public final class ComputePool: @unchecked Sendable {
@@ -17,11 +20,17 @@ public final class ComputePool: @unchecked Sendable {
     private let shared: PoolShared
     private var workers: [pthread_t] = []
 
-    /// - Parameter threadCount: threads taking part in each loop, the caller included (at least 1).
-    public init(threadCount: Int) {
+    /// Threads a pool should use by default: the CPUs this process may run on, capped by its cgroup's CPU
+    /// quota (see `CPUAllowance`).
+    public static var defaultThreadCount: Int { CPUAllowance.current() }
+
+    /// - Parameters:
+    ///   - threadCount: threads taking part in each loop, the caller included (at least 1).
+    ///   - waitPolicy: how long waiting threads poll before they yield and then sleep.
+    public init(threadCount: Int, waitPolicy: WaitPolicy = .standard) {
         precondition(threadCount >= 1, "a compute pool needs at least one thread")
         self.threadCount = threadCount
-        shared = PoolShared(workerCount: threadCount - 1)
+        shared = PoolShared(workerCount: threadCount - 1, policy: waitPolicy)
         for _ in 1..<threadCount {
             var thread = pthread_t()
             let context = Unmanaged.passRetained(shared).toOpaque()
@@ -51,6 +60,30 @@ public final class ComputePool: @unchecked Sendable {
         // The workers only use `body` until `run` returns, which is what makes the escape safe.
         withoutActuallyEscaping(body) { body in shared.run(count: count, body: body) }
     }
+
+    /// How long a waiting thread keeps its core.
+    ///
+    /// A decode step is a few hundred products with gaps of microseconds between them, so a worker that
+    /// slept after every product would pay a wake-up (tens of microseconds) each time. A worker that spun
+    /// through every gap would take a core from the streamer's decoder on a 2-core machine. So a waiting
+    /// thread first polls, then keeps polling but calls `sched_yield` between polls, which costs nothing
+    /// when no other thread is runnable and hands the core over when one is, and finally sleeps on a
+    /// condition variable.
+    public struct WaitPolicy: Sendable, Equatable {
+        /// Nanoseconds of polling only.
+        public var spinNanoseconds: Int
+        /// Nanoseconds from the start of the wait until the thread sleeps, the spin included.
+        public var yieldNanoseconds: Int
+
+        public init(spinNanoseconds: Int, yieldNanoseconds: Int) {
+            self.spinNanoseconds = spinNanoseconds
+            self.yieldNanoseconds = max(yieldNanoseconds, spinNanoseconds)
+        }
+
+        /// 20 µs of spinning covers the gaps inside a decode step; 200 µs in all covers the longer ones
+        /// (attention over a long context, the norms between blocks) without holding a core between tokens.
+        public static let standard = WaitPolicy(spinNanoseconds: 20_000, yieldNanoseconds: 200_000)
+    }
 }
 
 /// State the caller and the workers share; workers hold it (not the pool) so the pool can deinit.
@@ -66,35 +99,42 @@ private final class PoolShared: @unchecked Sendable {
     static let joinedMask = (1 << 31) - 1
 
     let workerCount: Int
+    let policy: ComputePool.WaitPolicy
     let state = Atomic<Int>(0)
     let nextIndex = Atomic<Int>(0)
     let finished = Atomic<Int>(0)
     let busy = Atomic<Bool>(false)
+    /// Set (sequentially consistent) by a caller about to sleep until `finished` reaches the joined count.
+    let callerSleeping = Atomic<Bool>(false)
     var count = 0
     var body: ((Int) -> Void)?
     var stopping = false
     let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Workers sleep on it for the next generation.
     let wakeUp = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// The caller sleeps on it for the last joined worker.
+    let allFinished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    /// Polls of `state` before a worker goes to sleep: roughly 50–100 µs, longer than the gaps between
-    /// the products of one decode step, far shorter than the gap between requests.
-    static let spinPolls = 1 << 16
-
-    init(workerCount: Int) {
+    init(workerCount: Int, policy: ComputePool.WaitPolicy) {
         self.workerCount = workerCount
+        self.policy = policy
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wakeUp, nil)
+        pthread_cond_init(allFinished, nil)
     }
 
     deinit {
+        pthread_cond_destroy(allFinished)
         pthread_cond_destroy(wakeUp)
         pthread_mutex_destroy(mutex)
+        allFinished.deallocate()
         wakeUp.deallocate()
         mutex.deallocate()
     }
 
     func run(count: Int, body: @escaping (Int) -> Void) {
-        precondition(!busy.exchange(true, ordering: .acquiring), "ComputePool.parallelFor called concurrently or re-entrantly")
+        let wasBusy = busy.exchange(true, ordering: .acquiring)
+        precondition(!wasBusy, "ComputePool.parallelFor called concurrently or re-entrantly")
         self.count = count
         self.body = body
         nextIndex.store(0, ordering: .relaxed)
@@ -102,10 +142,8 @@ private final class PoolShared: @unchecked Sendable {
         publish()
         drain(count: count, body: body)
         let joined = close()
-        var polls = 0
-        while finished.load(ordering: .acquiring) < joined {
-            polls += 1
-            if polls > 4096 { sched_yield() }
+        if !BoundedWait(policy).until({ finished.load(ordering: .acquiring) >= joined }) {
+            sleepUntilFinished(joined)
         }
         self.body = nil
         busy.store(false, ordering: .releasing)
@@ -156,6 +194,19 @@ private final class PoolShared: @unchecked Sendable {
         }
     }
 
+    /// The caller's sleep: the flag and the count are both sequentially consistent, so either the last
+    /// worker sees the flag (and signals under the mutex, which the caller holds until it waits) or the
+    /// caller sees that worker's increment.
+    private func sleepUntilFinished(_ joined: Int) {
+        pthread_mutex_lock(mutex)
+        callerSleeping.store(true, ordering: .sequentiallyConsistent)
+        while finished.load(ordering: .sequentiallyConsistent) < joined {
+            pthread_cond_wait(allFinished, mutex)
+        }
+        callerSleeping.store(false, ordering: .relaxed)
+        pthread_mutex_unlock(mutex)
+    }
+
     func workerLoop() {
         var seen = 0
         while true {
@@ -163,19 +214,26 @@ private final class PoolShared: @unchecked Sendable {
             if stopping { return }
             if join(generation: seen) {
                 drain(count: count, body: body!)
-                finished.wrappingAdd(1, ordering: .releasing)
+                finished.wrappingAdd(1, ordering: .sequentiallyConsistent)
+                if callerSleeping.load(ordering: .sequentiallyConsistent) {
+                    pthread_mutex_lock(mutex)
+                    pthread_cond_signal(allFinished)
+                    pthread_mutex_unlock(mutex)
+                }
             }
         }
     }
 
     /// Waits until a generation other than `seen` is published and returns it.
     private func waitForGeneration(after seen: Int) -> Int {
-        for _ in 0..<Self.spinPolls {
-            let current = state.load(ordering: .acquiring) & ~(Self.generationUnit - 1)
-            if current != seen { return current }
+        var current = seen
+        let published = BoundedWait(policy).until {
+            current = state.load(ordering: .acquiring) & ~(Self.generationUnit - 1)
+            return current != seen
         }
+        if published { return current }
         pthread_mutex_lock(mutex)
-        var current = state.load(ordering: .acquiring) & ~(Self.generationUnit - 1)
+        current = state.load(ordering: .acquiring) & ~(Self.generationUnit - 1)
         while current == seen {
             pthread_cond_wait(wakeUp, mutex)
             current = state.load(ordering: .acquiring) & ~(Self.generationUnit - 1)

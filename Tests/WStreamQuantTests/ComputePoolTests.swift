@@ -45,6 +45,24 @@ import WStreamQuant
         #expect(runners.thread(0) != 0 && runners.thread(1) != 0 && runners.thread(0) != runners.thread(1))
     }
 
+    /// With no time to poll, every wait sleeps: workers wait for work on their condition variable and the
+    /// caller waits for slow workers on its own, and no wake-up is lost either way.
+    @Test func waitsThatSleepAtOnceLoseNoWakeUp() {
+        let pool = ComputePool(threadCount: 3, waitPolicy: ComputePool.WaitPolicy(spinNanoseconds: 0, yieldNanoseconds: 0))
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+        defer { counts.deallocate() }
+        for call in 0..<500 {
+            let n = [2, 3, 17, 64][call % 4]
+            counts.initialize(repeating: 0, count: n)
+            pool.parallelFor(n) { i in
+                // Some indices take long enough that the caller runs out of work and has to sleep.
+                if i % 7 == 1 { usleep(50) }
+                counts[i] += 1
+            }
+            #expect((0..<n).allSatisfy { counts[$0] == 1 }, "call \(call), count \(n)")
+        }
+    }
+
     @Test func poolsCanBeCreatedAndReleasedRepeatedly() {
         var total = 0
         for _ in 0..<20 {
