@@ -5,12 +5,62 @@ import PackageDescription
 import Glibc
 #endif
 
-/// `make portable` sets WSTREAM_PORTABLE=1 to build for any x86-64 CPU.
-let targetCPU: [String] = getenv("WSTREAM_PORTABLE") == nil ? ["-target-cpu", "native"] : []
+/// The integer kernels WStreamQuant compiles (see Sources/WStreamQuant/KernelFamily.swift), chosen at build
+/// time because swiftc crashes on intrinsics the target CPU lacks instead of reporting an error.
+/// WSTREAM_KERNELS=avx512vnni|avx2|portable overrides the host's CPU flags, so that every family can be built
+/// and tested on one machine; `make portable` sets WSTREAM_PORTABLE=1, which means portable.
+enum KernelFamily: String {
+    case avx512vnni, avx2, portable
+}
 
-/// Kernels and the forward pass only reach C speed with a target CPU (see ../shared/MEASURED.md):
-/// without one swiftc emits SSE2 and Float16 conversions become library calls.
-/// `make portable` builds without it for older CPUs.
+/// The flags of the first processor in /proc/cpuinfo (empty where there is none, e.g. on macOS).
+func hostCPUFlags() -> Set<Substring> {
+    guard let file = fopen("/proc/cpuinfo", "r") else { return [] }
+    defer { fclose(file) }
+    var line: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    defer { free(line) }
+    while getline(&line, &capacity, file) > 0, let line {
+        let text = String(cString: line)
+        if text.hasPrefix("flags") {
+            return Set(text.split(separator: ":", maxSplits: 1).last?.split(whereSeparator: { $0 == " " || $0 == "\n" }) ?? [])
+        }
+    }
+    return []
+}
+
+let forcedFamily: KernelFamily? = {
+    if getenv("WSTREAM_PORTABLE") != nil { return .portable }
+    guard let value = getenv("WSTREAM_KERNELS") else { return nil }
+    guard let family = KernelFamily(rawValue: String(cString: value)) else {
+        fatalError("WSTREAM_KERNELS is '\(String(cString: value))'; use avx512vnni, avx2 or portable")
+    }
+    return family
+}()
+
+let kernelFamily: KernelFamily = forcedFamily ?? {
+    let flags = hostCPUFlags()
+    if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512_vnni", "f16c", "fma"]) { return .avx512vnni }
+    if flags.isSuperset(of: ["avx2", "f16c", "fma"]) { return .avx2 }
+    return .portable
+}()
+
+/// Kernels and the forward pass only reach C speed with a target CPU (see ../shared/MEASURED.md): without
+/// one swiftc emits SSE2 and Float16 conversions become library calls. A forced AVX2 build targets Haswell
+/// so that nothing from AVX-512 sneaks in on a machine that has it; portable builds name no CPU.
+let targetCPU: [String] = switch kernelFamily {
+case .avx512vnni: ["-target-cpu", "native"]
+case .avx2: forcedFamily == nil ? ["-target-cpu", "native"] : ["-target-cpu", "haswell"]
+case .portable: []
+}
+
+/// WSTREAM_AVX2 also holds for AVX-512 VNNI builds, so their tests cover the AVX2 kernels too.
+let kernelConditions: [SwiftSetting] = switch kernelFamily {
+case .avx512vnni: [.define("WSTREAM_AVX512VNNI"), .define("WSTREAM_AVX2")]
+case .avx2: [.define("WSTREAM_AVX2")]
+case .portable: []
+}
+
 let hotPathSettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release)),
     // Debug builds (the tests) still optimise the kernels, or model tests would take minutes.
@@ -38,7 +88,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "WStreamFormat", dependencies: ["CZstd"], swiftSettings: checkedHotPathSettings),
         .target(name: "WStreamImport", dependencies: ["WStreamFormat"]),
-        .target(name: "WStreamQuant", swiftSettings: hotPathSettings),
+        .target(name: "WStreamQuant", swiftSettings: hotPathSettings + kernelConditions),
         .target(name: "WStreamTokenizer", dependencies: ["WStreamFormat"]),
         .target(name: "WStreamPack", dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant"]),
         .target(name: "WStreamSynth", dependencies: ["WStreamImport"]),

@@ -1,9 +1,12 @@
 /// Products of weight matrices with activations, computed directly on the stored form.
 ///
-/// Quantised kernels never materialise float weights: each group is decoded in registers and the affine
-/// bias is folded out of the inner loop (`y = Σ_g s_g · (q_g · x_g) + Σ_g b_g · Σ x_g`). Work is split over
-/// output rows in chunks of a multiple of 8 rows across `pool`. `ReferenceKernels` holds the plain scalar
-/// definitions these are tested against.
+/// Quantised kernels never materialise float weights. By default (`ActivationPrecision.int8`) each input is
+/// quantised once per product to int8 in blocks of 32 columns and the dot products run in integers
+/// (`IntegerKernel`, in the fastest `KernelFamily` the build has); with `.float32` each group is decoded
+/// to floats in registers (`QuantizedDot`). Both fold the affine bias out of the inner loop
+/// (`y = Σ_g s_g · (q_g · x_g) + Σ_g b_g · Σ x_g`). f16/f32 weights always compute in float32. Work is split
+/// over output rows in chunks of a multiple of 8 rows across `pool`. `ReferenceKernels` holds the plain
+/// scalar definitions these are tested against.
 public enum MatrixKernels {
     /// `y[rows] = W · x[cols]`.
     /// - Parameters:
@@ -11,24 +14,31 @@ public enum MatrixKernels {
     ///   - x: `cols` floats; nothing beyond them is read.
     ///   - y: `rows` floats, written.
     ///   - pool: threads to split the rows over.
-    public static func matvec(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: ComputePool) {
-        matmul(w, x, count: 1, y, pool: pool)
+    ///   - precision: how q4/q8 weights meet the activations (ignored for f16/f32).
+    ///   - kernels: the integer kernels to use; one of `KernelFamily.available`.
+    public static func matvec(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: ComputePool,
+                              precision: ActivationPrecision = .int8, kernels: KernelFamily = .native) {
+        matmul(w, x, count: 1, y, pool: pool, precision: precision, kernels: kernels)
     }
 
-    /// `Y[n][rows] = X[n][cols] · Wᵀ`: each weight group is dequantised once for all `n` inputs.
+    /// `Y[n][rows] = X[n][cols] · Wᵀ`: each weight tile is decoded once for a whole pass of inputs.
     /// - Parameters:
     ///   - w: the weights.
     ///   - x: `n · cols` floats, one input per row.
     ///   - n: number of inputs.
     ///   - y: `n · rows` floats, one output per row, written.
     ///   - pool: threads to split the rows over.
-    public static func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool) {
+    ///   - precision: how q4/q8 weights meet the activations (ignored for f16/f32).
+    ///   - kernels: the integer kernels to use; one of `KernelFamily.available`.
+    public static func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>,
+                              pool: ComputePool, precision: ActivationPrecision = .int8, kernels: KernelFamily = .native) {
         guard n > 0, w.rows > 0 else { return }
-        switch w.storage {
-        case .q4: quantizedProduct(FourBitCodes.self, w, x, count: n, y, pool: pool)
-        case .q8: quantizedProduct(EightBitCodes.self, w, x, count: n, y, pool: pool)
-        case .f32: floatProduct(Float32Elements.self, w, x, count: n, y, pool: pool)
-        case .f16: floatProduct(Float16Elements.self, w, x, count: n, y, pool: pool)
+        switch (w.storage, precision) {
+        case (.q4, .int8), (.q8, .int8): integerProduct(w, x, count: n, y, pool: pool, kernels: kernels)
+        case (.q4, .float32): quantizedProduct(FourBitCodes.self, w, x, count: n, y, pool: pool)
+        case (.q8, .float32): quantizedProduct(EightBitCodes.self, w, x, count: n, y, pool: pool)
+        case (.f32, _): floatProduct(Float32Elements.self, w, x, count: n, y, pool: pool)
+        case (.f16, _): floatProduct(Float16Elements.self, w, x, count: n, y, pool: pool)
         }
     }
 
@@ -59,6 +69,62 @@ public enum MatrixKernels {
         let fit = (1 << 18) / (layout.paddedCols + layout.groupsPerRow)
         if n <= max(fit, 4) { return n }
         return max(fit / 4 * 4, 4)
+    }
+
+    /// Scratch for int8 inputs per pass: the inputs of a pass stay in L2 while every row tile passes over them.
+    static let integerPassBytes = 512 << 10
+
+    private static func integerProduct(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>,
+                                       pool: ComputePool, kernels: KernelFamily) {
+        let layout = QuantizedAddressing(w).layout
+        switch kernels {
+        case .avx512vnni:
+            #if WSTREAM_AVX512VNNI
+            if VNNIKernel.supports(layout) { return integerProduct(VNNIKernel.self, w, x, count: n, y, pool: pool) }
+            #else
+            preconditionFailure("this build has no AVX-512 VNNI kernels; KernelFamily.available lists those it has")
+            #endif
+        case .avx2:
+            #if WSTREAM_AVX2
+            if AVX2Kernel.supports(layout) { return integerProduct(AVX2Kernel.self, w, x, count: n, y, pool: pool) }
+            #else
+            preconditionFailure("this build has no AVX2 kernels; KernelFamily.available lists those it has")
+            #endif
+        case .portable:
+            break
+        }
+        integerProduct(PortableIntegerKernel.self, w, x, count: n, y, pool: pool)
+    }
+
+    private static func integerProduct<Kernel: IntegerKernel>(
+        _: Kernel.Type, _ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool
+    ) {
+        let addressing = QuantizedAddressing(w)
+        let layout = addressing.layout
+        let chunksPerLoad = Kernel.chunksPerLoad(bits: layout.bits)
+        let perInput = QuantizedActivations.byteCount(count: 1, layout: layout, chunksPerLoad: chunksPerLoad)
+        let fit = max(integerPassBytes / perInput, 1)
+        let perPass = n <= fit ? n : max(fit / 4 * 4, min(fit, 4))
+        let scratchBytes = QuantizedActivations.byteCount(count: perPass, layout: layout, chunksPerLoad: chunksPerLoad)
+        withUnsafeTemporaryAllocation(byteCount: scratchBytes, alignment: 64) { scratch in
+            var first = 0
+            while first < n {
+                let m = min(perPass, n - first)
+                let inputs = QuantizedActivations(scratch: scratch.baseAddress!, count: m, layout: layout, chunksPerLoad: chunksPerLoad)
+                let source = x + first * w.cols
+                if m >= 4 {
+                    pool.parallelFor(m) { t in inputs.quantize(source + t * w.cols, into: t) }
+                } else {
+                    for t in 0..<m { inputs.quantize(source + t * w.cols, into: t) }
+                }
+                let split = RowSplit(rows: w.rows, work: w.rows * layout.paddedCols * m, threads: pool.threadCount)
+                let output = y + first * w.rows
+                pool.parallelFor(split.chunkCount) { chunk in
+                    Kernel.rows(split.rows(chunk), addressing, inputs, output, yStride: w.rows)
+                }
+                first += m
+            }
+        }
     }
 
     private static func quantizedProduct<Codes: CodeFormat>(

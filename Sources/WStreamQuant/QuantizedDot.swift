@@ -39,23 +39,6 @@ enum EightBitCodes: CodeFormat {
 /// and adds it into one accumulator per input; with four inputs that is 8 of AVX2's 16 vector registers,
 /// so nothing spills. The two orders of summation differ only by float32 rounding.
 enum QuantizedDot<Codes: CodeFormat> {
-    /// `Σ_g bias_g · sums_g`.
-    @inline(__always)
-    static func biasTerm(_ biases: UnsafeRawPointer, _ sums: UnsafePointer<Float>, groups: Int) -> Float {
-        var acc = SIMD16<Float>()
-        var g = 0
-        while g + 16 <= groups {
-            acc = acc.addingProduct(floats(biases.loadUnaligned(fromByteOffset: 2 * g, as: SIMD16<Float16>.self)), load16(sums + g))
-            g += 16
-        }
-        var total = horizontalSum(acc)
-        while g < groups {
-            total = total.addingProduct(loadFloat16(biases, g), sums[g])
-            g += 1
-        }
-        return total
-    }
-
     /// `q_g · x_g` as 16 partial sums for the group whose codes start at `codes` and inputs at `x`.
     @inline(__always)
     static func groupProduct(_ codes: UnsafeRawPointer, _ x: UnsafePointer<Float>, chunks: Int) -> SIMD16<Float> {
@@ -87,7 +70,7 @@ enum QuantizedDot<Codes: CodeFormat> {
             g += 2
         }
         if g < groups { acc0 = acc0.addingProduct(groupProduct(codes, xp, chunks: chunks), SIMD16(repeating: loadFloat16(scales, 0))) }
-        return horizontalSum(acc0 + acc1) + biasTerm(row.biases, sums, groups: groups)
+        return horizontalSum(acc0 + acc1) + row.biasTerm(sums, groups: groups)
     }
 
     /// One row times four prepared inputs (prefill): each chunk is decoded and scaled once for all four.
@@ -110,10 +93,10 @@ enum QuantizedDot<Codes: CodeFormat> {
             }
         }
         return SIMD4(
-            horizontalSum(a0) + biasTerm(row.biases, inputs.sums(t), groups: groups),
-            horizontalSum(a1) + biasTerm(row.biases, inputs.sums(t + 1), groups: groups),
-            horizontalSum(a2) + biasTerm(row.biases, inputs.sums(t + 2), groups: groups),
-            horizontalSum(a3) + biasTerm(row.biases, inputs.sums(t + 3), groups: groups))
+            horizontalSum(a0) + row.biasTerm(inputs.sums(t), groups: groups),
+            horizontalSum(a1) + row.biasTerm(inputs.sums(t + 1), groups: groups),
+            horizontalSum(a2) + row.biasTerm(inputs.sums(t + 2), groups: groups),
+            horizontalSum(a3) + row.biasTerm(inputs.sums(t + 3), groups: groups))
     }
 
     /// Rows `rows` times all prepared inputs into `y[t · yStride + r]`.

@@ -16,6 +16,27 @@ func int32s(_ v: SIMD8<UInt8>) -> SIMD8<Int32> {
 }
 
 @inline(__always)
+func int16s(_ v: SIMD16<UInt8>) -> SIMD16<Int16> {
+    var result = SIMD16<Int16>()
+    for i in 0..<16 { result[i] = Int16(v[i]) }
+    return result
+}
+
+@inline(__always)
+func int16s(_ v: SIMD16<Int8>) -> SIMD16<Int16> {
+    var result = SIMD16<Int16>()
+    for i in 0..<16 { result[i] = Int16(v[i]) }
+    return result
+}
+
+@inline(__always)
+func int32s(_ v: SIMD16<Int16>) -> SIMD16<Int32> {
+    var result = SIMD16<Int32>()
+    for i in 0..<16 { result[i] = Int32(v[i]) }
+    return result
+}
+
+@inline(__always)
 func floats(_ v: SIMD16<Int32>) -> SIMD16<Float> {
     var result = SIMD16<Float>()
     for i in 0..<16 { result[i] = Float(v[i]) }

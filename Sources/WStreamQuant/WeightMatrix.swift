@@ -56,6 +56,23 @@ struct QuantizedRow {
         QuantizedRow(codes: codes + n * layout.codeBytesPerRow, scales: scales + n * 2 * layout.groupsPerRow,
                      biases: biases + n * 2 * layout.groupsPerRow)
     }
+
+    /// `Σ_g bias_g · sums_g` over `groups` groups.
+    @inline(__always)
+    func biasTerm(_ sums: UnsafePointer<Float>, groups: Int) -> Float {
+        var acc = SIMD16<Float>()
+        var g = 0
+        while g + 16 <= groups {
+            acc = acc.addingProduct(floats(biases.loadUnaligned(fromByteOffset: 2 * g, as: SIMD16<Float16>.self)), load16(sums + g))
+            g += 16
+        }
+        var total = horizontalSum(acc)
+        while g < groups {
+            total = total.addingProduct(loadFloat16(biases, g), sums[g])
+            g += 1
+        }
+        return total
+    }
 }
 
 /// Row addressing for a q4/q8 matrix, computed once per kernel call.

@@ -1,19 +1,10 @@
 import Testing
 import WStreamQuant
 
-/// Inputs with NaN right after the last column: a kernel that reads past `cols` produces NaN.
-private func guardedInputs(count: Int, cols: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
-    var generator = SplitMix64(seed: seed)
-    let p = UnsafeMutablePointer<Float>.allocate(capacity: count * cols + 64)
-    for i in 0..<(count * cols) { p[i] = Float.random(in: -2...2, using: &generator) }
-    (p + count * cols).initialize(repeating: .nan, count: 64)
-    return p
-}
-
 /// Allowed difference between the SIMD kernel and the Double reference for one output: float32 summation
 /// of about `cols/16` terms per lane, the lane reduction, the group folding and the bias term, each
 /// rounding by at most 2^-24 relative to the sum of the magnitudes of the terms it adds.
-private func tolerance(cols: Int, magnitude: Double) -> Double {
+func tolerance(cols: Int, magnitude: Double) -> Double {
     (Double(cols) / 8 + 32) * 0x1p-24 * magnitude + 1e-30
 }
 
@@ -27,7 +18,11 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
     var reference = [Float](repeating: .nan, count: n * stored.rows)
     var dequantized = [Float](repeating: 0, count: stored.rows * stored.cols)
     stored.withMatrix { w in
-        if n == 1 { MatrixKernels.matvec(w, x, &fast, pool: pool) } else { MatrixKernels.matmul(w, x, count: n, &fast, pool: pool) }
+        if n == 1 {
+            MatrixKernels.matvec(w, x, &fast, pool: pool, precision: .float32)
+        } else {
+            MatrixKernels.matmul(w, x, count: n, &fast, pool: pool, precision: .float32)
+        }
         ReferenceKernels.matmul(w, x, count: n, &reference)
         for r in 0..<w.rows { dequantized.withUnsafeMutableBufferPointer { ReferenceKernels.dequantizeRow(w, row: r, into: $0.baseAddress! + r * w.cols) } }
     }
@@ -88,9 +83,9 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
             var single = [Float](repeating: .nan, count: n * rows)
             var dequantized = [Float](repeating: 0, count: rows * cols)
             stored.withMatrix { w in
-                MatrixKernels.matmul(w, x, count: n, &batched, pool: pool)
+                MatrixKernels.matmul(w, x, count: n, &batched, pool: pool, precision: .float32)
                 single.withUnsafeMutableBufferPointer { y in
-                    for t in 0..<n { MatrixKernels.matvec(w, x + t * cols, y.baseAddress! + t * rows, pool: pool) }
+                    for t in 0..<n { MatrixKernels.matvec(w, x + t * cols, y.baseAddress! + t * rows, pool: pool, precision: .float32) }
                 }
                 for r in 0..<rows { dequantized.withUnsafeMutableBufferPointer { MatrixKernels.dequantizeRow(w, row: r, into: $0.baseAddress! + r * cols) } }
             }

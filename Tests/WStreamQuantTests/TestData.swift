@@ -1,5 +1,5 @@
+import Glibc
 import WStreamQuant
-
 
 /// Weight-like rows: mostly small values of varying spread, about 1 in 50 an outlier 30× larger.
 func weightLikeValues(count: Int, seed: UInt64) -> [Float] {
@@ -79,5 +79,48 @@ struct StoredMatrix {
             total += Double(abs(dequantized[i]) + 2.01 * groupMax[i]) * Double(abs(x[c]))
         }
         return total
+    }
+}
+
+/// Inputs with NaN right after the last column: a kernel that reads past `cols` produces NaN.
+func guardedInputs(count: Int, cols: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
+    var generator = SplitMix64(seed: seed)
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: count * cols + 64)
+    for i in 0..<(count * cols) { p[i] = Float.random(in: -2...2, using: &generator) }
+    (p + count * cols).initialize(repeating: .nan, count: 64)
+    return p
+}
+
+/// Bytes that end exactly where an inaccessible page begins: a kernel that reads one byte past them
+/// crashes the test instead of reading a neighbour's memory unnoticed.
+final class GuardedBytes {
+    private let mapping: UnsafeMutableRawPointer
+    private let mappedBytes: Int
+    let start: UnsafeRawPointer
+
+    init(_ bytes: [UInt8]) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let dataPages = max((bytes.count + page - 1) / page, 1)
+        mappedBytes = (dataPages + 1) * page
+        guard let mapped = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              mapped != MAP_FAILED else { fatalError("mmap of \(mappedBytes) bytes failed") }
+        mapping = mapped
+        precondition(mprotect(mapping + dataPages * page, page, PROT_NONE) == 0, "mprotect failed")
+        let first = mapping + dataPages * page - bytes.count
+        bytes.withUnsafeBytes { first.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        start = UnsafeRawPointer(first)
+    }
+
+    deinit { munmap(mapping, mappedBytes) }
+}
+
+extension StoredMatrix {
+    /// The matrix in `GuardedBytes`, so reading past its last byte faults.
+    func withGuardedMatrix<R>(_ body: (WeightMatrix) throws -> R) rethrows -> R {
+        let guarded = GuardedBytes(bytes)
+        return try withExtendedLifetime(guarded) {
+            try body(WeightMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize,
+                                  rowsPerBlock: rowsPerBlock, base: guarded.start))
+        }
     }
 }

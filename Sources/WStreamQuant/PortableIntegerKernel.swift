@@ -1,0 +1,126 @@
+/// The integer kernel in plain Swift SIMD, for every CPU (`make portable`, ARM64) and every group size.
+///
+/// One chunk (32 columns) at a time: codes widen to 16-bit lanes, multiply the 16-bit activations (at most
+/// 15·127·2 for 4-bit pairs, 255·127 for 8-bit products, both within Int16) and widen to 32 bits; the 16
+/// lanes are converted and scaled once per chunk. Four inputs share each decoded chunk.
+enum PortableIntegerKernel: IntegerKernel {
+    static func chunksPerLoad(bits: Int) -> Int { 1 }
+
+    static func supports(_ layout: QuantizedLayout) -> Bool { true }
+
+    static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
+                     _ y: UnsafeMutablePointer<Float>, yStride: Int) {
+        if addressing.layout.bits == 4 {
+            product(PortableFourBit.self, rows, addressing, inputs, y, yStride: yStride)
+        } else {
+            product(PortableEightBit.self, rows, addressing, inputs, y, yStride: yStride)
+        }
+    }
+
+    @inline(__always)
+    private static func product<Codes: PortableCodes>(
+        _: Codes.Type, _ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
+        _ y: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
+        let layout = addressing.layout
+        let fullTiles = inputs.count / 4 * 4
+        addressing.blockRuns(rows) { first, count, firstRow in
+            for r in 0..<count {
+                let row = firstRow.advanced(by: r, layout)
+                var t = 0
+                while t < fullTiles {
+                    let v = four(Codes.self, row, layout, inputs, first: t)
+                    for k in 0..<4 { y[(t + k) * yStride + first + r] = v[k] }
+                    t += 4
+                }
+                while t < inputs.count {
+                    y[t * yStride + first + r] = one(Codes.self, row, layout, inputs, t)
+                    t += 1
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func one<Codes: PortableCodes>(
+        _: Codes.Type, _ row: QuantizedRow, _ layout: QuantizedLayout, _ inputs: QuantizedActivations, _ t: Int
+    ) -> Float {
+        let chunksPerGroup = layout.groupSize / 32, lanes = inputs.lanesPerChunk
+        let x = inputs.codes(t), d = inputs.laneScales(t)
+        var acc = SIMD16<Float>()
+        for c in 0..<(layout.paddedCols / 32) {
+            let w = Codes.decode(row.codes + c * Codes.bytesPerChunk)
+            let s = loadFloat16(row.scales, c / chunksPerGroup)
+            acc = acc.addingProduct(floats(Codes.product(w, x + 32 * c)), SIMD16(repeating: s * d[c * lanes]))
+        }
+        return horizontalSum(acc) + row.biasTerm(inputs.groupSums(t), groups: layout.groupsPerRow)
+    }
+
+    @inline(__always)
+    private static func four<Codes: PortableCodes>(
+        _: Codes.Type, _ row: QuantizedRow, _ layout: QuantizedLayout, _ inputs: QuantizedActivations, first t: Int
+    ) -> SIMD4<Float> {
+        let chunksPerGroup = layout.groupSize / 32, lanes = inputs.lanesPerChunk
+        let x0 = inputs.codes(t), x1 = inputs.codes(t + 1), x2 = inputs.codes(t + 2), x3 = inputs.codes(t + 3)
+        let d0 = inputs.laneScales(t), d1 = inputs.laneScales(t + 1), d2 = inputs.laneScales(t + 2), d3 = inputs.laneScales(t + 3)
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        for c in 0..<(layout.paddedCols / 32) {
+            let w = Codes.decode(row.codes + c * Codes.bytesPerChunk)
+            let s = loadFloat16(row.scales, c / chunksPerGroup)
+            let offset = 32 * c, lane = c * lanes
+            a0 = a0.addingProduct(floats(Codes.product(w, x0 + offset)), SIMD16(repeating: s * d0[lane]))
+            a1 = a1.addingProduct(floats(Codes.product(w, x1 + offset)), SIMD16(repeating: s * d1[lane]))
+            a2 = a2.addingProduct(floats(Codes.product(w, x2 + offset)), SIMD16(repeating: s * d2[lane]))
+            a3 = a3.addingProduct(floats(Codes.product(w, x3 + offset)), SIMD16(repeating: s * d3[lane]))
+        }
+        let groups = layout.groupsPerRow
+        return SIMD4(
+            horizontalSum(a0) + row.biasTerm(inputs.groupSums(t), groups: groups),
+            horizontalSum(a1) + row.biasTerm(inputs.groupSums(t + 1), groups: groups),
+            horizontalSum(a2) + row.biasTerm(inputs.groupSums(t + 2), groups: groups),
+            horizontalSum(a3) + row.biasTerm(inputs.groupSums(t + 3), groups: groups))
+    }
+}
+
+/// How one chunk's codes widen and multiply 32 int8 activations into 16 lanes of 32-bit sums.
+private protocol PortableCodes {
+    static var bytesPerChunk: Int { get }
+    static func decode(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>)
+    static func product(_ w: (SIMD16<Int16>, SIMD16<Int16>), _ x: UnsafePointer<Int8>) -> SIMD16<Int32>
+}
+
+/// 16 bytes: low nibbles (even columns) and high nibbles (odd columns), against the chunk's 16 even then
+/// 16 odd activations.
+private enum PortableFourBit: PortableCodes {
+    static var bytesPerChunk: Int { 16 }
+
+    @inline(__always)
+    static func decode(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        let bytes = p.loadUnaligned(as: SIMD16<UInt8>.self)
+        return (int16s(bytes & 0x0F), int16s(bytes &>> 4))
+    }
+
+    @inline(__always)
+    static func product(_ w: (SIMD16<Int16>, SIMD16<Int16>), _ x: UnsafePointer<Int8>) -> SIMD16<Int32> {
+        let even = int16s(UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Int8>.self))
+        let odd = int16s(UnsafeRawPointer(x + 16).loadUnaligned(as: SIMD16<Int8>.self))
+        return int32s(w.0 &* even &+ w.1 &* odd)
+    }
+}
+
+/// 32 bytes, one code per column, against 32 activations in column order.
+private enum PortableEightBit: PortableCodes {
+    static var bytesPerChunk: Int { 32 }
+
+    @inline(__always)
+    static func decode(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        (int16s(p.loadUnaligned(as: SIMD16<UInt8>.self)), int16s(p.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)))
+    }
+
+    @inline(__always)
+    static func product(_ w: (SIMD16<Int16>, SIMD16<Int16>), _ x: UnsafePointer<Int8>) -> SIMD16<Int32> {
+        let low = int16s(UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Int8>.self))
+        let high = int16s(UnsafeRawPointer(x + 16).loadUnaligned(as: SIMD16<Int8>.self))
+        return int32s(w.0 &* low) &+ int32s(w.1 &* high)
+    }
+}

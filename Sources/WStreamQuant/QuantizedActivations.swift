@@ -1,0 +1,161 @@
+/// Inputs quantised to int8 for the integer kernels, in scratch memory the caller provides.
+///
+/// Each input is cut into chunks of 32 columns, zero-padded past `cols` up to a whole number of the
+/// kernel's vector loads. A chunk stores 32 codes `q` and one scale `d` with `x ≈ d · q` (like ggml's Q8):
+/// `d = max|x| / 127` and `q = x · (127 / max|x|)` rounded to nearest (ties to even), within ±127,
+/// so −128 never occurs (AVX2's sign trick for 8-bit weights relies on that). A chunk whose largest
+/// magnitude is below 2⁻¹⁰⁰ is stored as zeros with `d = 0`; one holding an infinity or a NaN as zeros
+/// with `d = NaN`, so that every product it enters is NaN rather than a finite wrong number.
+///
+/// Layout per input:
+/// - `codes`: for 8-bit weights in column order; for 4-bit weights, in each span of `chunksPerLoad` chunks
+///   (one vector load of code bytes) the even columns of each chunk, then the odd ones, matching the low
+///   and high nibbles of the code bytes, so the kernels split nibbles and never shuffle.
+/// - `laneScales`: each chunk's `d` repeated once per 32-bit lane its products land in (4 for 4-bit
+///   codes, 8 for 8-bit), so a kernel loads the scales of a vector of products with one load.
+/// - `groupSums`: `Σ d·q` over each weight group, for the folded bias `Σ_g b_g · Σ x̂_g`; zero from
+///   `groupsPerRow` up to a multiple of 16.
+///
+/// With these, `Σ_c ŵ_c · x̂_c = Σ_g s_g · Σ_chunks d · (q_w · q_x) + Σ_g b_g · Σ x̂_g`: the products of codes
+/// are exact integers and only the scales are floats.
+struct QuantizedActivations {
+    let count: Int
+    let layout: QuantizedLayout
+    let chunksPerLoad: Int
+    /// Chunks per input, padded to whole loads.
+    let chunkCount: Int
+    /// Lanes of 32 bits one chunk's code bytes fill: 4 for 4-bit codes (16 bytes), 8 for 8-bit (32 bytes).
+    let lanesPerChunk: Int
+    /// `groupsPerRow` rounded up to 16.
+    let paddedGroups: Int
+    private let codeBase: UnsafeMutablePointer<Int8>
+    private let laneScaleBase: UnsafeMutablePointer<Float>
+    private let groupSumBase: UnsafeMutablePointer<Float>
+
+    /// Scratch bytes `count` inputs need (64-byte aligned sections).
+    static func byteCount(count: Int, layout: QuantizedLayout, chunksPerLoad: Int) -> Int {
+        let sections = Sections(count: count, layout: layout, chunksPerLoad: chunksPerLoad)
+        return sections.total
+    }
+
+    /// - Parameter scratch: at least `byteCount(…)` bytes, 64-byte aligned.
+    init(scratch: UnsafeMutableRawPointer, count: Int, layout: QuantizedLayout, chunksPerLoad: Int) {
+        let sections = Sections(count: count, layout: layout, chunksPerLoad: chunksPerLoad)
+        self.count = count
+        self.layout = layout
+        self.chunksPerLoad = chunksPerLoad
+        chunkCount = sections.chunkCount
+        lanesPerChunk = sections.lanesPerChunk
+        paddedGroups = sections.paddedGroups
+        laneScaleBase = scratch.bindMemory(to: Float.self, capacity: sections.laneScaleFloats)
+        groupSumBase = (scratch + sections.groupSumOffset).bindMemory(to: Float.self, capacity: sections.groupSumFloats)
+        codeBase = (scratch + sections.codeOffset).bindMemory(to: Int8.self, capacity: sections.codeBytes)
+    }
+
+    @inline(__always) func codes(_ input: Int) -> UnsafePointer<Int8> { UnsafePointer(codeBase + input * chunkCount * 32) }
+    @inline(__always) func laneScales(_ input: Int) -> UnsafePointer<Float> {
+        UnsafePointer(laneScaleBase + input * chunkCount * lanesPerChunk)
+    }
+    @inline(__always) func groupSums(_ input: Int) -> UnsafePointer<Float> { UnsafePointer(groupSumBase + input * paddedGroups) }
+
+    /// Quantises `x[cols]` into slot `input`; nothing beyond `cols` is read.
+    func quantize(_ x: UnsafePointer<Float>, into input: Int) {
+        let cols = layout.cols
+        let codes = codeBase + input * chunkCount * 32
+        let laneScales = laneScaleBase + input * chunkCount * lanesPerChunk
+        let sums = groupSumBase + input * paddedGroups
+        sums.initialize(repeating: 0, count: paddedGroups)
+        let chunksPerGroup = layout.groupSize / 32, groupChunks = layout.groupsPerRow * chunksPerGroup
+        let fourBit = layout.bits == 4
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { padded in
+            let padded = padded.baseAddress!
+            for c in 0..<chunkCount {
+                let start = c * 32
+                var source = x + start
+                if start + 32 > cols {
+                    padded.initialize(repeating: 0, count: 32)
+                    if start < cols { padded.update(from: x + start, count: cols - start) }
+                    source = UnsafePointer(padded)
+                }
+                let (d, sum): (Float, Int32)
+                if fourBit {
+                    // The chunk's even columns at its place among the span's evens, its odd ones among the odds.
+                    let evens = codes + (c / chunksPerLoad) * chunksPerLoad * 32 + 16 * (c % chunksPerLoad)
+                    (d, sum) = Self.quantizeChunk(source, evens: evens, odds: evens + 16 * chunksPerLoad)
+                } else {
+                    (d, sum) = Self.quantizeChunk(source, evens: codes + start, odds: nil)
+                }
+                (laneScales + c * lanesPerChunk).initialize(repeating: d, count: lanesPerChunk)
+                if c < groupChunks { sums[c / chunksPerGroup] += d * Float(sum) }
+            }
+        }
+    }
+
+    /// Quantises 32 floats as the type's documentation defines it; returns the scale and the sum of the codes.
+    ///
+    /// With `odds`, the even columns' codes go to `evens[0 ..< 16]` and the odd ones' to `odds[0 ..< 16]` (the
+    /// 4-bit order); without, all 32 go to `evens[0 ..< 32]` in column order. Plain loops over pointers,
+    /// which the compiler vectorises (Swift's SIMD32 lane operations compiled to spills here).
+    @inline(__always)
+    static func quantizeChunk(_ x: UnsafePointer<Float>, evens: UnsafeMutablePointer<Int8>, odds: UnsafeMutablePointer<Int8>?)
+        -> (scale: Float, sum: Int32) {
+        // On the bit patterns, |x| orders like an unsigned integer and infinities and NaNs come out on top,
+        // where a float maximum could drop a NaN.
+        let bits = UnsafeRawPointer(x).assumingMemoryBound(to: UInt32.self)
+        var largest: UInt32 = 0
+        for i in 0..<32 { largest = max(largest, bits[i] & 0x7FFF_FFFF) }
+        let amax = Float(bitPattern: largest)
+        guard largest < 0x7F80_0000, amax >= 0x1p-100 else {
+            evens.initialize(repeating: 0, count: odds == nil ? 32 : 16)
+            odds?.initialize(repeating: 0, count: 16)
+            return (largest >= 0x7F80_0000 ? .nan : 0, 0)
+        }
+        // |x| ≤ max|x| and two roundings of 2⁻²⁴ keep |x · 127/max|x|| below 127.5: no clamp is needed.
+        let inverse = 127 / amax
+        var sum: Int32 = 0
+        if let odds {
+            for i in 0..<16 {
+                let even = Int8((x[2 * i] * inverse).rounded(.toNearestOrEven))
+                let odd = Int8((x[2 * i + 1] * inverse).rounded(.toNearestOrEven))
+                evens[i] = even
+                odds[i] = odd
+                sum &+= Int32(even) &+ Int32(odd)
+            }
+        } else {
+            for i in 0..<32 {
+                let code = Int8((x[i] * inverse).rounded(.toNearestOrEven))
+                evens[i] = code
+                sum &+= Int32(code)
+            }
+        }
+        return (amax / 127, sum)
+    }
+
+    /// Offsets of the three sections in the scratch.
+    private struct Sections {
+        let chunkCount: Int
+        let lanesPerChunk: Int
+        let paddedGroups: Int
+        let laneScaleFloats: Int
+        let groupSumFloats: Int
+        let codeBytes: Int
+        let groupSumOffset: Int
+        let codeOffset: Int
+        let total: Int
+
+        init(count: Int, layout: QuantizedLayout, chunksPerLoad: Int) {
+            let chunks = layout.paddedCols / 32
+            chunkCount = (chunks + chunksPerLoad - 1) / chunksPerLoad * chunksPerLoad
+            lanesPerChunk = layout.bits == 4 ? 4 : 8
+            paddedGroups = (layout.groupsPerRow + 15) / 16 * 16
+            laneScaleFloats = count * chunkCount * lanesPerChunk
+            groupSumFloats = count * paddedGroups
+            codeBytes = count * chunkCount * 32
+            groupSumOffset = Self.aligned(laneScaleFloats * 4)
+            codeOffset = groupSumOffset + Self.aligned(groupSumFloats * 4)
+            total = codeOffset + Self.aligned(codeBytes)
+        }
+
+        static func aligned(_ bytes: Int) -> Int { (bytes + 63) / 64 * 64 }
+    }
+}

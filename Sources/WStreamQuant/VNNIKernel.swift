@@ -1,0 +1,256 @@
+#if WSTREAM_AVX512VNNI
+import _Builtin_intrinsics.intel
+
+/// The integer kernel for AVX-512 with VNNI.
+///
+/// `vpdpbusd` multiplies 64 unsigned code bytes by 64 signed activation bytes and adds each four adjacent
+/// products into a 32-bit lane, without saturation, so 8-bit codes (0…255) need no trick. A load of 64 code
+/// bytes covers 4 chunks of 4-bit codes (low nibbles against the even-column activations, high nibbles
+/// against the odd ones: two instructions) or 2 chunks of 8-bit codes (one). The 16 lanes are converted to
+/// float once per load and multiplied by their `s · d` (the row's scales, permuted to lanes, times the
+/// activation's lane scales).
+///
+/// Tiles of 2 rows × 4 inputs (fewer at the edges) share each decoded load between the inputs and each
+/// activation load between the rows: 8 float accumulators, 4 decoded code vectors and 2 scale vectors,
+/// well within the 32 vector registers. A row's last load is masked, so nothing past it is read.
+enum VNNIKernel: IntegerKernel {
+    static func chunksPerLoad(bits: Int) -> Int { bits == 4 ? 4 : 2 }
+
+    /// Group sizes of 32 · 2^k: a load then holds whole groups, or a group whole loads.
+    static func supports(_ layout: QuantizedLayout) -> Bool {
+        let chunksPerGroup = layout.groupSize / 32
+        return layout.groupSize % 32 == 0 && chunksPerGroup > 0 && chunksPerGroup & (chunksPerGroup - 1) == 0
+    }
+
+    static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
+                     _ y: UnsafeMutablePointer<Float>, yStride: Int) {
+        if addressing.layout.bits == 4 {
+            product(VNNIFourBit.self, rows, addressing, inputs, y, yStride: yStride)
+        } else {
+            product(VNNIEightBit.self, rows, addressing, inputs, y, yStride: yStride)
+        }
+    }
+
+    @inline(__always)
+    private static func product<Codes: VNNICodes>(
+        _: Codes.Type, _ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
+        _ y: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
+        let layout = addressing.layout
+        let plan = VNNIPlan(layout, Codes.self)
+        let m = inputs.count
+        addressing.blockRuns(rows) { first, count, firstRow in
+            var r = 0
+            while r < count {
+                let pair = r + 1 < count
+                let row0 = firstRow.advanced(by: r, layout), row1 = pair ? firstRow.advanced(by: r + 1, layout) : row0
+                let out = y + first + r
+                var t = 0
+                while t + 4 <= m {
+                    if pair {
+                        tile(Codes.self, TwoRowsFourInputs.self, row0, row1, plan, inputs, first: t, out + t * yStride, yStride: yStride)
+                    } else {
+                        tile(Codes.self, OneRowFourInputs.self, row0, row1, plan, inputs, first: t, out + t * yStride, yStride: yStride)
+                    }
+                    t += 4
+                }
+                while t < m {
+                    if pair {
+                        tile(Codes.self, TwoRowsOneInput.self, row0, row1, plan, inputs, first: t, out + t * yStride, yStride: yStride)
+                    } else {
+                        tile(Codes.self, OneRowOneInput.self, row0, row1, plan, inputs, first: t, out + t * yStride, yStride: yStride)
+                    }
+                    t += 1
+                }
+                r += pair ? 2 : 1
+            }
+        }
+    }
+
+    /// Rows `row0` (and `row1` when the shape has two) times inputs `t …` into `out[k · yStride]` (row 0)
+    /// and `out[k · yStride + 1]` (row 1).
+    @inline(__always)
+    private static func tile<Codes: VNNICodes, Shape: TileShape>(
+        _: Codes.Type, _: Shape.Type, _ row0: QuantizedRow, _ row1: QuantizedRow, _ plan: VNNIPlan,
+        _ inputs: QuantizedActivations, first t: Int, _ out: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
+        let four = Shape.inputs == 4, two = Shape.rows == 2
+        let x0 = UnsafeRawPointer(inputs.codes(t)), d0 = inputs.laneScales(t)
+        let x1 = four ? UnsafeRawPointer(inputs.codes(t + 1)) : x0, d1 = four ? inputs.laneScales(t + 1) : d0
+        let x2 = four ? UnsafeRawPointer(inputs.codes(t + 2)) : x0, d2 = four ? inputs.laneScales(t + 2) : d0
+        let x3 = four ? UnsafeRawPointer(inputs.codes(t + 3)) : x0, d3 = four ? inputs.laneScales(t + 3) : d0
+        var a00 = _mm512_setzero_ps(), a01 = _mm512_setzero_ps(), a02 = _mm512_setzero_ps(), a03 = _mm512_setzero_ps()
+        var a10 = _mm512_setzero_ps(), a11 = _mm512_setzero_ps(), a12 = _mm512_setzero_ps(), a13 = _mm512_setzero_ps()
+        for load in 0..<plan.loads {
+            let last = load == plan.loads - 1
+            let codeMask = last ? plan.lastCodeMask : plan.codeMask
+            let scaleMask = last ? plan.lastScaleMask : plan.scaleMask
+            let codeOffset = 64 * load, scaleOffset = plan.scaleOffset(load)
+            let xOffset = Codes.activationBytesPerLoad * load, dOffset = 16 * load
+            let w0 = Codes.prepare(_mm512_maskz_loadu_epi8(codeMask, row0.codes + codeOffset))
+            let s0 = plan.scales(row0.scales + scaleOffset, mask: scaleMask)
+            a00 = step(Codes.self, a00, w0, s0, x0 + xOffset, d0 + dOffset)
+            if four {
+                a01 = step(Codes.self, a01, w0, s0, x1 + xOffset, d1 + dOffset)
+                a02 = step(Codes.self, a02, w0, s0, x2 + xOffset, d2 + dOffset)
+                a03 = step(Codes.self, a03, w0, s0, x3 + xOffset, d3 + dOffset)
+            }
+            if two {
+                let w1 = Codes.prepare(_mm512_maskz_loadu_epi8(codeMask, row1.codes + codeOffset))
+                let s1 = plan.scales(row1.scales + scaleOffset, mask: scaleMask)
+                a10 = step(Codes.self, a10, w1, s1, x0 + xOffset, d0 + dOffset)
+                if four {
+                    a11 = step(Codes.self, a11, w1, s1, x1 + xOffset, d1 + dOffset)
+                    a12 = step(Codes.self, a12, w1, s1, x2 + xOffset, d2 + dOffset)
+                    a13 = step(Codes.self, a13, w1, s1, x3 + xOffset, d3 + dOffset)
+                }
+            }
+        }
+        // The folded bias, 16 groups at a time, into the same accumulators.
+        let sums0 = inputs.groupSums(t), sums1 = four ? inputs.groupSums(t + 1) : sums0
+        let sums2 = four ? inputs.groupSums(t + 2) : sums0, sums3 = four ? inputs.groupSums(t + 3) : sums0
+        var g = 0
+        while g < plan.groups {
+            let mask = g + 16 <= plan.groups ? UInt16.max : plan.lastBiasMask
+            let b0 = Codes.foldedBiases(row0, group: g, mask: mask)
+            a00 = _mm512_fmadd_ps(b0, _mm512_loadu_ps(sums0 + g), a00)
+            if four {
+                a01 = _mm512_fmadd_ps(b0, _mm512_loadu_ps(sums1 + g), a01)
+                a02 = _mm512_fmadd_ps(b0, _mm512_loadu_ps(sums2 + g), a02)
+                a03 = _mm512_fmadd_ps(b0, _mm512_loadu_ps(sums3 + g), a03)
+            }
+            if two {
+                let b1 = Codes.foldedBiases(row1, group: g, mask: mask)
+                a10 = _mm512_fmadd_ps(b1, _mm512_loadu_ps(sums0 + g), a10)
+                if four {
+                    a11 = _mm512_fmadd_ps(b1, _mm512_loadu_ps(sums1 + g), a11)
+                    a12 = _mm512_fmadd_ps(b1, _mm512_loadu_ps(sums2 + g), a12)
+                    a13 = _mm512_fmadd_ps(b1, _mm512_loadu_ps(sums3 + g), a13)
+                }
+            }
+            g += 16
+        }
+        out[0] = horizontalSum(a00)
+        if four {
+            out[yStride] = horizontalSum(a01)
+            out[2 * yStride] = horizontalSum(a02)
+            out[3 * yStride] = horizontalSum(a03)
+        }
+        if two {
+            out[1] = horizontalSum(a10)
+            if four {
+                out[yStride + 1] = horizontalSum(a11)
+                out[2 * yStride + 1] = horizontalSum(a12)
+                out[3 * yStride + 1] = horizontalSum(a13)
+            }
+        }
+    }
+
+    /// `acc + float(codes · x) · s · d` for one load.
+    @inline(__always)
+    private static func step<Codes: VNNICodes>(
+        _: Codes.Type, _ acc: __m512, _ w: Codes.Weights, _ s: __m512, _ x: UnsafeRawPointer, _ d: UnsafePointer<Float>
+    ) -> __m512 {
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(Codes.dot(w, x)), _mm512_mul_ps(s, _mm512_loadu_ps(d)), acc)
+    }
+}
+
+/// Per-matrix constants of the VNNI loops: loads per row, masks for the last (partial) load and for the
+/// last 16 groups, and how a load's scales map to its lanes.
+private struct VNNIPlan {
+    let loads: Int
+    let codeMask: UInt64
+    let lastCodeMask: UInt64
+    let scaleMask: UInt16
+    let lastScaleMask: UInt16
+    let groups: Int
+    let lastBiasMask: UInt16
+    /// `scaleOffset(load) = 2 · ((load << chunksPerLoadShift) >> chunksPerGroupShift)`.
+    let chunksPerLoadShift: Int
+    let chunksPerGroupShift: Int
+    /// Lane → index of its scale among those one load reads.
+    let permutation: __m512i
+
+    init<Codes: VNNICodes>(_ layout: QuantizedLayout, _: Codes.Type) {
+        let chunks = layout.paddedCols / 32
+        let chunksPerLoad = 64 / Codes.bytesPerChunk, chunksPerGroup = layout.groupSize / 32
+        loads = (chunks + chunksPerLoad - 1) / chunksPerLoad
+        let lastChunks = chunks - (loads - 1) * chunksPerLoad
+        codeMask = .max
+        lastCodeMask = lastChunks == chunksPerLoad ? .max : (1 << UInt64(lastChunks * Codes.bytesPerChunk)) - 1
+        let scalesPerLoad = max(chunksPerLoad / chunksPerGroup, 1)
+        scaleMask = UInt16((1 << scalesPerLoad) - 1)
+        lastScaleMask = UInt16((1 << max(lastChunks / chunksPerGroup, 1)) - 1)
+        groups = layout.groupsPerRow
+        lastBiasMask = groups % 16 == 0 ? .max : UInt16((1 << (groups % 16)) - 1)
+        chunksPerLoadShift = chunksPerLoad.trailingZeroBitCount
+        chunksPerGroupShift = chunksPerGroup.trailingZeroBitCount
+        let lanesPerChunk = 16 / chunksPerLoad
+        var lanes = SIMD16<Int32>()
+        for lane in 0..<16 { lanes[lane] = Int32(chunksPerGroup >= chunksPerLoad ? 0 : lane / lanesPerChunk / chunksPerGroup) }
+        permutation = unsafeBitCast(lanes, to: __m512i.self)
+    }
+
+    @inline(__always)
+    func scaleOffset(_ load: Int) -> Int { 2 * ((load << chunksPerLoadShift) >> chunksPerGroupShift) }
+
+    /// The scales of one load's lanes, from the fp16 scales at `p` (only `mask`'s are read).
+    @inline(__always)
+    func scales(_ p: UnsafeRawPointer, mask: UInt16) -> __m512 {
+        _mm512_permutexvar_ps(permutation, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, p)))
+    }
+}
+
+/// How a load of code bytes becomes products with the activations.
+private protocol VNNICodes {
+    associatedtype Weights
+    static var bytesPerChunk: Int { get }
+    /// Activation bytes one load of 64 code bytes meets.
+    static var activationBytesPerLoad: Int { get }
+    static func prepare(_ codes: __m512i) -> Weights
+    /// 16 lanes of `Σ code · activation` over 4 adjacent bytes (8 for 4-bit codes: both nibbles).
+    static func dot(_ w: Weights, _ x: UnsafeRawPointer) -> __m512i
+    /// The biases of groups `group …` (`mask`ed) as floats.
+    static func foldedBiases(_ row: QuantizedRow, group: Int, mask: UInt16) -> __m512
+}
+
+extension VNNICodes {
+    @inline(__always)
+    static func foldedBiases(_ row: QuantizedRow, group: Int, mask: UInt16) -> __m512 {
+        _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, row.biases + 2 * group))
+    }
+}
+
+/// 64 bytes = 4 chunks: low nibbles against the even columns (the first 64 activation bytes of the span),
+/// high nibbles against the odd ones (the next 64).
+private enum VNNIFourBit: VNNICodes {
+    static var bytesPerChunk: Int { 16 }
+    static var activationBytesPerLoad: Int { 128 }
+
+    @inline(__always)
+    static func prepare(_ codes: __m512i) -> (__m512i, __m512i) {
+        let nibble = _mm512_set1_epi8(0x0F)
+        return (_mm512_and_si512(codes, nibble), _mm512_and_si512(_mm512_srli_epi16(codes, 4), nibble))
+    }
+
+    @inline(__always)
+    static func dot(_ w: (__m512i, __m512i), _ x: UnsafeRawPointer) -> __m512i {
+        let even = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.0, _mm512_loadu_si512(x))
+        return _mm512_dpbusd_epi32(even, w.1, _mm512_loadu_si512(x + 64))
+    }
+}
+
+/// 64 bytes = 2 chunks of one code per column.
+private enum VNNIEightBit: VNNICodes {
+    static var bytesPerChunk: Int { 32 }
+    static var activationBytesPerLoad: Int { 64 }
+
+    @inline(__always)
+    static func prepare(_ codes: __m512i) -> __m512i { codes }
+
+    @inline(__always)
+    static func dot(_ w: __m512i, _ x: UnsafeRawPointer) -> __m512i {
+        _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_loadu_si512(x))
+    }
+}
+#endif
