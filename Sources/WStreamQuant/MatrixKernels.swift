@@ -5,7 +5,7 @@
 /// (`IntegerKernel`, in the fastest `KernelFamily` the build has); with `.float32` each group is decoded
 /// to floats in registers (`QuantizedDot`). Both fold the affine bias out of the inner loop
 /// (`y = Σ_g s_g · (q_g · x_g) + Σ_g b_g · Σ x_g`). f16/f32 weights always compute in float32. Work is split
-/// over output rows in chunks of a multiple of 8 rows across `pool`. `ReferenceKernels` holds the plain
+/// over output rows in chunks of a multiple of 16 rows across `pool`. `ReferenceKernels` holds the plain
 /// scalar definitions these are tested against.
 public enum MatrixKernels {
     /// `y[rows] = W · x[cols]`.
@@ -161,8 +161,8 @@ public enum MatrixKernels {
     }
 }
 
-/// Output rows cut into chunks of a multiple of 8 rows, a few per thread so that a thread that started
-/// late (or shares its core) does not hold up the others.
+/// Output rows cut into chunks of a multiple of 16 rows (a prefill panel), a few per thread so that a
+/// thread that started late (or shares its core) does not hold up the others.
 struct RowSplit {
     let rows: Int
     let chunkRows: Int
@@ -173,7 +173,7 @@ struct RowSplit {
     init(rows: Int, work: Int, threads: Int) {
         self.rows = rows
         let chunks = threads == 1 || work < 1 << 15 ? 1 : threads * 4
-        chunkRows = max((rows + chunks - 1) / chunks + 7, 8) / 8 * 8
+        chunkRows = max((rows + chunks - 1) / chunks + 15, 16) / 16 * 16
         chunkCount = (rows + chunkRows - 1) / chunkRows
     }
 

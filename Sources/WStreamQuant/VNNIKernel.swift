@@ -24,7 +24,9 @@ enum VNNIKernel: IntegerKernel {
 
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
                      _ y: UnsafeMutablePointer<Float>, yStride: Int) {
-        if addressing.layout.bits == 4 {
+        if inputs.count >= VNNIPanelKernel.inputsPerTile {
+            VNNIPanelKernel.rows(rows, addressing, inputs, y, yStride: yStride)
+        } else if addressing.layout.bits == 4 {
             product(VNNIFourBit.self, rows, addressing, inputs, y, yStride: yStride)
         } else {
             product(VNNIEightBit.self, rows, addressing, inputs, y, yStride: yStride)
