@@ -1,83 +1,200 @@
 import Glibc
 
-/// Times `MatrixKernels` on random weights (the CLI's `bench` command).
+/// Times `MatrixKernels` on a model-sized set of random matrices and the memory bandwidth the same
+/// matrices are read at (the CLI's `bench --kernels`).
+///
+/// The set is the linear layers of a real model shape (by default all of LFM2-1.2B's, 16 layers and the
+/// 8-bit head, about 800 MB), visited in turn as a forward pass visits them, so every product reads its
+/// weights from memory and not from the last-level cache. One pass over the set is one token for decode
+/// and `n` tokens for a prefill of `n` inputs, which is how the figures convert to tokens per second.
 public enum KernelBenchmark {
-    /// Runs `iterations` products of a random `rows × cols` matrix and reports the mean time per product.
-    /// - Parameters:
-    ///   - rows: output rows.
-    ///   - cols: input columns.
-    ///   - bits: 4 or 8 (affine groups), 16 (fp16) or 32 (float32).
-    ///   - groupSize: affine group size for 4/8 bits (a multiple of 32).
-    ///   - threads: threads in the compute pool.
-    ///   - iterations: timed products (after one untimed warm-up).
-    ///   - inputs: inputs per product: 1 is a matvec (decode), more a matmul (prefill).
-    /// - Returns: milliseconds per product, and weight bytes read per second in GB/s (10⁹ bytes).
-    public static func run(
-        rows: Int, cols: Int, bits: Int, groupSize: Int, threads: Int, iterations: Int, inputs: Int = 1
-    ) -> (milliseconds: Double, gigabytesPerSecond: Double) {
-        let storage: WeightMatrix.Storage
-        switch bits {
-        case 4: storage = .q4
-        case 8: storage = .q8
-        case 16: storage = .f16
-        case 32: storage = .f32
-        default: preconditionFailure("KernelBenchmark: bits must be 4, 8, 16 or 32, not \(bits)")
+    /// One weight matrix of the set.
+    public struct Matrix: Sendable, Equatable {
+        public var rows: Int
+        public var cols: Int
+        public var bits: Int
+        public var groupSize: Int
+
+        public init(rows: Int, cols: Int, bits: Int, groupSize: Int = 32) {
+            self.rows = rows
+            self.cols = cols
+            self.bits = bits
+            self.groupSize = groupSize
         }
-        let rowsPerBlock = 64
-        let layout = bits <= 8 ? QuantizedLayout(bits: bits, groupSize: groupSize, rows: rows, cols: cols) : nil
-        let byteCount = layout?.byteCount ?? rows * cols * bits / 8
-        let weights = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
-        defer { weights.deallocate() }
-        var generator = SplitMix64(seed: 42)
-        fillRandom(weights, byteCount: byteCount, storage: storage, layout: layout, rowsPerBlock: rowsPerBlock, &generator)
-        let w = WeightMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: rowsPerBlock,
-                             base: UnsafeRawPointer(weights))
 
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: inputs * cols)
-        let y = UnsafeMutablePointer<Float>.allocate(capacity: inputs * rows)
-        defer { x.deallocate(); y.deallocate() }
-        for i in 0..<(inputs * cols) { x[i] = generator.nextFloat() - 0.5 }
-
-        let pool = ComputePool(threadCount: threads)
-        MatrixKernels.matmul(w, x, count: inputs, y, pool: pool)
-        let start = monotonicSeconds()
-        for _ in 0..<iterations { MatrixKernels.matmul(w, x, count: inputs, y, pool: pool) }
-        let seconds = (monotonicSeconds() - start) / Double(max(iterations, 1))
-        return (seconds * 1e3, Double(byteCount) / seconds / 1e9)
+        var layout: QuantizedLayout { QuantizedLayout(bits: bits, groupSize: groupSize, rows: rows, cols: cols) }
     }
 
-    /// Random codes, and scales and biases of a realistic size, so no NaN or inf slows the arithmetic.
-    private static func fillRandom(
-        _ p: UnsafeMutableRawPointer, byteCount: Int, storage: WeightMatrix.Storage, layout: QuantizedLayout?,
-        rowsPerBlock: Int, _ generator: inout SplitMix64
-    ) {
-        switch storage {
-        case .f32:
-            for i in 0..<(byteCount / 4) { p.storeBytes(of: generator.nextFloat() - 0.5, toByteOffset: 4 * i, as: Float.self) }
-        case .f16:
-            for i in 0..<(byteCount / 2) { p.storeBytes(of: Float16(generator.nextFloat() - 0.5), toByteOffset: 2 * i, as: Float16.self) }
-        case .q4, .q8:
-            let layout = layout!
-            var firstRow = 0
-            var offset = 0
-            while firstRow < layout.rows {
-                let blockRows = min(rowsPerBlock, layout.rows - firstRow)
-                let codeBytes = blockRows * layout.codeBytesPerRow
-                for i in 0..<codeBytes { p.storeBytes(of: UInt8(truncatingIfNeeded: generator.next()), toByteOffset: offset + i, as: UInt8.self) }
-                let parameterCount = 2 * blockRows * layout.groupsPerRow
-                for i in 0..<parameterCount {
-                    let value = Float16(generator.nextFloat() * 0.01)
-                    p.storeBytes(of: value, toByteOffset: offset + codeBytes + 2 * i, as: Float16.self)
+    /// What to run.
+    public struct Configuration: Sendable {
+        /// The matrices one token reads, in the order it reads them.
+        public var matrices: [Matrix]
+        /// Thread counts to run each kernel with.
+        public var threadCounts = [1, 2]
+        /// Inputs per product: 1 is decode, more is a prefill chunk.
+        public var inputCounts = [1, 32, 128]
+        /// Precisions to compare (the float-activation kernels and the int8 ones).
+        public var precisions: [ActivationPrecision] = [.float32, .int8]
+        /// Decode passes are repeated for at least this long; the fastest counts.
+        public var minimumSeconds = 0.5
+        /// The bandwidth probe reads at least this many bytes per measurement.
+        public var probeBytes = 1 << 30
+
+        public init(matrices: [Matrix]) { self.matrices = matrices }
+
+        /// The linear layers of the LFM2-1.2B shape at the pack defaults (4 bits, groups of 32, 8-bit
+        /// tied head): 10 convolution and 6 attention blocks of hidden size 2048 with a feed-forward of
+        /// 8192, and a 65536-token head. Fewer `layers` leave out the head.
+        public static func lfm2(layers: Int = 16) -> Configuration {
+            let hidden = 2048, ffn = 8192, kv = 512
+            let attention: Set = [2, 5, 8, 10, 12, 14]
+            var matrices: [Matrix] = []
+            for layer in 0..<max(1, min(layers, 16)) {
+                if attention.contains(layer) {
+                    matrices += [Matrix(rows: hidden, cols: hidden, bits: 4), Matrix(rows: kv, cols: hidden, bits: 4),
+                                 Matrix(rows: kv, cols: hidden, bits: 4), Matrix(rows: hidden, cols: hidden, bits: 4)]
+                } else {
+                    matrices += [Matrix(rows: 3 * hidden, cols: hidden, bits: 4), Matrix(rows: hidden, cols: hidden, bits: 4)]
                 }
-                offset += layout.blockByteCount(rows: blockRows)
-                firstRow += blockRows
+                matrices += [Matrix(rows: ffn, cols: hidden, bits: 4), Matrix(rows: ffn, cols: hidden, bits: 4),
+                             Matrix(rows: hidden, cols: ffn, bits: 4)]
+            }
+            if layers >= 16 { matrices.append(Matrix(rows: 65536, cols: hidden, bits: 8)) }
+            return Configuration(matrices: matrices)
+        }
+    }
+
+    /// Reading the set with wide loads.
+    public struct Bandwidth: Sendable {
+        public var threads: Int
+        public var gigabytesPerSecond: Double
+    }
+
+    /// One kernel at one thread count and input count.
+    public struct Figure: Sendable {
+        public var precision: ActivationPrecision
+        public var inputs: Int
+        public var threads: Int
+        /// Seconds for one pass over the set.
+        public var seconds: Double
+        /// Weight bytes read per second, in GB/s (10⁹ bytes).
+        public var gigabytesPerSecond: Double
+        /// `gigabytesPerSecond` over the bandwidth measured with as many threads.
+        public var shareOfBandwidth: Double
+        /// Tokens per second if a token read exactly the set: `inputs / seconds`.
+        public var tokensPerSecond: Double
+    }
+
+    public struct Report: Sendable {
+        /// The integer kernels that ran.
+        public var family: KernelFamily
+        public var matrixCount: Int
+        /// Bytes of the set.
+        public var bytes: Int
+        public var bandwidth: [Bandwidth]
+        public var figures: [Figure]
+    }
+
+    /// Allocates and fills the set, probes the bandwidth and times every kernel.
+    /// - Parameter configuration: the set and what to run on it.
+    /// - Returns: the bandwidth at each thread count and a figure per precision, input count and thread count.
+    public static func run(_ configuration: Configuration) -> Report {
+        let set = MatrixSet(configuration.matrices)
+        defer { set.deallocate() }
+        let maxInputs = configuration.inputCounts.max() ?? 1
+        let maxCols = configuration.matrices.map(\.cols).max() ?? 1, maxRows = configuration.matrices.map(\.rows).max() ?? 1
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: maxInputs * maxCols)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: maxInputs * maxRows)
+        defer { x.deallocate(); y.deallocate() }
+        var generator = SplitMix64(seed: 7)
+        for i in 0..<(maxInputs * maxCols) { x[i] = generator.nextFloat() - 0.5 }
+
+        var bandwidth: [Bandwidth] = []
+        var figures: [Figure] = []
+        for threads in configuration.threadCounts {
+            let pool = ComputePool(threadCount: threads)
+            let probe = BandwidthProbe.gigabytesPerSecond(set.regions, minimumBytes: configuration.probeBytes, pool: pool)
+            bandwidth.append(Bandwidth(threads: threads, gigabytesPerSecond: probe))
+            for inputs in configuration.inputCounts {
+                for precision in configuration.precisions {
+                    let pass = {
+                        for w in set.matrices {
+                            MatrixKernels.matmul(w, x, count: inputs, y, pool: pool, precision: precision)
+                        }
+                    }
+                    pass()
+                    let seconds = fastest(minimumSeconds: inputs == 1 ? configuration.minimumSeconds : 0, pass)
+                    let rate = Double(set.bytes) / seconds / 1e9
+                    figures.append(Figure(precision: precision, inputs: inputs, threads: threads, seconds: seconds,
+                                          gigabytesPerSecond: rate, shareOfBandwidth: rate / probe,
+                                          tokensPerSecond: Double(inputs) / seconds))
+                }
             }
         }
+        return Report(family: .native, matrixCount: set.matrices.count, bytes: set.bytes, bandwidth: bandwidth, figures: figures)
     }
 
-    private static func monotonicSeconds() -> Double {
+    /// The fastest of the runs of `body` made within `minimumSeconds` (at least one).
+    static func fastest(minimumSeconds: Double, _ body: () -> Void) -> Double {
+        let start = monotonicSeconds()
+        var best = Double.infinity
+        repeat {
+            let begin = monotonicSeconds()
+            body()
+            best = min(best, monotonicSeconds() - begin)
+        } while monotonicSeconds() - start < minimumSeconds
+        return best
+    }
+
+    static func monotonicSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+    }
+}
+
+/// The benchmark's matrices, each in its own 64-byte aligned allocation filled with random codes and
+/// scales and biases of a realistic size (no NaN or infinity to slow the arithmetic).
+private struct MatrixSet {
+    let matrices: [WeightMatrix]
+    let regions: [UnsafeRawBufferPointer]
+    var bytes: Int { regions.reduce(0) { $0 + $1.count } }
+
+    init(_ shapes: [KernelBenchmark.Matrix]) {
+        var generator = SplitMix64(seed: 42)
+        var matrices: [WeightMatrix] = []
+        var regions: [UnsafeRawBufferPointer] = []
+        for shape in shapes {
+            let layout = shape.layout
+            let rowsPerBlock = max(1, min(shape.rows, (1 << 20) / (layout.codeBytesPerRow + 4 * layout.groupsPerRow)))
+            let p = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
+            Self.fill(p, layout: layout, rowsPerBlock: rowsPerBlock, &generator)
+            matrices.append(WeightMatrix(storage: shape.bits == 4 ? .q4 : .q8, rows: shape.rows, cols: shape.cols,
+                                         groupSize: shape.groupSize, rowsPerBlock: rowsPerBlock, base: UnsafeRawPointer(p)))
+            regions.append(UnsafeRawBufferPointer(start: p, count: layout.byteCount))
+        }
+        self.matrices = matrices
+        self.regions = regions
+    }
+
+    func deallocate() {
+        for region in regions { UnsafeMutableRawPointer(mutating: region.baseAddress!).deallocate() }
+    }
+
+    private static func fill(_ p: UnsafeMutableRawPointer, layout: QuantizedLayout, rowsPerBlock: Int, _ generator: inout SplitMix64) {
+        var firstRow = 0
+        var offset = 0
+        while firstRow < layout.rows {
+            let blockRows = min(rowsPerBlock, layout.rows - firstRow)
+            let codeBytes = blockRows * layout.codeBytesPerRow
+            for i in stride(from: 0, to: codeBytes, by: 8) {
+                p.storeBytes(of: generator.next(), toByteOffset: offset + i, as: UInt64.self)
+            }
+            for i in 0..<(2 * blockRows * layout.groupsPerRow) {
+                p.storeBytes(of: Float16(generator.nextFloat() * 0.01), toByteOffset: offset + codeBytes + 2 * i, as: Float16.self)
+            }
+            offset += layout.blockByteCount(rows: blockRows)
+            firstRow += blockRows
+        }
     }
 }

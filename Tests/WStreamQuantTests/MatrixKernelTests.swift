@@ -153,13 +153,34 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
         }
     }
 
-    /// The CLI's `bench` command: a small run reports a positive time and a throughput that matches it.
-    @Test(arguments: [4, 8, 16, 32])
-    func benchmarkReportsConsistentFigures(bits: Int) {
-        let result = KernelBenchmark.run(rows: 64, cols: 256, bits: bits, groupSize: 32, threads: 2, iterations: 3)
-        #expect(result.milliseconds > 0 && result.milliseconds.isFinite)
-        let bytes = bits <= 8 ? QuantizedLayout(bits: bits, groupSize: 32, rows: 64, cols: 256).byteCount : 64 * 256 * bits / 8
-        let implied = Double(bytes) / (result.milliseconds / 1e3) / 1e9
-        #expect(abs(implied - result.gigabytesPerSecond) <= 1e-6 * implied)
+    /// The CLI's `bench --kernels`: every kernel gets a figure, consistent with its time and the set's size.
+    @Test func benchmarkReportsConsistentFigures() {
+        var configuration = KernelBenchmark.Configuration(matrices: [
+            KernelBenchmark.Matrix(rows: 64, cols: 256, bits: 4), KernelBenchmark.Matrix(rows: 96, cols: 128, bits: 8, groupSize: 64),
+        ])
+        configuration.inputCounts = [1, 5]
+        configuration.minimumSeconds = 0.01
+        configuration.probeBytes = 1 << 20
+        let report = KernelBenchmark.run(configuration)
+        let bytes = QuantizedLayout(bits: 4, groupSize: 32, rows: 64, cols: 256).byteCount
+            + QuantizedLayout(bits: 8, groupSize: 64, rows: 96, cols: 128).byteCount
+        #expect(report.bytes == bytes && report.matrixCount == 2)
+        #expect(report.bandwidth.map(\.threads) == [1, 2] && report.bandwidth.allSatisfy { $0.gigabytesPerSecond > 0 })
+        #expect(report.figures.count == 2 * 2 * 2)
+        for figure in report.figures {
+            #expect(figure.seconds > 0 && figure.seconds.isFinite)
+            #expect(abs(figure.gigabytesPerSecond - Double(bytes) / figure.seconds / 1e9) <= 1e-9 * figure.gigabytesPerSecond)
+            #expect(abs(figure.tokensPerSecond - Double(figure.inputs) / figure.seconds) <= 1e-9 * figure.tokensPerSecond)
+            let bandwidth = report.bandwidth.first { $0.threads == figure.threads }!.gigabytesPerSecond
+            #expect(abs(figure.shareOfBandwidth - figure.gigabytesPerSecond / bandwidth) <= 1e-9)
+        }
+    }
+
+    /// The default set is the whole LFM2-1.2B shape: far beyond any last-level cache.
+    @Test func theDefaultSetIsModelSized() {
+        let matrices = KernelBenchmark.Configuration.lfm2().matrices
+        let bytes = matrices.reduce(0) { $0 + QuantizedLayout(bits: $1.bits, groupSize: $1.groupSize, rows: $1.rows, cols: $1.cols).byteCount }
+        #expect(matrices.count == 10 * 5 + 6 * 7 + 1)
+        #expect(bytes >= 256 << 20)
     }
 }

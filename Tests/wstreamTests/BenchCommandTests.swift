@@ -18,13 +18,21 @@ import TestSupport
         #expect(below.contains("below minimum (") && below.contains("MiB"), "\(below)")
     }
 
-    @Test func benchKernelsReportsThroughputAtOneAndTwoThreads() throws {
-        let result = try WStreamExecutable.run("bench", "--kernels")
+    @Test func benchKernelsReportsBandwidthAndEveryKernelAtOneAndTwoThreads() throws {
+        let result = try WStreamExecutable.run("bench", "--kernels", "--kernel-layers", "1", "--kernel-inputs", "1,4")
         #expect(result.succeeded, "\(result)")
-        for threads in ["1 thread ", "2 threads"] {
-            let line = try #require(result.stdout.split(separator: "\n").first { $0.contains(threads) }, "\(result)")
-            let rate = line.split(separator: " ").reversed().dropFirst().first.flatMap { Double($0) }
-            #expect((rate ?? 0) > 0.1, "no plausible GB/s in \(line)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let bandwidth = try #require(lines.first { $0.hasPrefix("memory bandwidth: ") }, "\(result)")
+        #expect(bandwidth.contains("1 thread ") && bandwidth.contains("2 threads "), "\(bandwidth)")
+        for precision in ["float32", "int8"] {
+            for (inputs, threads) in [("1", "1"), ("1", "2"), ("4", "1"), ("4", "2")] {
+                let line = try #require(lines.first {
+                    let fields = $0.split(separator: " ")
+                    return fields.count == 8 && fields[0] == precision && fields[1] == inputs && fields[2] == threads
+                }, "no \(precision) \(inputs)-input \(threads)-thread row in \(result)")
+                let rate = Double(line.split(separator: " ")[4]) ?? 0
+                #expect(rate > 0.1, "no plausible GB/s in \(line)")
+            }
         }
     }
 }

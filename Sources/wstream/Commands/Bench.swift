@@ -11,7 +11,12 @@ struct Bench: AsyncParsableCommand {
             For each budget, `wstream run` is started anew (so no budget inherits another's memory) with a \
             prompt of exactly --prompt-tokens tokens and greedy decoding of --generate tokens. Peak RSS is that \
             child's VmHWM (/proc/self/status at the end of its run). A budget below the model's minimum is \
-            reported as such and the others still run. --kernels times the 4-bit matrix-vector kernel alone.
+            reported as such and the others still run.
+
+            --kernels times the matrix kernels alone on random weights shaped like LFM2-1.2B's linear layers \
+            (about 800 MB, far beyond the last-level cache), read in turn as a token reads them: the \
+            float-activation kernels against the int8 ones, decode (1 input) and prefill, at 1 and 2 threads. \
+            A bandwidth probe reads the same memory first, and each kernel's weight GB/s is given as a share of it.
 
               wstream bench llama.wst --budgets 2G,700M,500M,350M
               wstream bench --kernels
@@ -32,12 +37,20 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Compute threads for each run (default: all cores).")
     var threads = Engine.coreCount
 
-    @Flag(help: "Time the q4 group-32 matrix-vector kernel on a 4096×4096 matrix at 1 and 2 threads (GB/s of weights).")
+    @Flag(help: "Time the matrix kernels on a model-sized set of matrices, against the memory bandwidth.")
     var kernels = false
+
+    @Option(help: "With --kernels: LFM2-1.2B layers in the set (16, the default, adds the 8-bit head).")
+    var kernelLayers = 16
+
+    @Option(help: "With --kernels: comma-separated inputs per product (1 is decode, more a prefill chunk).")
+    var kernelInputs = "1,32,128"
 
     func validate() throws {
         if model == nil && !kernels { throw ValidationError("give a .wst model, or --kernels") }
         if promptTokens < 1 || generate < 1 { throw ValidationError("--prompt-tokens and --generate must be at least 1") }
+        if kernelLayers < 1 || kernelLayers > 16 { throw ValidationError("--kernel-layers must be 1…16, not \(kernelLayers)") }
+        if kernelInputCounts == nil { throw ValidationError("--kernel-inputs must be positive integers separated by commas, not '\(kernelInputs)'") }
         for text in budgetTexts {
             do { _ = try MemoryBudget(parsing: text) } catch { throw ValidationError("\(error)") }
         }
@@ -99,10 +112,29 @@ struct Bench: AsyncParsableCommand {
         return String(rest[..<(rest.firstRange(of: " (")?.lowerBound ?? rest.endIndex)])
     }
 
+    private var kernelInputCounts: [Int]? {
+        let counts = kernelInputs.split(separator: ",").map { Int($0) }
+        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return counts.compactMap { $0 }
+    }
+
     private func runKernels() {
-        for threadCount in [1, 2] {
-            let result = KernelBenchmark.run(rows: 4096, cols: 4096, bits: 4, groupSize: 32, threads: threadCount, iterations: 200)
-            print("q4 g32 4096×4096 matvec, \(threadCount) thread\(threadCount == 1 ? " " : "s"): \(Terminal.decimal(result.milliseconds, places: 3)) ms, \(Terminal.decimal(result.gigabytesPerSecond)) GB/s")
+        var configuration = KernelBenchmark.Configuration.lfm2(layers: kernelLayers)
+        configuration.inputCounts = kernelInputCounts ?? [1]
+        let report = KernelBenchmark.run(configuration)
+        let shape = kernelLayers == 16 ? "LFM2-1.2B's linear layers and head" : "\(kernelLayers) LFM2-1.2B layer\(kernelLayers == 1 ? "" : "s")"
+        print("kernels: \(report.family) integer kernels; \(report.matrixCount) matrices (\(shape)), \(Terminal.megabytes(report.bytes))")
+        print("memory bandwidth: " + report.bandwidth.map {
+            "\($0.threads) thread\($0.threads == 1 ? "" : "s") \(Terminal.decimal($0.gigabytesPerSecond)) GB/s"
+        }.joined(separator: ", "))
+        let widths = [12, 8, 9, 12, 10, 14, 10]
+        print(row(["activations", "inputs", "threads", "ms/pass", "GB/s", "of bandwidth", "tok/s"], widths))
+        for figure in report.figures {
+            print(row([
+                figure.precision == .int8 ? "int8" : "float32", "\(figure.inputs)", "\(figure.threads)",
+                Terminal.decimal(figure.seconds * 1e3, places: 2), Terminal.decimal(figure.gigabytesPerSecond),
+                "\(Terminal.decimal(figure.shareOfBandwidth * 100)) %", Terminal.decimal(figure.tokensPerSecond),
+            ], widths))
         }
     }
 
