@@ -39,9 +39,13 @@ enum AVX2Kernel: IntegerKernel {
         let layout = addressing.layout
         let plan = AVX2Plan(layout, Codes.self)
         let m = inputs.count, fullTiles = m / 4 * 4
+        var burst = SIMD16<UInt32>()
         addressing.blockRuns(rows) { first, count, firstRow in
             var r = 0
             while r < count {
+                if r % ParameterBurst.rows == 0 {
+                    burst |= ParameterBurst.read(firstRow.advanced(by: r, layout), rows: min(ParameterBurst.rows, count - r), layout)
+                }
                 // Pairs of rows share activation loads, which pays when the tile has several inputs; a
                 // single input streams one row at a time, as two interleaved rows halve the DRAM rate
                 // the prefetchers reach (measured: 9 against 15 GB/s on one thread).
@@ -65,6 +69,7 @@ enum AVX2Kernel: IntegerKernel {
                 r += pair ? 2 : 1
             }
         }
+        ParameterBurst.keep(burst)
     }
 
     /// Rows `row0` (and `row1` when the shape has two) times inputs `t …` into `out[k · yStride]` (row 0)
@@ -178,7 +183,7 @@ private struct AVX2Plan {
 
     /// The group of the load's first chunk.
     @inline(__always)
-    func scaleIndex(_ load: Int) -> Int { (load << chunksPerLoadShift) >> chunksPerGroupShift }
+    func scaleIndex(_ load: Int) -> Int { (load &<< chunksPerLoadShift) &>> chunksPerGroupShift }
 
     /// The scales of one load's 8 lanes from the row's fp16 scales; a partial load reads only its own.
     @inline(__always)

@@ -2,7 +2,8 @@
 ///
 /// The buffers should be much larger than the last-level cache (the benchmark's weight set is), so the
 /// figure is the memory's and not the cache's; they are read in turn, repeatedly, until at least
-/// `minimumBytes` have been read, and the fastest of three such measurements counts.
+/// `minimumBytes` have been read, and the fastest of five such measurements counts (another process on
+/// one of the cores shows as a slow measurement, not as a low bandwidth).
 enum BandwidthProbe {
     /// Pieces the threads take one at a time: large enough for the prefetchers, small enough to balance.
     static let pieceBytes = 1 << 20
@@ -24,7 +25,7 @@ enum BandwidthProbe {
         let sums = UnsafeMutablePointer<UInt64>.allocate(capacity: pieces.count)
         defer { sums.deallocate() }
         var best = Double.infinity
-        for _ in 0..<3 {
+        for _ in 0..<5 {
             let start = KernelBenchmark.monotonicSeconds()
             for _ in 0..<passes {
                 pieces.withUnsafeBufferPointer { pieces in

@@ -72,6 +72,7 @@ public enum MatrixKernels {
     }
 
     /// Scratch for int8 inputs per pass: the inputs of a pass stay in L2 while every row tile passes over them.
+    /// Passes hold a multiple of 8 inputs when they can, the prefill tile of `VNNIPanelKernel`.
     static let integerPassBytes = 512 << 10
 
     private static func integerProduct(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>,
@@ -104,7 +105,7 @@ public enum MatrixKernels {
         let chunksPerLoad = Kernel.chunksPerLoad(bits: layout.bits)
         let perInput = QuantizedActivations.byteCount(count: 1, layout: layout, chunksPerLoad: chunksPerLoad)
         let fit = max(integerPassBytes / perInput, 1)
-        let perPass = n <= fit ? n : max(fit / 4 * 4, min(fit, 4))
+        let perPass = n <= fit ? n : max(fit / 8 * 8, min(fit, 8))
         let scratchBytes = QuantizedActivations.byteCount(count: perPass, layout: layout, chunksPerLoad: chunksPerLoad)
         withUnsafeTemporaryAllocation(byteCount: scratchBytes, alignment: 64) { scratch in
             var first = 0

@@ -24,9 +24,11 @@ enum PortableIntegerKernel: IntegerKernel {
     ) {
         let layout = addressing.layout
         let fullTiles = inputs.count / 4 * 4
+        var burst = SIMD16<UInt32>()
         addressing.blockRuns(rows) { first, count, firstRow in
             for r in 0..<count {
                 let row = firstRow.advanced(by: r, layout)
+                if r % ParameterBurst.rows == 0 { burst |= ParameterBurst.read(row, rows: min(ParameterBurst.rows, count - r), layout) }
                 var t = 0
                 while t < fullTiles {
                     let v = four(Codes.self, row, layout, inputs, first: t)
@@ -39,6 +41,7 @@ enum PortableIntegerKernel: IntegerKernel {
                 }
             }
         }
+        ParameterBurst.keep(burst)
     }
 
     @inline(__always)

@@ -42,9 +42,13 @@ enum VNNIKernel: IntegerKernel {
         let layout = addressing.layout
         let plan = VNNIPlan(layout, Codes.self)
         let m = inputs.count
+        var burst = SIMD16<UInt32>()
         addressing.blockRuns(rows) { first, count, firstRow in
             var r = 0
             while r < count {
+                if r % ParameterBurst.rows == 0 {
+                    burst |= ParameterBurst.read(firstRow.advanced(by: r, layout), rows: min(ParameterBurst.rows, count - r), layout)
+                }
                 // Pairs of rows share activation loads, which pays when the tile has several inputs; a
                 // single input streams one row at a time, as two interleaved rows halve the DRAM rate
                 // the prefetchers reach (measured: 9 against 15 GB/s on one thread).
@@ -71,6 +75,7 @@ enum VNNIKernel: IntegerKernel {
                 r += pair ? 2 : 1
             }
         }
+        ParameterBurst.keep(burst)
     }
 
     /// Rows `row0` (and `row1` when the shape has two) times inputs `t …` into `out[k · yStride]` (row 0)
@@ -87,10 +92,7 @@ enum VNNIKernel: IntegerKernel {
         let x3 = four ? UnsafeRawPointer(inputs.codes(t + 3)) : x0, d3 = four ? inputs.laneScales(t + 3) : d0
         var a00 = _mm512_setzero_ps(), a01 = _mm512_setzero_ps(), a02 = _mm512_setzero_ps(), a03 = _mm512_setzero_ps()
         var a10 = _mm512_setzero_ps(), a11 = _mm512_setzero_ps(), a12 = _mm512_setzero_ps(), a13 = _mm512_setzero_ps()
-        for load in 0..<plan.loads {
-            let last = load == plan.loads - 1
-            let codeMask = last ? plan.lastCodeMask : plan.codeMask
-            let scaleMask = last ? plan.lastScaleMask : plan.scaleMask
+        @inline(__always) func accumulate(_ load: Int, codeMask: UInt64, scaleMask: UInt16) {
             let codeOffset = 64 * load, scaleOffset = plan.scaleOffset(load)
             let xOffset = Codes.activationBytesPerLoad * load, dOffset = 16 * load
             let w0 = Codes.prepare(_mm512_maskz_loadu_epi8(codeMask, row0.codes + codeOffset))
@@ -112,6 +114,9 @@ enum VNNIKernel: IntegerKernel {
                 }
             }
         }
+        // Whole loads with constant masks (plain loads), then the partial last one, if any.
+        for load in 0..<plan.fullLoads { accumulate(load, codeMask: .max, scaleMask: plan.scaleMask) }
+        if plan.fullLoads < plan.loads { accumulate(plan.fullLoads, codeMask: plan.lastCodeMask, scaleMask: plan.lastScaleMask) }
         // The folded bias, 16 groups at a time, into the same accumulators.
         let sums0 = inputs.groupSums(t), sums1 = four ? inputs.groupSums(t + 1) : sums0
         let sums2 = four ? inputs.groupSums(t + 2) : sums0, sums3 = four ? inputs.groupSums(t + 3) : sums0
@@ -165,7 +170,8 @@ enum VNNIKernel: IntegerKernel {
 /// last 16 groups, and how a load's scales map to its lanes.
 private struct VNNIPlan {
     let loads: Int
-    let codeMask: UInt64
+    /// Loads whose 64 code bytes all belong to the row.
+    let fullLoads: Int
     let lastCodeMask: UInt64
     let scaleMask: UInt16
     let lastScaleMask: UInt16
@@ -182,7 +188,7 @@ private struct VNNIPlan {
         let chunksPerLoad = 64 / Codes.bytesPerChunk, chunksPerGroup = layout.groupSize / 32
         loads = (chunks + chunksPerLoad - 1) / chunksPerLoad
         let lastChunks = chunks - (loads - 1) * chunksPerLoad
-        codeMask = .max
+        fullLoads = lastChunks == chunksPerLoad ? loads : loads - 1
         lastCodeMask = lastChunks == chunksPerLoad ? .max : (1 << UInt64(lastChunks * Codes.bytesPerChunk)) - 1
         let scalesPerLoad = max(chunksPerLoad / chunksPerGroup, 1)
         scaleMask = UInt16((1 << scalesPerLoad) - 1)
@@ -198,7 +204,7 @@ private struct VNNIPlan {
     }
 
     @inline(__always)
-    func scaleOffset(_ load: Int) -> Int { 2 * ((load << chunksPerLoadShift) >> chunksPerGroupShift) }
+    func scaleOffset(_ load: Int) -> Int { 2 * ((load &<< chunksPerLoadShift) &>> chunksPerGroupShift) }
 
     /// The scales of one load's lanes, from the fp16 scales at `p` (only `mask`'s are read).
     @inline(__always)

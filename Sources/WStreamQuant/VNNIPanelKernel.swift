@@ -70,10 +70,10 @@ enum VNNIPanelKernel {
             let w0 = _mm512_load_si512(w), w1 = _mm512_load_si512(w + 64), w2 = _mm512_load_si512(w + 128)
             let w3 = _mm512_load_si512(w + 192), w4 = _mm512_load_si512(w + 256), w5 = _mm512_load_si512(w + 320)
             let w6 = _mm512_load_si512(w + 384), w7 = _mm512_load_si512(w + 448)
-            let s = _mm512_load_ps(panel.scales(c >> chunksPerGroupShift))
+            let s = _mm512_load_ps(panel.scales(c &>> chunksPerGroupShift))
             // Where the 8 quads' activations lie: 4-bit: the chunk's even columns among its span's 4 chunks,
             // then its odd columns 64 bytes on; 8-bit: the chunk's 32 columns in order.
-            let low = fourBit ? (c >> 2) * 128 + 16 * (c & 3) : 32 * c
+            let low = fourBit ? (c &>> 2) * 128 + 16 * (c & 3) : 32 * c
             let high = fourBit ? low + 64 : low + 16
             let lane = c * lanes
             @inline(__always)
