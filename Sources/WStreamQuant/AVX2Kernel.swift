@@ -44,13 +44,13 @@ enum AVX2Kernel: IntegerKernel {
             var r = 0
             while r < count {
                 if r % ParameterBurst.rows == 0 {
-                    burst |= ParameterBurst.read(firstRow.advanced(by: r, layout), rows: min(ParameterBurst.rows, count - r), layout)
+                    burst |= ParameterBurst.read(firstRow.advanced(by: r, addressing), rows: min(ParameterBurst.rows, count - r), layout)
                 }
                 // Pairs of rows share activation loads, which pays when the tile has several inputs; a
                 // single input streams one row at a time, as two interleaved rows halve the DRAM rate
                 // the prefetchers reach (measured: 9 against 15 GB/s on one thread).
                 let pair = m >= 4 && r + 1 < count
-                let row0 = firstRow.advanced(by: r, layout), row1 = pair ? firstRow.advanced(by: r + 1, layout) : row0
+                let row0 = firstRow.advanced(by: r, addressing), row1 = pair ? firstRow.advanced(by: r + 1, addressing) : row0
                 let out = y + first + r
                 var t = 0
                 while t < fullTiles {
@@ -88,8 +88,8 @@ enum AVX2Kernel: IntegerKernel {
         var a10 = _mm256_setzero_ps()
         for load in 0..<plan.loads {
             let partial = plan.lastIsPartial && load == plan.loads - 1
-            let codeOffset = 32 * load, scaleIndex = plan.scaleIndex(load)
-            let xOffset = Codes.activationBytesPerLoad * load, dOffset = 8 * load
+            let codeOffset = 32 &* load, scaleIndex = plan.scaleIndex(load)
+            let xOffset = Codes.activationBytesPerLoad &* load, dOffset = 8 &* load
             let w0 = Codes.prepare(Codes.load(row0.codes + codeOffset, partial: partial))
             let s0 = plan.scales(row0.scales, scaleIndex, partial: partial)
             a00 = step(Codes.self, a00, w0, s0, x0 + xOffset, d0 + dOffset)

@@ -27,7 +27,7 @@ enum PortableIntegerKernel: IntegerKernel {
         var burst = SIMD16<UInt32>()
         addressing.blockRuns(rows) { first, count, firstRow in
             for r in 0..<count {
-                let row = firstRow.advanced(by: r, layout)
+                let row = firstRow.advanced(by: r, addressing)
                 if r % ParameterBurst.rows == 0 { burst |= ParameterBurst.read(row, rows: min(ParameterBurst.rows, count - r), layout) }
                 var t = 0
                 while t < fullTiles {
@@ -52,9 +52,9 @@ enum PortableIntegerKernel: IntegerKernel {
         let x = inputs.codes(t), d = inputs.laneScales(t)
         var acc = SIMD16<Float>()
         for c in 0..<(layout.paddedCols / 32) {
-            let w = Codes.decode(row.codes + c * Codes.bytesPerChunk)
+            let w = Codes.decode(row.codes + c &* Codes.bytesPerChunk)
             let s = loadFloat16(row.scales, c / chunksPerGroup)
-            acc = acc.addingProduct(floats(Codes.product(w, x + 32 * c)), SIMD16(repeating: s * d[c * lanes]))
+            acc = acc.addingProduct(floats(Codes.product(w, x + 32 &* c)), SIMD16(repeating: s * d[c &* lanes]))
         }
         return horizontalSum(acc) + row.biasTerm(inputs.groupSums(t), groups: layout.groupsPerRow)
     }
@@ -68,9 +68,9 @@ enum PortableIntegerKernel: IntegerKernel {
         let d0 = inputs.laneScales(t), d1 = inputs.laneScales(t + 1), d2 = inputs.laneScales(t + 2), d3 = inputs.laneScales(t + 3)
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         for c in 0..<(layout.paddedCols / 32) {
-            let w = Codes.decode(row.codes + c * Codes.bytesPerChunk)
+            let w = Codes.decode(row.codes + c &* Codes.bytesPerChunk)
             let s = loadFloat16(row.scales, c / chunksPerGroup)
-            let offset = 32 * c, lane = c * lanes
+            let offset = 32 &* c, lane = c &* lanes
             a0 = a0.addingProduct(floats(Codes.product(w, x0 + offset)), SIMD16(repeating: s * d0[lane]))
             a1 = a1.addingProduct(floats(Codes.product(w, x1 + offset)), SIMD16(repeating: s * d1[lane]))
             a2 = a2.addingProduct(floats(Codes.product(w, x2 + offset)), SIMD16(repeating: s * d2[lane]))

@@ -125,7 +125,7 @@ enum QuantizedDot<Codes: CodeFormat> {
             var t = 0
             while t < fullTiles {
                 for r in start..<end {
-                    let v = fourInputs(first.advanced(by: r - start, layout), inputs, first: t, groups: groups, chunks: chunks)
+                    let v = fourInputs(first.advanced(by: r - start, addressing), inputs, first: t, groups: groups, chunks: chunks)
                     for k in 0..<4 { y[(t + k) * yStride + r] = v[k] }
                 }
                 t += 4
@@ -133,7 +133,7 @@ enum QuantizedDot<Codes: CodeFormat> {
             while t < inputs.count {
                 let x = inputs.values(t), sums = inputs.sums(t), out = y + t * yStride
                 for r in start..<end {
-                    out[r] = one(first.advanced(by: r - start, layout), x, sums, groups: groups, chunks: chunks)
+                    out[r] = one(first.advanced(by: r - start, addressing), x, sums, groups: groups, chunks: chunks)
                 }
                 t += 1
             }

@@ -47,13 +47,13 @@ enum VNNIKernel: IntegerKernel {
             var r = 0
             while r < count {
                 if r % ParameterBurst.rows == 0 {
-                    burst |= ParameterBurst.read(firstRow.advanced(by: r, layout), rows: min(ParameterBurst.rows, count - r), layout)
+                    burst |= ParameterBurst.read(firstRow.advanced(by: r, addressing), rows: min(ParameterBurst.rows, count - r), layout)
                 }
                 // Pairs of rows share activation loads, which pays when the tile has several inputs; a
                 // single input streams one row at a time, as two interleaved rows halve the DRAM rate
                 // the prefetchers reach (measured: 9 against 15 GB/s on one thread).
                 let pair = m >= 4 && r + 1 < count
-                let row0 = firstRow.advanced(by: r, layout), row1 = pair ? firstRow.advanced(by: r + 1, layout) : row0
+                let row0 = firstRow.advanced(by: r, addressing), row1 = pair ? firstRow.advanced(by: r + 1, addressing) : row0
                 let out = y + first + r
                 var t = 0
                 while t + 4 <= m {
@@ -93,8 +93,8 @@ enum VNNIKernel: IntegerKernel {
         var a00 = _mm512_setzero_ps(), a01 = _mm512_setzero_ps(), a02 = _mm512_setzero_ps(), a03 = _mm512_setzero_ps()
         var a10 = _mm512_setzero_ps(), a11 = _mm512_setzero_ps(), a12 = _mm512_setzero_ps(), a13 = _mm512_setzero_ps()
         @inline(__always) func accumulate(_ load: Int, codeMask: UInt64, scaleMask: UInt16) {
-            let codeOffset = 64 * load, scaleOffset = plan.scaleOffset(load)
-            let xOffset = Codes.activationBytesPerLoad * load, dOffset = 16 * load
+            let codeOffset = 64 &* load, scaleOffset = plan.scaleOffset(load)
+            let xOffset = Codes.activationBytesPerLoad &* load, dOffset = 16 &* load
             let w0 = Codes.prepare(_mm512_maskz_loadu_epi8(codeMask, row0.codes + codeOffset))
             let s0 = plan.scales(row0.scales + scaleOffset, mask: scaleMask)
             a00 = step(Codes.self, a00, w0, s0, x0 + xOffset, d0 + dOffset)
@@ -204,7 +204,7 @@ private struct VNNIPlan {
     }
 
     @inline(__always)
-    func scaleOffset(_ load: Int) -> Int { 2 * ((load &<< chunksPerLoadShift) &>> chunksPerGroupShift) }
+    func scaleOffset(_ load: Int) -> Int { 2 &* ((load &<< chunksPerLoadShift) &>> chunksPerGroupShift) }
 
     /// The scales of one load's lanes, from the fp16 scales at `p` (only `mask`'s are read).
     @inline(__always)

@@ -73,19 +73,20 @@ enum VNNIPanelKernel {
             let s = _mm512_load_ps(panel.scales(c &>> chunksPerGroupShift))
             // Where the 8 quads' activations lie: 4-bit: the chunk's even columns among its span's 4 chunks,
             // then its odd columns 64 bytes on; 8-bit: the chunk's 32 columns in order.
-            let low = fourBit ? (c &>> 2) * 128 + 16 * (c & 3) : 32 * c
-            let high = fourBit ? low + 64 : low + 16
-            let lane = c * lanes
+            let low = fourBit ? (c &>> 2) &* 128 &+ 16 &* (c & 3) : 32 &* c
+            let high = fourBit ? low &+ 64 : low &+ 16
+            let lane = c &* lanes
             @inline(__always)
             func step(_ acc: __m512, _ x: UnsafeRawPointer, _ d: UnsafePointer<Float>) -> __m512 {
-                var p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0, broadcast(x + low))
-                p = _mm512_dpbusd_epi32(p, w1, broadcast(x + low + 4))
-                p = _mm512_dpbusd_epi32(p, w2, broadcast(x + low + 8))
-                p = _mm512_dpbusd_epi32(p, w3, broadcast(x + low + 12))
-                p = _mm512_dpbusd_epi32(p, w4, broadcast(x + high))
-                p = _mm512_dpbusd_epi32(p, w5, broadcast(x + high + 4))
-                p = _mm512_dpbusd_epi32(p, w6, broadcast(x + high + 8))
-                p = _mm512_dpbusd_epi32(p, w7, broadcast(x + high + 12))
+                let even = x + low, odd = x + high
+                var p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0, broadcast(even))
+                p = _mm512_dpbusd_epi32(p, w1, broadcast(even + 4))
+                p = _mm512_dpbusd_epi32(p, w2, broadcast(even + 8))
+                p = _mm512_dpbusd_epi32(p, w3, broadcast(even + 12))
+                p = _mm512_dpbusd_epi32(p, w4, broadcast(odd))
+                p = _mm512_dpbusd_epi32(p, w5, broadcast(odd + 4))
+                p = _mm512_dpbusd_epi32(p, w6, broadcast(odd + 8))
+                p = _mm512_dpbusd_epi32(p, w7, broadcast(odd + 12))
                 return _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(s, _mm512_set1_ps(d[lane])), acc)
             }
             a0 = step(a0, x0, d0)
@@ -145,7 +146,7 @@ private struct PackedPanel {
     }
 
     /// The 8 vectors of chunk `c` (512 bytes).
-    @inline(__always) func chunk(_ c: Int) -> UnsafeRawPointer { UnsafeRawPointer(base + 512 * c) }
+    @inline(__always) func chunk(_ c: Int) -> UnsafeRawPointer { UnsafeRawPointer(base + 512 &* c) }
     @inline(__always) func scales(_ g: Int) -> UnsafePointer<Float> {
         UnsafePointer((base + chunks * 512 + 64 * g).assumingMemoryBound(to: Float.self))
     }
@@ -164,13 +165,13 @@ private struct PackedPanel {
             transposeParameters(panelRows.baseAddress!, biases: true, into: base + chunks * 512 + groups * 64)
             let nibble = _mm512_set1_epi8(0x0F)
             for load in 0..<(chunks * 32 * layout.bits / 8 / 64) {
-                let offset = 64 * load
+                let offset = 64 &* load
                 let mask: UInt64 = codeBytes - offset >= 64 ? .max : (1 << UInt64(codeBytes - offset)) - 1
                 @inline(__always) func row(_ r: Int) -> __m512i { _mm512_maskz_loadu_epi8(mask, panelRows[r].codes + offset) }
                 let q0 = quads(row(0), row(1), row(2), row(3)), q1 = quads(row(4), row(5), row(6), row(7))
                 let q2 = quads(row(8), row(9), row(10), row(11)), q3 = quads(row(12), row(13), row(14), row(15))
                 // Word j = 4b + k of the load, for every row, is block b of `blocks` of the k-th quads.
-                let destination = base + 1024 * (fourBit ? 2 : 1) * load
+                let destination = base + (fourBit ? 2048 : 1024) &* load
                 @inline(__always) func store(_ j: Int, _ word: __m512i) {
                     if fourBit {
                         // 4 chunks of 16 bytes: chunk j/4, quad j%4; its low nibbles first, then its high ones.
