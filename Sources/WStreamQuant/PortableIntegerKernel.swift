@@ -30,7 +30,7 @@ enum PortableIntegerKernel: IntegerKernel {
         addressing.blockRuns(rows) { first, count, firstRow in
             for r in 0..<count {
                 let row = firstRow.advanced(by: r, addressing)
-                if r % ParameterBurst.rows == 0 { burst |= ParameterBurst.read(row, rows: min(ParameterBurst.rows, count - r), layout) }
+                if r % ParameterBurst.rows == 0 { burst |= ParameterBurst.read(row, rows: min(ParameterBurst.rows, count - r), addressing) }
                 var t = 0
                 while t < fullTiles {
                     let v = four(Codes.self, row, layout, inputs, first: t)

@@ -47,7 +47,7 @@ enum VNNIKernel: IntegerKernel {
             var r = 0
             while r < count {
                 if r % ParameterBurst.rows == 0 {
-                    burst |= ParameterBurst.read(firstRow.advanced(by: r, addressing), rows: min(ParameterBurst.rows, count - r), layout)
+                    burst |= ParameterBurst.read(firstRow.advanced(by: r, addressing), rows: min(ParameterBurst.rows, count - r), addressing)
                 }
                 // Pairs of rows share activation loads, which pays when the tile has several inputs; a
                 // single input streams one row at a time, as two interleaved rows halve the DRAM rate

@@ -101,6 +101,18 @@ struct QuantizedAddressing {
         parameterBytesPerRow = 2 * layout.groupsPerRow
     }
 
+    /// Calls `body(first, count, row)` for each run of consecutive rows of `rows` inside one stored block,
+    /// with `row` the addresses of the run's first row (the others follow by `advanced(by:)`).
+    @inline(__always)
+    func blockRuns(_ rows: Range<Int>, _ body: (Int, Int, QuantizedRow) -> Void) {
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let end = min(rows.upperBound, nextBlockStart(after: start))
+            body(start, end - start, row(start))
+            start = end
+        }
+    }
+
     /// The first row of the block after the one holding `row`.
     @inline(__always)
     func nextBlockStart(after row: Int) -> Int { (row / rowsPerBlock &+ 1) &* rowsPerBlock }
