@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 #if canImport(Glibc)
@@ -37,7 +37,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "WStreamFormat", dependencies: ["CZstd"], swiftSettings: checkedHotPathSettings),
-        .target(name: "WStreamImport", dependencies: ["WStreamFormat"]),
+        .executableTarget(name: "FamilyRegistryGenerator"),
+        .plugin(name: "FamilyRegistry", capability: .buildTool(), dependencies: ["FamilyRegistryGenerator"]),
+        .target(name: "WStreamImport", dependencies: ["WStreamFormat"], plugins: ["FamilyRegistry"]),
         .target(name: "WStreamQuant", swiftSettings: hotPathSettings),
         .target(name: "WStreamTokenizer", dependencies: ["WStreamFormat"]),
         .target(name: "WStreamPack", dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant"]),
@@ -45,8 +47,8 @@ let package = Package(
         .target(name: "WStreamRuntime", dependencies: ["WStreamFormat"]),
         .target(
             name: "WStreamModel",
-            dependencies: ["WStreamRuntime", "WStreamQuant", "WStreamTokenizer"],
-            swiftSettings: hotPathSettings),
+            dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamQuant", "WStreamTokenizer"],
+            swiftSettings: hotPathSettings, plugins: ["FamilyRegistry"]),
         .target(name: "WStream", dependencies: ["WStreamModel"]),
         .executableTarget(
             name: "wstream",

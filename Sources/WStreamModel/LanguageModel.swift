@@ -5,9 +5,10 @@ import WStreamTokenizer
 
 /// A `.wst` model opened for inference within a memory budget.
 ///
-/// Opening measures what the process already holds, adds the KV cache, activations and margins for the
-/// requested context, and fits a `StreamingPlan` into the rest; a budget below the minimum working set
-/// is refused here, before anything large is allocated.
+/// Opening validates the file against its family, measures what the process already holds, collects every other
+/// part of the working set from the component that owns it (caches, activations, scratch, file pages in flight),
+/// and fits a `StreamingPlan` into the rest; a budget below the minimum working set is refused here, before
+/// anything large is allocated.
 public final class LanguageModel {
     /// What to size the model's memory for.
     public struct Options: Sendable {
@@ -37,18 +38,19 @@ public final class LanguageModel {
     public let tokenizer: Tokenizer
     public let options: Options
     public let plan: StreamingPlan
-    /// The fixed costs the plan was made around, for `--stats` and errors.
+    /// Everything besides the pool that the plan was made around, for `--stats` and errors.
     public let workingSet: WorkingSet
     let reader: ContainerReader
     let streamer: LayerStreamer
-    let decoder: DecoderModel
-    let state: InferenceState
+    let stack: TransformerStack
+    /// The sequence `feed` and `generate` work on.
+    let sequence: SequenceState
     private let pool: BufferPool
-    /// Tokens the state holds, in order (so a chat's next turn feeds only what is new).
+    /// Tokens the sequence holds, in order (so a chat's next turn feeds only what is new).
     var consumed: [Int] = []
 
     /// Opens `path` and reserves memory for `options`.
-    /// - Throws: `FormatError` for a damaged file, `ModelError` for a missing tensor,
+    /// - Throws: `FormatError` for a damaged file, `ModelError` for a file its family cannot run,
     ///   `RuntimeError.budgetTooSmall` (with the minimum) when the budget cannot hold the working set.
     public convenience init(path: String, options: Options) throws {
         let reader = try ContainerReader(path: path)
@@ -64,27 +66,31 @@ public final class LanguageModel {
         var options = options
         options.contextLength = max(1, min(options.contextLength, config.contextLength))
 
-        let regions = try Self.regions(of: reader)
-        try Self.validate(reader: reader, config: config, blockRegions: regions.blocks)
-        let units = Self.streamingUnits(reader: reader, blocks: regions.blocks, head: regions.head)
+        let family = try ModelFamilies.family(for: config, file: path)
+        let layout = try ModelFileValidation.validate(reader: reader, config: config, family: family)
+        let units = Self.streamingUnits(reader: reader, blocks: layout.blockRegions, head: layout.headRegion)
         let cycle = Array(units.all.indices)
         let layouts = Dictionary(uniqueKeysWithValues: units.all.enumerated().map { ($0.offset, $0.element) })
 
-        let computePool = ComputePool(threadCount: options.threads)
-        let chunk = max(1, min(options.chunkSize, options.contextLength))
-        let logitRows = options.logitsForEveryPosition ? chunk : 1
+        let rows = max(1, min(options.chunkSize, options.contextLength))
+        let logitRows = options.logitsForEveryPosition ? rows : 1
         let float16Cache = options.float16Cache ?? (reader.metadata.quantization.bits < 32)
-        let stateBytes = InferenceState.byteCount(config: config, capacity: options.contextLength, float16Cache: float16Cache)
-        let activationBytes = Activations.byteCount(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
-        let margin = Self.margin(reader: reader, config: config)
-        let process = ResidentMemory.read()
-        workingSet = WorkingSet(fixed: [
-            ("process", process.current), ("KV cache and state", stateBytes), ("activations", activationBytes), ("margin", margin),
+        let widestMatrix = Self.widestBlockMatrix(family: family, config: config)
+        let embedding = reader.tensor(named: TensorName.tokenEmbedding)!
+        workingSet = WorkingSet(ProcessBaseline.measure() + [
+            WorkingSet.Part("KV cache and state", bytes: SequenceState.byteCount(
+                family: family, config: config, capacity: options.contextLength, float16Cache: float16Cache)),
+            WorkingSet.Part("activations", bytes: Activations.byteCount(
+                config: config, widestMatrix: widestMatrix, rows: rows, logitRows: logitRows, context: options.contextLength)),
+            Sampler.workingSetPart(vocabulary: config.vocabSize, context: options.contextLength),
+            EmbeddingTable.workingSetPart(for: embedding),
+            LayerStreamer.workingSetPart(reader: reader),
         ])
         if let budget = options.budget {
             // Planning first: a budget below the working set is told its minimum, whatever the peak so far.
             plan = try workingSet.plan(budget: budget, cycle: cycle, sizes: layouts.mapValues(\.byteCount))
-            guard process.peak <= budget.bytes else { throw RuntimeError.alreadyOverBudget(budget: budget.bytes, peak: process.peak) }
+            let peak = ResidentMemory.read().peak
+            guard peak <= budget.bytes else { throw RuntimeError.alreadyOverBudget(budget: budget.bytes, peak: peak) }
         } else {
             plan = StreamingPlan.make(cycle: cycle, sizes: layouts.mapValues(\.byteCount), available: .max)!
         }
@@ -92,27 +98,23 @@ public final class LanguageModel {
         pool = try BufferPool(byteCount: plan.poolBytes)
         streamer = LayerStreamer(reader: reader, plan: plan, layouts: layouts, pool: pool)
         try streamer.loadResidentRegions()
-        state = InferenceState(config: config, capacity: options.contextLength, float16Cache: float16Cache)
-        let activations = Activations(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
-        decoder = try DecoderModel(config: config, file: path, reader: reader, streamer: streamer, pool: computePool,
-                                   activations: activations, blockUnits: units.blocks, headUnits: units.head)
+        sequence = SequenceState(family: family, config: config, capacity: options.contextLength, float16Cache: float16Cache)
+        let activations = Activations(config: config, widestMatrix: widestMatrix, rows: rows, logitRows: logitRows, context: options.contextLength)
+        stack = TransformerStack(
+            config: config, family: family, file: path, embedding: EmbeddingTable(reader: reader, entry: embedding),
+            outputMatrix: layout.outputMatrix, streamer: streamer, pool: ComputePool(threadCount: options.threads),
+            activations: activations, blockUnits: units.blocks, headUnits: units.head)
         self.options = options
     }
 
     deinit { streamer.drain() }
 
-    /// Allowance for thread stacks, allocator slack and the Swift runtime's own growth during a run.
-    static let fixedMargin = 6 << 20
-
-    /// What the budget must leave besides the measured process, the state and the activations: file pages
-    /// read but not yet released (the decoder's pending range, one frame, and on both the decoder's and the
-    /// embedding lookup's side one mapping window beyond what was read), the sampler's scratch, one
-    /// embedding block, and `fixedMargin`.
-    private static func margin(reader: ContainerReader, config: ModelConfig) -> Int {
-        let largestFrame = reader.metadata.tensors.flatMap(\.frames).map { Int($0.storedLength) }.max() ?? 0
-        let embedding = reader.tensor(named: TensorName.tokenEmbedding)!
-        return fixedMargin + LayerStreamer.releaseGranularity + largestFrame + 4 * ContainerReader.releaseWindow
-            + 16 * config.vocabSize + EmbeddingTable.scratchBytes(for: embedding)
+    /// The most rows any block matrix of `family` has: the width of the activations' wide buffers.
+    private static func widestBlockMatrix(family: any ModelFamily, config: ModelConfig) -> Int {
+        (0..<config.layerCount).flatMap(family.tensors(ofBlock:)).map { part in
+            let shape = part.expectedShape(config)
+            return shape.count == 2 ? shape[0] : 0
+        }.max() ?? 0
     }
 
     /// The units the streamer serves: one per block, then the head cut into parts no larger than a block,
@@ -125,11 +127,11 @@ public final class LanguageModel {
     }
 
     /// Positions consumed so far in the current sequence.
-    public var position: Int { state.position }
+    public var position: Int { sequence.position }
 
     /// Starts a new sequence (clears the KV cache position and convolution state).
     public func reset() {
-        state.reset()
+        sequence.reset()
         consumed = []
     }
 
@@ -138,8 +140,8 @@ public final class LanguageModel {
         var logits: UnsafeMutablePointer<Float>?
         var start = 0
         while start < tokens.count {
-            let end = min(start + decoder.activations.chunkCapacity, tokens.count)
-            logits = try decoder.forward(tokens[start..<end], state: state)
+            let end = min(start + chunkCapacity, tokens.count)
+            logits = try stack.forward(tokens[start..<end], batch: Batch([sequence], counts: [end - start]))
             start = end
         }
         return UnsafeBufferPointer(start: logits!, count: config.vocabSize)
@@ -148,65 +150,14 @@ public final class LanguageModel {
     /// Feeds at most one chunk and returns logits for every one of its positions (`[count][vocab]`).
     /// Requires `Options.logitsForEveryPosition`.
     public func feedReturningAllLogits(_ tokens: ArraySlice<Int>) throws -> UnsafeBufferPointer<Float> {
-        precondition(options.logitsForEveryPosition && tokens.count <= decoder.activations.chunkCapacity)
-        let logits = try decoder.forward(tokens, state: state, allLogits: true)
+        precondition(options.logitsForEveryPosition && tokens.count <= chunkCapacity)
+        let logits = try stack.forward(tokens, batch: Batch([sequence], counts: [tokens.count]), allLogits: true)
         return UnsafeBufferPointer(start: logits, count: tokens.count * config.vocabSize)
     }
 
     /// Largest number of tokens `feedReturningAllLogits` takes at once.
-    public var chunkCapacity: Int { decoder.activations.chunkCapacity }
+    public var chunkCapacity: Int { stack.activations.rowCapacity }
 
     /// Streaming counters (hits, misses, bytes decoded).
     public var streamingStatistics: LayerStreamer.Statistics { streamer.statistics }
-
-    // MARK: - Opening
-
-    private static func regions(of reader: ContainerReader) throws -> (blocks: [Int], head: Int) {
-        let config = reader.metadata.config
-        let blocks = try (0..<config.layerCount).map { layer in
-            guard let index = reader.regionIndex(named: "layer.\(layer)") else { throw RuntimeError.missingRegion("layer.\(layer)") }
-            return index
-        }
-        guard let head = reader.regionIndex(named: "head") else { throw RuntimeError.missingRegion("head") }
-        return (blocks, head)
-    }
-
-    /// The configuration is coherent and every tensor the architecture needs is present, in the region of its
-    /// block, with the shape the configuration implies, before anything is loaded: checksums prove a file
-    /// intact, not sane, and the kernels trust these shapes.
-    private static func validate(reader: ContainerReader, config: ModelConfig, blockRegions: [Int]) throws {
-        func invalid(_ detail: String) -> ModelError { .invalidConfiguration(file: reader.path, detail: detail) }
-        guard config.hiddenSize > 0, config.headCount > 0, config.kvHeadCount > 0, config.headCount % config.kvHeadCount == 0 else {
-            throw invalid("\(config.headCount) heads cannot share \(config.kvHeadCount) key/value heads (hidden \(config.hiddenSize))")
-        }
-        guard config.headDim > 0, config.headDim % 2 == 0 else { throw invalid("head width \(config.headDim) is not a positive even number") }
-        guard config.blockKinds.count == config.layerCount else { throw invalid("\(config.blockKinds.count) block kinds for \(config.layerCount) blocks") }
-        if config.blockKinds.contains(.shortConv), config.convKernelSize < 1 { throw invalid("convolution kernel \(config.convKernelSize)") }
-        if let factors = config.ropeFrequencyFactors, factors.count != config.headDim / 2 || factors.contains(where: { !($0 > 0) }) {
-            throw invalid("\(factors.count) RoPE frequency factors for a head width of \(config.headDim)")
-        }
-        func check(_ name: String, _ expected: [Int]) throws {
-            guard let tensor = reader.tensor(named: name) else { throw ModelError.missingTensor(file: reader.path, tensor: name) }
-            guard tensor.shape == expected else {
-                throw ModelError.shapeMismatch(file: reader.path, tensor: name, expected: expected, found: tensor.shape)
-            }
-        }
-        let definition = config.architecture.definition
-        for (layer, region) in blockRegions.enumerated() {
-            let required = definition.requiredTensors(layer: layer, kind: config.blockKinds[layer])
-            for part in BlockTensor.allCases {
-                let name = TensorName.block(layer, part)
-                guard required.contains(part) || reader.tensor(named: name) != nil else { continue }
-                try check(name, part.expectedShape(config))
-                guard reader.tensor(named: name)?.region == region else { throw ModelError.missingTensor(file: reader.path, tensor: name) }
-            }
-        }
-        try check(TensorName.tokenEmbedding, [config.vocabSize, config.hiddenSize])
-        try check(TensorName.outputNorm, [config.hiddenSize])
-        if reader.tensor(named: TensorName.output) != nil { try check(TensorName.output, [config.vocabSize, config.hiddenSize]) }
-        // The final norm comes first in the head, so its first part normalises before any logits are computed.
-        guard let head = reader.regionIndex(named: "head"), reader.tensors(inRegion: head).first?.name == TensorName.outputNorm else {
-            throw ModelError.missingTensor(file: reader.path, tensor: TensorName.outputNorm + " (first in the head region)")
-        }
-    }
 }

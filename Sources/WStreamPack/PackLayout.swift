@@ -50,7 +50,7 @@ struct PackLayout: Sendable {
         var byName: [String: any TensorSource] = [:]
         for tensor in model.tensors { byName[tensor.name] = tensor }
         // Canonical order, so files are reproducible; a tied token table moves to the end of `head`.
-        var expected = CanonicalLayout.expectedShapes(of: config)
+        var expected = try CanonicalLayout.expectedShapes(of: config)
         if !untiedTable, let table = expected.firstIndex(where: { $0.name == TensorName.tokenEmbedding }) {
             expected.append(expected.remove(at: table))
         }

@@ -35,6 +35,14 @@ public final class LayerStreamer: @unchecked Sendable {
     /// File pages read while decoding are dropped after this many bytes.
     public static let releaseGranularity = 4 << 20
 
+    /// The file pages decoding may hold between two releases: the pending range, one frame that crosses its end,
+    /// and a release window on each side (a read fault may map a whole page-cache folio: see
+    /// `ContainerReader.releaseWindow`).
+    public static func workingSetPart(reader: ContainerReader) -> WorkingSet.Part {
+        let largestFrame = reader.metadata.tensors.flatMap(\.frames).map { Int($0.storedLength) }.max() ?? 0
+        return WorkingSet.Part("streamed file pages", bytes: releaseGranularity + largestFrame + 2 * ContainerReader.releaseWindow)
+    }
+
     public let plan: StreamingPlan
     public let layouts: [Int: RegionLayout]
     private let reader: ContainerReader

@@ -6,8 +6,6 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case budgetTooSmall(budget: Int, minimum: Int, breakdown: String)
     /// The process was already above the budget before the pool was allocated.
     case alreadyOverBudget(budget: Int, peak: Int)
-    /// A region needed by the model is missing from the file.
-    case missingRegion(String)
     /// Reserving memory failed.
     case allocationFailed(bytes: Int, errno: Int32)
 
@@ -19,8 +17,6 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             return "budget \(ByteCount.format(budget)) is below the minimum working set of \(ByteCount.format(minimum)) (\(breakdown)); use --budget \(MemoryBudget(bytes: minimum).roundedUpMebibytes) or more"
         case .alreadyOverBudget(let budget, let peak):
             return "the process already peaked at \(ByteCount.format(peak)) while opening the model, above the budget of \(ByteCount.format(budget))"
-        case .missingRegion(let name):
-            return "the model file has no region '\(name)'"
         case .allocationFailed(let bytes, let code):
             return "could not reserve \(ByteCount.format(bytes)) for the buffer pool (errno \(code))"
         }

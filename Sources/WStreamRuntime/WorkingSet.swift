@@ -1,30 +1,43 @@
-/// The memory a run needs besides the buffer pool, and the plan that fits the pool into what remains.
+/// Everything a run holds besides the buffer pool, each part declared by the component that owns it, and the
+/// plan that fits the pool into what the budget leaves.
 ///
-/// The budget bounds peak RSS, so everything that will be resident is counted: what the process holds
-/// already (code, runtime, metadata, tokenizer), the KV cache, activations, scratch, and a margin for
-/// what cannot be measured in advance (thread stacks touched later, allocator slack, file pages read
-/// between two releases).
+/// The budget bounds peak RSS, so every byte that will be resident is counted: the process as measured (code,
+/// runtime, metadata, tokenizer) with room for its growth (`ProcessBaseline`), each sequence's caches, the
+/// activations, scratch buffers, and the file pages a reader may hold between two releases. The minimum a budget
+/// must cover is these parts plus one streaming slot.
 public struct WorkingSet: Sendable {
-    /// Named fixed costs, e.g. ("process", 24 MiB), ("KV cache", 16 MiB).
-    public var fixed: [(label: String, bytes: Int)]
+    /// One component's bytes, e.g. ("KV cache and state", 16 MiB).
+    public struct Part: Sendable, Equatable {
+        public let label: String
+        public let bytes: Int
 
-    public init(fixed: [(label: String, bytes: Int)]) {
-        self.fixed = fixed
+        public init(_ label: String, bytes: Int) {
+            self.label = label
+            self.bytes = bytes
+        }
     }
 
-    public var fixedBytes: Int { fixed.reduce(0) { $0 + $1.bytes } }
+    public let parts: [Part]
 
-    /// The plan for `budget`, or `RuntimeError.budgetTooSmall` stating the minimum.
+    public init(_ parts: [Part]) {
+        self.parts = parts
+    }
+
+    /// Bytes of all parts.
+    public var bytes: Int { parts.reduce(0) { $0 + $1.bytes } }
+
+    /// The plan that keeps the most bytes resident with the pool in what `budget` leaves.
     /// - Parameters:
-    ///   - cycle: regions in the order the model uses them.
-    ///   - sizes: decoded bytes of each region.
+    ///   - cycle: units in the order the model uses them.
+    ///   - sizes: decoded bytes of each unit.
+    /// - Throws: `RuntimeError.budgetTooSmall` with the minimum and its breakdown.
     public func plan(budget: MemoryBudget, cycle: [Int], sizes: [Int: Int]) throws -> StreamingPlan {
-        let available = budget.bytes - fixedBytes
+        let available = budget.bytes - bytes
         if available > 0, let plan = StreamingPlan.make(cycle: cycle, sizes: sizes, available: available) {
             return plan
         }
         let slot = StreamingPlan.minimumPoolBytes(cycle: cycle, sizes: sizes)
-        let parts = fixed.map { "\($0.label) \(ByteCount.format($0.bytes))" } + ["one streaming slot \(ByteCount.format(slot))"]
-        throw RuntimeError.budgetTooSmall(budget: budget.bytes, minimum: fixedBytes + slot, breakdown: parts.joined(separator: " + "))
+        let breakdown = parts.map { "\($0.label) \(ByteCount.format($0.bytes))" } + ["one streaming slot \(ByteCount.format(slot))"]
+        throw RuntimeError.budgetTooSmall(budget: budget.bytes, minimum: bytes + slot, breakdown: breakdown.joined(separator: " + "))
     }
 }

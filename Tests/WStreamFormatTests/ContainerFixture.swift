@@ -35,7 +35,7 @@ struct FixtureTensor {
 /// shuffles whose element size does not divide the frame, and a tensor larger than the writer's buffer.
 enum ContainerFixture {
     static let config = ModelConfig(
-        architecture: .llama, hiddenSize: 64, layerCount: 2, headCount: 2, kvHeadCount: 1, headDim: 32, ffnSize: 128,
+        architecture: "llama", hiddenSize: 64, layerCount: 2, headCount: 2, kvHeadCount: 1, headDim: 32, ffnSize: 128,
         vocabSize: 10, contextLength: 256, normEps: 1e-5, ropeTheta: 10000, tiedEmbeddings: false)
     static let tokenizer = TokenizerSpec(
         model: .sentencePiece, preTokenizer: .metaspace, tokens: ["<unk>", "<s>", "</s>", "▁a", "b"], scores: [0, 0, 0, -1, -2],

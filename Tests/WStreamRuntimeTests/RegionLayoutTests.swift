@@ -20,7 +20,7 @@ import WStreamRuntime
             try values.withUnsafeBytes { try writer.appendBlock([FrameEncoder.encode($0, shuffleElementSize: 4, level: 1)]) }
         }
         try writer.endTensor()
-        let config = ModelConfig(architecture: .llama, hiddenSize: 64, layerCount: 0, headCount: 1, kvHeadCount: 1, headDim: 64,
+        let config = ModelConfig(architecture: "llama", hiddenSize: 64, layerCount: 0, headCount: 1, kvHeadCount: 1, headDim: 64,
                                  ffnSize: 64, vocabSize: 100, contextLength: 8, normEps: 1e-5, ropeTheta: 1e4, tiedEmbeddings: false)
         try writer.finish(config: config, tokenizer: TokenizerSpec(model: .bytePairEncoding, preTokenizer: .byteLevel, tokens: ["a"]),
                           quantization: QuantizationInfo(bits: 32, groupSize: 0), producer: [:])

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import WStreamQuant
+import WStreamRuntime
 
 /// How the next token is chosen from the logits.
 public struct SamplingOptions: Sendable, Equatable {
@@ -80,6 +81,13 @@ struct Sampler {
 }
 
 extension Sampler {
+    /// What sampling allocates per token at most: the candidates (an id and a logit, 16 bytes, per token of the
+    /// vocabulary when top-k is off) with their probabilities, and the history of ids it is given (twice:
+    /// the array and the penalty's set).
+    static func workingSetPart(vocabulary: Int, context: Int) -> WorkingSet.Part {
+        WorkingSet.Part("sampler", bytes: 20 * vocabulary + 16 * context)
+    }
+
     /// The tokens that can still be chosen, most likely first: the `topK` largest logits (selected with a
     /// bounded heap, not by sorting the vocabulary every token), or, without top-k, those that can pass
     /// min-p. Sorting 128k logits per token cost ~10 % of decode time.

@@ -25,8 +25,8 @@ extension LanguageModel {
         // token) and the cache holds exactly those tokens (a failed call may have advanced it further).
         if !(consumed.count < promptIds.count && promptIds.starts(with: consumed) && position == consumed.count) { reset() }
         let fresh = Array(promptIds[consumed.count...])
-        guard position + fresh.count <= state.capacity else {
-            throw ModelError.contextFull(capacity: state.capacity)
+        guard position + fresh.count <= sequence.capacity else {
+            throw ModelError.contextFull(capacity: sequence.capacity)
         }
         let prefillStart = clock.now
         var logits = UnsafeBufferPointer<Float>(start: nil, count: 0)
@@ -80,7 +80,7 @@ extension LanguageModel {
                 break
             }
             guard generated.count < options.maxTokens else { break }
-            guard position < state.capacity else {
+            guard position < sequence.capacity else {
                 statistics.stopReason = .contextFull
                 break generation
             }

@@ -18,8 +18,8 @@ struct Inspect: ParsableCommand {
         print("\(model)")
         print("  architecture   \(c.architecture.rawValue)")
         print("  hidden \(c.hiddenSize), blocks \(c.layerCount), heads \(c.headCount) (kv \(c.kvHeadCount), dim \(c.headDim)), ffn \(c.ffnSize), vocab \(c.vocabSize)")
-        print("  context \(c.contextLength), rope θ \(c.ropeTheta), norm ε \(c.normEps), tied embeddings \(c.tiedEmbeddings)\(c.attentionBias ? ", q/k/v biases" : "")")
-        if c.architecture == .lfm2 {
+        print("  context \(c.contextLength), rope θ \(c.ropeTheta), norm ε \(c.normEps), tied embeddings \(c.tiedEmbeddings)")
+        if c.blockKinds.contains(.shortConv) {
             let kinds = c.blockKinds.enumerated().map { "\($0.offset):\($0.element == .attention ? "attn" : "conv")" }
             print("  blocks         \(kinds.joined(separator: " ")) (conv kernel \(c.convKernelSize))")
         }

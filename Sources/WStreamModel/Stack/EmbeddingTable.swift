@@ -1,5 +1,6 @@
 import WStreamFormat
 import WStreamQuant
+import WStreamRuntime
 
 /// Looks up token embeddings by decoding only the row block that holds the token from the file (the
 /// table is stored in 32 KiB row blocks for this): a block per token costs microseconds, and the table's
@@ -12,10 +13,16 @@ final class EmbeddingTable {
     private let scratch: UnsafeMutableRawPointer
     private var cachedBlock: Int?
 
-    /// Bytes of the scratch block buffer used when the table is not resident.
-    static func scratchBytes(for entry: TensorEntry) -> Int {
+    /// Bytes of the scratch block buffer.
+    private static func scratchBytes(for entry: TensorEntry) -> Int {
         // The first block is a largest one (only the last may hold fewer rows).
         entry.frames.prefix(entry.framesPerBlock).reduce(0) { $0 + Int($1.decodedLength) }
+    }
+
+    /// The scratch block, and the file pages one lookup may hold until they are released: its frames widened to a
+    /// release window on each side (`ContainerReader.adviseDontNeed(fileRange:)`).
+    static func workingSetPart(for entry: TensorEntry) -> WorkingSet.Part {
+        WorkingSet.Part("embedding lookup", bytes: scratchBytes(for: entry) + 2 * ContainerReader.releaseWindow)
     }
 
     init(reader: ContainerReader, entry: TensorEntry) {

@@ -1,8 +1,8 @@
-/// One attention block's cached keys (or values): `[capacity][width]`, in float32 or float16.
+/// One attention block's cached keys (or values) for one sequence: `[capacity][width]`, in float32 or float16.
 ///
 /// Float16 halves the cache, which the memory budget counts in full for the whole context; float32 is
 /// kept for `--bits 32` models so that they compute in float32 throughout, as the exactness tests need.
-struct KVRows: @unchecked Sendable {
+struct KVCache: @unchecked Sendable {
     let width: Int
     let isFloat16: Bool
     private let base: UnsafeMutableRawPointer
@@ -10,10 +10,13 @@ struct KVRows: @unchecked Sendable {
     /// Bytes of one element.
     static func elementSize(float16: Bool) -> Int { float16 ? 2 : 4 }
 
+    /// Bytes a cache of `capacity` rows of `width` takes.
+    static func byteCount(capacity: Int, width: Int, float16: Bool) -> Int { capacity * width * elementSize(float16: float16) }
+
     init(capacity: Int, width: Int, float16: Bool) {
         self.width = width
         isFloat16 = float16
-        base = .allocate(byteCount: max(capacity * width * Self.elementSize(float16: float16), 1), alignment: 64)
+        base = .allocate(byteCount: max(Self.byteCount(capacity: capacity, width: width, float16: float16), 1), alignment: 64)
     }
 
     func deallocate() { base.deallocate() }
