@@ -20,6 +20,11 @@ public struct SyntheticShape: Sendable, Equatable {
             ffnSize: 8192, vocabSize: 65_536, contextLength: 128_000, normEps: 1e-5, ropeTheta: 1_000_000,
             tiedEmbeddings: true, blockKinds: blockKinds(count: 16, attentionAt: [2, 5, 8, 10, 12, 14]),
             convKernelSize: 3)),
+        // Qwen's Qwen3 0.6B: 596,049,920 parameters, a 151,936-token vocabulary tied to the head.
+        SyntheticShape(name: "qwen3-0.6b", config: ModelConfig(
+            architecture: "qwen3", hiddenSize: 1024, layerCount: 28, headCount: 16, kvHeadCount: 8, headDim: 128,
+            ffnSize: 3072, vocabSize: 151_936, contextLength: 40_960, normEps: 1e-6, ropeTheta: 1_000_000,
+            tiedEmbeddings: true)),
         // Small shapes for tests. FFN 688 = 21.5 · 32 keeps a row length that is not a multiple of 64 in play,
         // and the untied head exercises `lm_head.weight`.
         SyntheticShape(name: "llama-tiny", config: ModelConfig(

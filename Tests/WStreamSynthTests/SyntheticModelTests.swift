@@ -76,6 +76,7 @@ import WStreamSynth
     @Test func realSizeShapesHaveTheirPublishedParameterCounts() throws {
         // Llama 3.2 1B: 1,235,814,400 parameters with the tied head.
         #expect(try SyntheticModel.weightBytes(of: SyntheticShape.named("llama-3.2-1b")) == 2 * 1_235_814_400)
+        #expect(try SyntheticModel.weightBytes(of: SyntheticShape.named("qwen3-0.6b")) == 2 * 596_049_920)
         let lfm2 = try SyntheticShape.named("lfm2-1.2b").config
         #expect(lfm2.blockKinds.indices.filter { lfm2.blockKinds[$0] == .attention } == [2, 5, 8, 10, 12, 14])
         #expect(lfm2.vocabSize == 65_536 && lfm2.ffnSize == 8192 && lfm2.convKernelSize == 3)
