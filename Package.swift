@@ -1,6 +1,9 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+// wstream runs on Linux only: the memory budget is read from /proc and held with Linux's mmap, madvise and cgroup
+// semantics (see README.md).
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +29,6 @@ let checkedHotPathSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "wstream",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "WStream", targets: ["WStream"]),
         .executable(name: "wstream", targets: ["wstream"]),
@@ -43,30 +45,36 @@ let package = Package(
         .target(name: "WStreamQuant", swiftSettings: hotPathSettings),
         .target(name: "WStreamTokenizer", dependencies: ["WStreamFormat"]),
         .target(name: "WStreamPack", dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant"]),
-        .target(name: "WStreamSynth", dependencies: ["WStreamImport"]),
+        .target(name: "WStreamSynth", dependencies: ["WStreamFormat", "WStreamImport"]),
         .target(name: "WStreamRuntime", dependencies: ["WStreamFormat"]),
         .target(
             name: "WStreamModel",
             dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamQuant", "WStreamTokenizer"],
             swiftSettings: hotPathSettings, plugins: ["FamilyRegistry"]),
-        .target(name: "WStream", dependencies: ["WStreamModel"]),
+        .target(name: "WStream", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamTokenizer", "WStreamModel"]),
+        .target(name: "WStreamProcess"),
         .executableTarget(
             name: "wstream",
             dependencies: [
-                "WStream", "WStreamPack", "WStreamSynth",
+                "WStream", "WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamTokenizer", "WStreamPack", "WStreamSynth",
+                "WStreamProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .target(name: "TestSupport", dependencies: ["WStreamFormat"], path: "Tests/TestSupport"),
-        .testTarget(name: "WStreamFormatTests", dependencies: ["WStreamFormat", "TestSupport"]),
-        .testTarget(name: "WStreamImportTests", dependencies: ["WStreamImport", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["WStreamFormat", "WStreamProcess"], path: "Tests/TestSupport"),
+        .testTarget(name: "WStreamFormatTests", dependencies: ["CZstd", "WStreamFormat", "TestSupport"]),
+        .testTarget(name: "WStreamImportTests", dependencies: ["WStreamFormat", "WStreamImport", "TestSupport"]),
         .testTarget(name: "WStreamQuantTests", dependencies: ["WStreamQuant", "TestSupport"]),
-        .testTarget(name: "WStreamTokenizerTests", dependencies: ["WStreamTokenizer", "WStreamImport", "TestSupport"]),
-        .testTarget(name: "WStreamSynthTests", dependencies: ["WStreamSynth", "TestSupport"]),
-        .testTarget(name: "WStreamPackTests", dependencies: ["WStreamPack", "WStreamSynth", "TestSupport"]),
-        .testTarget(name: "WStreamRuntimeTests", dependencies: ["WStreamRuntime", "TestSupport"]),
-        .testTarget(name: "WStreamModelTests", dependencies: ["WStreamModel", "WStreamPack", "TestSupport"]),
-        .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamPack", "WStreamSynth", "TestSupport"]),
+        .testTarget(name: "WStreamTokenizerTests", dependencies: ["WStreamFormat", "WStreamTokenizer", "WStreamImport", "TestSupport"]),
+        .testTarget(name: "WStreamSynthTests", dependencies: ["WStreamFormat", "WStreamImport", "WStreamSynth", "TestSupport"]),
+        .testTarget(
+            name: "WStreamPackTests",
+            dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamPack", "WStreamSynth", "TestSupport"]),
+        .testTarget(name: "WStreamRuntimeTests", dependencies: ["WStreamFormat", "WStreamRuntime", "TestSupport"]),
+        .testTarget(
+            name: "WStreamModelTests",
+            dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamModel", "WStreamPack", "TestSupport"]),
+        .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamImport", "WStreamPack", "WStreamSynth", "TestSupport"]),
         .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "TestSupport"]),
     ]
 )

@@ -2,6 +2,10 @@
 import Glibc
 #endif
 
+#if !os(Linux)
+#error("wstream runs on Linux only: the memory budget is read from /proc/self/status")
+#endif
+
 /// The process's resident memory as the kernel reports it in `/proc/self/status`.
 public struct ResidentMemory: Sendable, Equatable {
     /// `VmRSS`: resident now.

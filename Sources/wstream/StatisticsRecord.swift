@@ -48,6 +48,28 @@ struct StatisticsRecord: Codable, Equatable {
         bytesDecodedPerToken = s.bytesDecodedPerToken
     }
 
+}
+
+/// `run --stats-json`'s line when the budget is refused: the minimum as a number, for `bench` to report.
+struct BudgetRefusalRecord: Codable, Equatable {
+    var error = "budget_too_small"
+    var budgetBytes: Int
+    var minimumBytes: Int
+
+    enum CodingKeys: String, CodingKey {
+        case error
+        case budgetBytes = "budget_bytes"
+        case minimumBytes = "minimum_bytes"
+    }
+}
+
+/// Records that a child process writes as single lines of JSON among its other output.
+protocol JSONLineRecord: Codable {}
+
+extension StatisticsRecord: JSONLineRecord {}
+extension BudgetRefusalRecord: JSONLineRecord {}
+
+extension JSONLineRecord {
     /// One line of JSON with sorted keys.
     func jsonLine() throws -> String {
         let encoder = JSONEncoder()
@@ -56,9 +78,9 @@ struct StatisticsRecord: Codable, Equatable {
     }
 
     /// The record in the last line of `text` that holds one (the child may have written other lines), or nil.
-    static func find(in text: String) -> StatisticsRecord? {
+    static func find(in text: String) -> Self? {
         text.split(separator: "\n").reversed().lazy.compactMap { line in
-            line.hasPrefix("{") ? try? JSONDecoder().decode(StatisticsRecord.self, from: Data(line.utf8)) : nil
+            line.hasPrefix("{") ? try? JSONDecoder().decode(Self.self, from: Data(line.utf8)) : nil
         }.first
     }
 }

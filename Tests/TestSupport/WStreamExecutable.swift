@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+@_exported import WStreamProcess
 
 /// The release build of the `wstream` CLI, which the end-to-end tests run as a child process.
 ///

@@ -102,29 +102,3 @@ enum ContainerFixture {
         return tensors
     }
 }
-
-/// Whole-file helpers for damaging containers.
-enum FileBytes {
-    static func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
-    static func write(_ bytes: [UInt8], to path: String) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
-    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
-
-    /// Writes `path`'s data area with new metadata from `transform` and a header that matches it,
-    /// as a hostile writer could: every checksum is right, only the content lies.
-    static func rewriteMetadata(of path: String, to newPath: String, _ transform: (inout ContainerMetadata) -> Void) throws {
-        let reader = try ContainerReader(path: path)
-        var metadata = reader.metadata
-        transform(&metadata)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = Array(try encoder.encode(metadata))
-        var bytes = Array(try read(path)[..<Int(reader.header.metadataOffset)])
-        let metadataOffset = bytes.count
-        bytes += json
-        let header = ContainerHeader(
-            alignment: reader.header.alignment, metadataOffset: UInt64(metadataOffset), metadataLength: UInt64(json.count),
-            metadataChecksum: XXH64.hash(json), fileLength: UInt64(bytes.count))
-        bytes.replaceSubrange(0..<ContainerHeader.size, with: header.bytes)
-        try write(bytes, to: newPath)
-    }
-}

@@ -9,13 +9,13 @@ import TestSupport
     private func fixture() throws -> (path: String, bytes: [UInt8], reader: ContainerReader) {
         let path = directory.file("good.wst")
         try ContainerFixture.write(to: path, alignment: 4096)
-        return (path, try FileBytes.read(path), try ContainerReader(path: path))
+        return (path, try FileContents.read(path), try ContainerReader(path: path))
     }
 
     /// Opens `bytes` as a file and returns the FormatError it must raise.
     private func openError(_ bytes: [UInt8], name: String = "bad.wst") throws -> FormatError {
         let path = directory.file(name)
-        try FileBytes.write(bytes, to: path)
+        try FileContents.write(bytes, to: path)
         do {
             _ = try ContainerReader(path: path)
         } catch let error as FormatError {
@@ -92,7 +92,7 @@ import TestSupport
         var damaged = bytes
         damaged[Int(frame.offset) + Int(frame.storedLength) / 2] ^= 0x01
         let path = directory.file("frame.wst")
-        try FileBytes.write(damaged, to: path)
+        try FileContents.write(damaged, to: path)
         let reader = try ContainerReader(path: path)
 
         let verifyError = #expect(throws: FormatError.self) { try reader.verify() }
@@ -116,7 +116,7 @@ import TestSupport
         let (path, _, _) = try fixture()
         let hostile = directory.file("size.wst")
         var target = ""
-        try FileBytes.rewriteMetadata(of: path, to: hostile) { metadata in
+        try ContainerRewrite.rewriteMetadata(of: path, to: hostile) { metadata in
             // Swap two zstd frames' decoded lengths inside one block: the block total still matches.
             let index = metadata.tensors.firstIndex { $0.name == "blk.1.ffn_down.weight" }!
             target = metadata.tensors[index].name
@@ -170,7 +170,7 @@ import TestSupport
         ]
         for (label, transform) in cases {
             let hostile = directory.file("hostile.wst")
-            try FileBytes.rewriteMetadata(of: path, to: hostile, transform)
+            try ContainerRewrite.rewriteMetadata(of: path, to: hostile, transform)
             do {
                 _ = try ContainerReader(path: hostile)
                 Issue.record("\(label): opened")
@@ -189,7 +189,7 @@ import TestSupport
         let header = ContainerHeader(
             alignment: 4096, metadataOffset: 64, metadataLength: UInt64(json.count), metadataChecksum: XXH64.hash(json),
             fileLength: UInt64(64 + json.count))
-        try FileBytes.write(header.bytes + json, to: path)
+        try FileContents.write(header.bytes + json, to: path)
         #expect {
             try ContainerReader(path: path)
         } throws: { error in

@@ -62,7 +62,7 @@ import WStreamPack
 
     @Test func stories260KLogitsMatchRunC() throws {
         let reference = try ReferenceFile.load("stories260K/reference.json").cases[0]
-        let bytes = try FileBytes.read(try SharedModels.path("stories260K/logits-once-upon-a-time.f32"))
+        let bytes = try FileContents.read(try SharedModels.path("stories260K/logits-once-upon-a-time.f32"))
         let expected = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let directory = TemporaryDirectory()
         let path = try Self.packed(try SharedModels.storiesHF, bits: 32, in: directory)

@@ -2,6 +2,7 @@ import ArgumentParser
 import WStream
 import WStreamFormat
 import WStreamQuant
+import WStreamProcess
 import WStreamTokenizer
 
 struct Bench: AsyncParsableCommand {
@@ -52,12 +53,12 @@ struct Bench: AsyncParsableCommand {
         print(row(["budget", "peak RSS", "prefill tok/s", "decode tok/s", "resident/streamed", "decoded/token"], widths))
         var failed = false
         for budget in budgetTexts {
-            let child = try ChildProcess.run(ChildProcess.currentExecutable, [
+            let child = try CommandRunner.run(CommandRunner.currentExecutable, [
                 "run", model, "--budget", budget, "--prompt-ids", prompt.map(String.init).joined(separator: ","),
                 "-n", "\(generate)", "--temperature", "0", "--threads", "\(threads)", "--stats-json",
-            ])
-            if child.exitStatus == 2 {
-                print(row([budget, "below minimum (\(minimum(in: child.stderr)))"], [10, 60]))
+            ], timeout: 3600)
+            if child.exitStatus == 2, let refusal = BudgetRefusalRecord.find(in: child.stderr) {
+                print(row([budget, "below minimum (\(ByteCount.format(refusal.minimumBytes)))"], [10, 60]))
             } else if child.exitStatus == 0, let stats = StatisticsRecord.find(in: child.stderr) {
                 print(row([
                     budget, ByteCount.format(stats.peakResidentBytes),
@@ -66,9 +67,8 @@ struct Bench: AsyncParsableCommand {
                 ], widths))
             } else {
                 failed = true
-                let how = child.signal.map { "killed by signal \($0)" } ?? "exit status \(child.exitStatus!)"
                 let last = child.stderr.split(separator: "\n").last.map(String.init) ?? ""
-                print(row([budget, "failed (\(how)): \(last)"], [10, 60]))
+                print(row([budget, "failed (\(child.termination)): \(last)"], [10, 60]))
             }
         }
         if failed { throw ExitCode.failure }
@@ -87,16 +87,6 @@ struct Bench: AsyncParsableCommand {
             ids = tokenizer.encode(text, addSpecialTokens: true, parseSpecialTokens: false)
         }
         return Array(ids.prefix(promptTokens))
-    }
-
-    /// `40.3 MiB` from the child's "… below the minimum working set of 40.3 MiB (…)" error.
-    private func minimum(in stderr: String) -> String {
-        guard let start = stderr.firstRange(of: "minimum working set of ")?.upperBound else {
-            let last = stderr.split(separator: "\n").last.map(String.init) ?? "no message"
-            return last.hasPrefix("error: ") ? String(last.dropFirst("error: ".count)) : last
-        }
-        let rest = stderr[start...]
-        return String(rest[..<(rest.firstRange(of: " (")?.lowerBound ?? rest.endIndex)])
     }
 
     private func runKernels() {

@@ -19,12 +19,17 @@ struct RuntimeOptions: ParsableArguments {
 }
 
 /// Runs `body`, turning a budget the model cannot run within into exit status 2 with its message.
-func exitingOnBudgetError<T>(_ body: () async throws -> T) async throws -> T {
+/// - Parameter json: also write the refusal as one JSON line (`BudgetRefusalRecord`), for `bench`.
+func exitingOnBudgetError<T>(json: Bool = false, _ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as RuntimeError {
         switch error {
-        case .budgetTooSmall, .alreadyOverBudget:
+        case .budgetTooSmall(let budget, let minimum, _):
+            Terminal.error("error: \(error)")
+            if json { Terminal.error(try BudgetRefusalRecord(budgetBytes: budget, minimumBytes: minimum).jsonLine()) }
+            throw ExitCode(2)
+        case .alreadyOverBudget:
             Terminal.error("error: \(error)")
             throw ExitCode(2)
         default:

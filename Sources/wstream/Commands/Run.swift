@@ -56,7 +56,7 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await exitingOnBudgetError {
+        try await exitingOnBudgetError(json: statsJson) {
             var configuration = Engine.Configuration()
             configuration.threads = max(1, runtime.threads)
             configuration.contextLength = context ?? (chat ? 2048 : nil)

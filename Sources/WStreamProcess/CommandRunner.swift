@@ -49,6 +49,8 @@ public struct CommandResult: Sendable, CustomStringConvertible {
 public struct CommandRunnerError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }
 
 /// Runs a program as a child process and reports its output, exit status and peak memory.
@@ -67,9 +69,10 @@ public enum CommandRunner {
     public static func run(
         _ executable: String, _ arguments: [String], killAfter: Double? = nil, timeout: Double = 300
     ) throws -> CommandResult {
-        let scratch = TemporaryDirectory("wstream-command")
-        let outPath = scratch.file("stdout")
-        let errPath = scratch.file("stderr")
+        let outPath = try temporaryFile()
+        defer { unlink(outPath) }
+        let errPath = try temporaryFile()
+        defer { unlink(errPath) }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -108,9 +111,38 @@ public enum CommandRunner {
         let termination: Termination = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
         return CommandResult(
             arguments: [executable] + arguments, termination: termination,
-            stdout: String(decoding: (try? FileBytes.read(outPath)) ?? [], as: UTF8.self),
-            stderr: String(decoding: (try? FileBytes.read(errPath)) ?? [], as: UTF8.self),
+            stdout: contents(of: outPath), stderr: contents(of: errPath),
             peakResidentBytes: Int(usage.ru_maxrss) * 1024, seconds: seconds)
+    }
+
+    /// This executable, so that a child runs the same build.
+    public static var currentExecutable: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return length > 0 ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+    }
+
+    /// A new empty file under /tmp for one of the child's output streams.
+    private static func temporaryFile() throws -> String {
+        var template = Array("/tmp/wstream-child-XXXXXX".utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { throw CommandRunnerError(message: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        close(descriptor)
+        return String(cString: template)
+    }
+
+    /// The text a child wrote to `path` (empty when it cannot be read).
+    private static func contents(of path: String) -> String {
+        guard let file = fopen(path, "rb") else { return "" }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count == 0 { break }
+            bytes += buffer[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func monotonicSeconds() -> Double {
