@@ -27,6 +27,8 @@ public final class Engine: @unchecked Sendable {
         public var contextLength: Int?
         /// Prompt tokens per prefill chunk.
         public var chunkSize = 32
+        /// How streamed units reach memory; nil chooses by the memory cgroup (see `LanguageModel.Options.streamingIO`).
+        public var streamingIO: StreamingIO?
 
         public init() {}
     }
@@ -117,6 +119,7 @@ public final class Engine: @unchecked Sendable {
         }
         var options = LanguageModel.Options(contextLength: configuration.contextLength ?? context, budget: budget, threads: configuration.threads)
         options.chunkSize = configuration.chunkSize
+        options.streamingIO = configuration.streamingIO
         let opened = try LanguageModel(reader: reader, tokenizer: tokenizer, options: options)
         model = opened
         return opened

@@ -25,6 +25,9 @@ public final class LanguageModel {
         /// Store the KV cache as float16 (half the memory). nil: float16 unless the file holds float32
         /// weights (`--bits 32`), which compute in float32 throughout.
         public var float16Cache: Bool?
+        /// How streamed units reach memory. nil: `.direct` inside a memory cgroup with a limit (which charges the page
+        /// cache to the process's group), `.mapped` otherwise.
+        public var streamingIO: StreamingIO?
 
         public init(contextLength: Int, budget: MemoryBudget?, threads: Int) {
             self.contextLength = contextLength
@@ -71,6 +74,7 @@ public final class LanguageModel {
         let units = Self.streamingUnits(reader: reader, blocks: layout.blockRegions, head: layout.headRegion)
         let cycle = Array(units.all.indices)
         let layouts = Dictionary(uniqueKeysWithValues: units.all.enumerated().map { ($0.offset, $0.element) })
+        let io = options.streamingIO ?? (MemoryCgroup.currentLimit() != nil ? .direct : .mapped)
 
         let rows = max(1, min(options.chunkSize, options.contextLength))
         let logitRows = options.logitsForEveryPosition ? rows : 1
@@ -84,19 +88,19 @@ public final class LanguageModel {
                 config: config, widestMatrix: widestMatrix, rows: rows, logitRows: logitRows, context: options.contextLength)),
             Sampler.workingSetPart(vocabulary: config.vocabSize, context: options.contextLength),
             EmbeddingTable.workingSetPart(for: embedding),
-            LayerStreamer.workingSetPart(reader: reader),
-        ])
+            LayerStreamer.workingSetPart(reader: reader, layouts: units.all),
+        ].filter { $0.bytes > 0 })
         if let budget = options.budget {
             // Planning first: a budget below the working set is told its minimum, whatever the peak so far.
-            plan = try workingSet.plan(budget: budget, cycle: cycle, sizes: layouts.mapValues(\.byteCount))
+            plan = try workingSet.plan(budget: budget, cycle: cycle, sizes: layouts.mapValues(\.slotBytes))
             let peak = ResidentMemory.read().peak
             guard peak <= budget.bytes else { throw RuntimeError.alreadyOverBudget(budget: budget.bytes, peak: peak) }
         } else {
-            plan = StreamingPlan.make(cycle: cycle, sizes: layouts.mapValues(\.byteCount), available: .max)!
+            plan = StreamingPlan.make(cycle: cycle, sizes: layouts.mapValues(\.slotBytes), available: .max)!
         }
 
-        pool = try BufferPool(byteCount: plan.poolBytes)
-        streamer = LayerStreamer(reader: reader, plan: plan, layouts: layouts, pool: pool)
+        pool = try BufferPool(byteCount: LayerStreamer.poolBytes(plan: plan, layouts: layouts, io: io))
+        streamer = LayerStreamer(reader: reader, plan: plan, layouts: layouts, pool: pool, io: io)
         try streamer.loadResidentRegions()
         sequence = SequenceState(family: family, config: config, capacity: options.contextLength, float16Cache: float16Cache)
         let activations = Activations(config: config, widestMatrix: widestMatrix, rows: rows, logitRows: logitRows, context: options.contextLength)
@@ -122,7 +126,7 @@ public final class LanguageModel {
     private static func streamingUnits(reader: ContainerReader, blocks: [Int], head: Int) -> (all: [RegionLayout], blocks: [Int], head: [Int]) {
         let blockLayouts = blocks.map { RegionLayout(region: $0, in: reader) }
         let largestBlock = blockLayouts.map(\.byteCount).max() ?? 0
-        let headParts = RegionLayout(region: head, in: reader).split(maximumBytes: max(largestBlock, 1 << 20))
+        let headParts = RegionLayout(region: head, in: reader).split(maximumBytes: max(largestBlock, 1 << 20), reader: reader)
         return (blockLayouts + headParts, Array(blockLayouts.indices), Array(blockLayouts.count..<(blockLayouts.count + headParts.count)))
     }
 

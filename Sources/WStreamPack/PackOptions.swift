@@ -12,8 +12,10 @@ public struct PackOptions: Sendable, Equatable {
     public var headBits: Int?
     /// How groups' scales and biases are chosen.
     public var method = QuantizationMethod.leastSquares
-    /// zstd level for frames (fast by default: weights compress little, see docs/FORMAT.md).
-    public var compressionLevel = 3
+    /// zstd level for frames; nil stores every frame raw, which is the default: a raw unit is read straight into
+    /// place or computed on where it is mapped, while zstd saves only ~5 % of a 4-bit model and costs a decode on
+    /// every pass of a streamed unit (docs/ARCHITECTURE.md has the figures).
+    public var compressionLevel: Int?
     /// Threads that quantise and compress blocks in parallel.
     public var threads = 2
 

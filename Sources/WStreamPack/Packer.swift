@@ -127,14 +127,16 @@ public enum Packer {
     private static func encodeRows(
         _ rows: Range<Int>, values: UnsafeBufferPointer<Float>, cols: Int, storage: StorageType, options: PackOptions
     ) throws -> EncodedBlock {
-        let level = options.compressionLevel
+        func encode(_ bytes: [UInt8], shuffle: Int) -> EncodedFrame {
+            bytes.withUnsafeBytes { bytes in
+                options.compressionLevel.map { FrameEncoder.encode(bytes, shuffleElementSize: shuffle, level: $0) } ?? FrameEncoder.raw(bytes)
+            }
+        }
         switch storage {
         case .q4, .q8:
             let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: options.groupSize, rows: rows.count, cols: cols)
             let parts = try Quantizer.quantizeBlock(values, rowCount: rows.count, layout: layout, firstRow: rows.lowerBound, method: options.method)
-            let codes = parts.codes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 1, level: level) }
-            let scales = parts.scalesAndBiases.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 2, level: level) }
-            return EncodedBlock(frames: [codes, scales], storage: storage)
+            return EncodedBlock(frames: [encode(parts.codes, shuffle: 1), encode(parts.scalesAndBiases, shuffle: 2)], storage: storage)
         case .f16, .f32:
             let bytes: [UInt8]
             do {
@@ -144,8 +146,7 @@ public enum Packer {
             } catch let error as QuantError {
                 throw error.movedDown(by: rows.lowerBound)
             }
-            let frame = bytes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: storage == .f16 ? 2 : 4, level: level) }
-            return EncodedBlock(frames: [frame], storage: storage)
+            return EncodedBlock(frames: [encode(bytes, shuffle: storage == .f16 ? 2 : 4)], storage: storage)
         }
     }
 

@@ -15,7 +15,7 @@ struct StatisticsRecord: Codable, Equatable {
     var streamedRegions: Int
     var hits: Int
     var misses: Int
-    var bytesDecodedPerToken: Int
+    var bytesStreamedPerToken: Int
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
@@ -29,7 +29,7 @@ struct StatisticsRecord: Codable, Equatable {
         case residentRegions = "resident_regions"
         case streamedRegions = "streamed_regions"
         case hits, misses
-        case bytesDecodedPerToken = "bytes_decoded_per_token"
+        case bytesStreamedPerToken = "bytes_streamed_per_token"
     }
 
     init(_ s: GenerationStatistics) {
@@ -45,7 +45,7 @@ struct StatisticsRecord: Codable, Equatable {
         streamedRegions = s.streamedRegions
         hits = s.hits
         misses = s.misses
-        bytesDecodedPerToken = s.bytesDecodedPerToken
+        bytesStreamedPerToken = s.bytesStreamedPerToken
     }
 
 }

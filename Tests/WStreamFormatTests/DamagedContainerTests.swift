@@ -103,13 +103,11 @@ import TestSupport
         #expect(name == tensor.name && index == 1 && offset == frame.offset && expected == frame.checksum)
         #expect(verifyError?.description.contains("frame 1 of tensor blk.0.attn_q.weight is damaged") == true)
 
-        var out = [UInt8](repeating: 0, count: tensor.decodedByteCount)
-        let decodeError = #expect(throws: FormatError.self) {
-            try out.withUnsafeMutableBytes { try reader.decodeTensor(tensor, into: $0, using: FrameDecoder()) }
-        }
+        let decodeError = #expect(throws: FormatError.self) { try reader.decodedBytes(of: tensor) }
         #expect(decodeError == verifyError)
         // Blocks whose frames are intact still decode.
-        try out.withUnsafeMutableBytes { _ = try reader.decodeBlock(tensor, block: 0, into: $0, using: FrameDecoder()) }
+        var out = [UInt8](repeating: 0, count: tensor.decodedByteCount)
+        try out.withUnsafeMutableBytes { _ = try reader.readBlock(tensor, block: 0, into: $0, using: FrameDecoder()) }
     }
 
     @Test func aZstdFrameThatDeclaresTheWrongSizeFailsVerifyAndDecode() throws {
@@ -131,10 +129,7 @@ import TestSupport
         let reader = try ContainerReader(path: hostile)
         let tensor = try #require(reader.tensor(named: target))
         #expect(throws: FormatError.self) { try reader.verify() }
-        var out = [UInt8](repeating: 0, count: tensor.decodedByteCount)
-        let error = #expect(throws: FormatError.self) {
-            try out.withUnsafeMutableBytes { try reader.decodeTensor(tensor, into: $0, using: FrameDecoder()) }
-        }
+        let error = #expect(throws: FormatError.self) { try reader.decodedBytes(of: tensor) }
         guard case .decodeFailed(_, let name, 0, _, _)? = error else {
             Issue.record("decode gave \(String(describing: error))")
             return

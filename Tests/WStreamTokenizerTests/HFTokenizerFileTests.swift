@@ -37,13 +37,6 @@ import WStreamImport
         #expect(spec.specialTokenIds == [50256])
     }
 
-    @Test func loadingTheGPT2FileTakesWellUnderASecond() throws {
-        let directory = try SharedModels.tinyLFM2HF
-        let clock = ContinuousClock()
-        let elapsed = try clock.measure { _ = try HFTokenizerFile.load(directory: directory) }
-        #expect(elapsed < .seconds(1), "took \(elapsed)")
-    }
-
     @Test func unigramModelIsRejectedNamingTheFile() throws {
         let directory = TemporaryDirectory()
         let json = #"{"model": {"type": "Unigram", "vocab": [["<unk>", 0.0]]}, "added_tokens": []}"#

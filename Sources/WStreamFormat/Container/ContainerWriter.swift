@@ -58,6 +58,9 @@ public final class ContainerWriter {
 
     deinit { abandon() }
 
+    /// Tensors start on a multiple of this many bytes within their region.
+    public static let tensorAlignment = 64
+
     /// Starts a new region on an alignment boundary (`embed`, `layer.<i>`, `head`).
     /// - Throws: `FormatError` when a tensor is still open, the name is taken, or writing fails.
     public func beginRegion(_ name: String) throws {
@@ -79,7 +82,7 @@ public final class ContainerWriter {
     ///   - rowsPerBlock: rows per block (the last block may be shorter).
     /// - Throws: `FormatError` when no region is open, a tensor is open, the name is taken, or the shape is inconsistent.
     public func beginTensor(name: String, shape: [Int], storage: StorageType, groupSize: Int, rowsPerBlock: Int) throws {
-        try step { _ throws(FormatError) in
+        try step { output throws(FormatError) in
             guard !regions.isEmpty else { throw misuse("tensor \(name) begun before any region") }
             guard current == nil else { throw misuse("tensor \(name) begun while tensor \(current!.name) is open") }
             guard !tensorNames.contains(name) else { throw misuse("tensor \(name) written twice") }
@@ -87,6 +90,9 @@ public final class ContainerWriter {
                 name: name, shape: shape, storage: storage, groupSize: groupSize, region: regions.count - 1,
                 rowsPerBlock: rowsPerBlock, framesPerBlock: 0, frames: [])
             try MetadataValidator.validateShape(tensor, file: destination)
+            // Each tensor starts on a cache line, so that a raw tensor used where it is mapped or read keeps its rows'
+            // SIMD loads aligned as the file lies.
+            try output.writeZeros((Self.tensorAlignment - output.position % Self.tensorAlignment) % Self.tensorAlignment)
             current = tensor
         }
     }

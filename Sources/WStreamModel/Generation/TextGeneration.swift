@@ -101,14 +101,15 @@ extension LanguageModel {
         let after = streamingStatistics
         statistics.hits = after.hits - before.hits
         statistics.misses = after.misses - before.misses
-        statistics.bytesDecoded = after.bytesDecoded - afterPrefill.bytesDecoded
-        statistics.streamingSeconds = after.decodeSeconds - afterPrefill.decodeSeconds
+        statistics.bytesStreamed = after.bytesStreamed - afterPrefill.bytesStreamed
+        statistics.streamingSeconds = after.loadSeconds - afterPrefill.loadSeconds
         statistics.stallSeconds = after.stallSeconds - afterPrefill.stallSeconds
         statistics.peakResidentBytes = ResidentMemory.read().peak
         statistics.budgetBytes = self.options.budget?.bytes
         statistics.poolBytes = plan.poolBytes
         statistics.residentRegions = plan.resident.count
         statistics.streamedRegions = plan.streamed.count
+        statistics.streamingIO = plan.streamed.isEmpty ? nil : streamer.io
         return GenerationResult(promptIds: promptIds, generatedIds: generated, text: text, statistics: statistics)
     }
 }

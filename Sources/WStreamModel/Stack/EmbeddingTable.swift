@@ -2,7 +2,7 @@ import WStreamFormat
 import WStreamQuant
 import WStreamRuntime
 
-/// Looks up token embeddings by decoding only the row block that holds the token from the file (the
+/// Looks up token embeddings by reading only the row block that holds the token from the file (`pread`; the
 /// table is stored in 32 KiB row blocks for this): a block per token costs microseconds, and the table's
 /// units never have to be resident for it.
 final class EmbeddingTable {
@@ -19,10 +19,9 @@ final class EmbeddingTable {
         entry.frames.prefix(entry.framesPerBlock).reduce(0) { $0 + Int($1.decodedLength) }
     }
 
-    /// The scratch block, and the file pages one lookup may hold until they are released: its frames widened to a
-    /// release window on each side (`ContainerReader.adviseDontNeed(fileRange:)`).
+    /// The scratch block, and the decoder's staging buffer for a block whose frames are compressed.
     static func workingSetPart(for entry: TensorEntry) -> WorkingSet.Part {
-        WorkingSet.Part("embedding lookup", bytes: scratchBytes(for: entry) + 2 * ContainerReader.releaseWindow)
+        WorkingSet.Part("embedding lookup", bytes: 2 * scratchBytes(for: entry))
     }
 
     init(reader: ContainerReader, entry: TensorEntry) {
@@ -41,11 +40,9 @@ final class EmbeddingTable {
             let block = id / entry.rowsPerBlock
             let rowsInBlock = min(entry.rowsPerBlock, entry.rows - block * entry.rowsPerBlock)
             if cachedBlock != block {
-                let frames = entry.frames[(block * entry.framesPerBlock)..<((block + 1) * entry.framesPerBlock)]
-                let bytes = frames.reduce(0) { $0 + Int($1.decodedLength) }
-                cachedBlock = nil  // a decode that fails half-way leaves the scratch holding neither block
-                try reader.decodeBlock(entry, block: block, into: UnsafeMutableRawBufferPointer(start: scratch, count: bytes), using: decoder)
-                reader.adviseDontNeed(fileRange: Int(frames.first!.offset)..<Int(frames.last!.offset + frames.last!.storedLength))
+                cachedBlock = nil  // a read that fails half-way leaves the scratch holding neither block
+                try reader.readBlock(entry, block: block, into: UnsafeMutableRawBufferPointer(start: scratch, count: entry.decodedByteCount(ofBlock: block)),
+                                     using: decoder)
                 cachedBlock = block
             }
             let matrix = WeightMatrix(entry: entry, base: scratch, rows: rowsInBlock)

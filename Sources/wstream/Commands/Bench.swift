@@ -50,7 +50,7 @@ struct Bench: AsyncParsableCommand {
         let prompt = try syntheticPrompt(for: model)
         print("\(model): \(prompt.count) prompt tokens, \(generate) generated, \(threads) threads, greedy")
         let widths = [10, 12, 14, 14, 20, 16]
-        print(row(["budget", "peak RSS", "prefill tok/s", "decode tok/s", "resident/streamed", "decoded/token"], widths))
+        print(row(["budget", "peak RSS", "prefill tok/s", "decode tok/s", "resident/streamed", "streamed/token"], widths))
         var failed = false
         for budget in budgetTexts {
             let child = try CommandRunner.run(CommandRunner.currentExecutable, [
@@ -63,7 +63,7 @@ struct Bench: AsyncParsableCommand {
                 print(row([
                     budget, ByteCount.format(stats.peakResidentBytes),
                     Terminal.decimal(stats.prefillTokensPerSecond), Terminal.decimal(stats.decodeTokensPerSecond),
-                    "\(stats.residentRegions)/\(stats.streamedRegions)", Terminal.megabytes(stats.bytesDecodedPerToken),
+                    "\(stats.residentRegions)/\(stats.streamedRegions)", Terminal.megabytes(stats.bytesStreamedPerToken),
                 ], widths))
             } else {
                 failed = true

@@ -11,6 +11,11 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Compute threads (default: all cores).")
     var threads = Engine.coreCount
 
+    @Option(help: ArgumentHelp(
+        "How streamed blocks are read: mapped (computed on where the file is mapped; the page cache keeps the file) or direct (read into the pool with O_DIRECT, past the page cache).",
+        discussion: "Default: direct inside a memory cgroup with a limit, which counts the page cache against the process; mapped otherwise."))
+    var io: StreamingIO?
+
     func parsedBudget() throws -> MemoryBudget? {
         try budget.map { text in
             do { return try MemoryBudget(parsing: text) } catch { throw ValidationError("\(error)") }
@@ -37,3 +42,5 @@ func exitingOnBudgetError<T>(json: Bool = false, _ body: () async throws -> T) a
         }
     }
 }
+
+extension StreamingIO: ExpressibleByArgument {}

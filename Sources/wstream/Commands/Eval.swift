@@ -38,6 +38,7 @@ struct Eval: AsyncParsableCommand {
             guard tokens.count >= 2 else { throw ValidationError("\(text): fewer than two tokens to evaluate") }
             var options = LanguageModel.Options(contextLength: tokens.count, budget: try runtime.parsedBudget(), threads: max(1, runtime.threads))
             options.logitsForEveryPosition = true
+            options.streamingIO = runtime.io
             let evaluated = try LanguageModel(reader: reader, tokenizer: tokenizer, options: options)
             let referenceModel = try reference.map { path -> LanguageModel in
                 let referenceReader = try ContainerReader(path: path)

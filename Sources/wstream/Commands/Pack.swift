@@ -10,11 +10,13 @@ struct Pack: AsyncParsableCommand {
         discussion: """
             Linear-layer weights are quantised to affine groups (w ≈ scale·q + bias, fp16 scale and bias per \
             group along each row); norms stay float32. Each transformer block is written to its own page-aligned \
-            region in checksummed zstd frames. The file appears only when it is complete.
+            region in checksummed frames, stored raw so that `run` can read a block straight into place or compute on \
+            it where it is mapped (--compress trades that for a ~5% smaller file). The file appears only when it is \
+            complete.
 
             Inputs: a directory with config.json, model.safetensors (or sharded model-*.safetensors with \
             model.safetensors.index.json) and tokenizer.json; or a .gguf file (F32, F16, BF16, Q8_0, Q4_0 tensors). \
-            Architectures: Llama (also Mistral, Qwen2) and LFM2.
+            Architectures: Llama (also Mistral), Qwen3 and LFM2.
             """)
 
     @Argument(help: "A Hugging Face model directory or a .gguf file.")
@@ -35,7 +37,10 @@ struct Pack: AsyncParsableCommand {
     @Option(help: "How group scales and biases are chosen: least-squares (lower error; may clip an outlier) or min-max (MLX's: every value within scale/2).")
     var quantizer = "least-squares"
 
-    @Option(help: "zstd level for the frames (1–19). Weights compress little; higher levels mostly cost time.")
+    @Flag(help: "Compress frames with zstd (about 5% smaller at 4 bits; every streamed block is then decoded on each pass).")
+    var compress = false
+
+    @Option(help: "zstd level with --compress (1–19). Weights compress little; higher levels mostly cost time.")
     var level = 3
 
     @Option(help: "Threads that quantise and compress.")
@@ -51,7 +56,7 @@ struct Pack: AsyncParsableCommand {
         options.headBits = headBits
         options.bits = bits
         options.groupSize = groupSize
-        options.compressionLevel = level
+        options.compressionLevel = compress ? level : nil
         options.threads = max(1, threads)
         let bar = ProgressBar(label: "packing")
         let summary = try Packer.pack(model, to: output, options: options) { progress in

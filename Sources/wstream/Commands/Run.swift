@@ -59,6 +59,7 @@ struct Run: AsyncParsableCommand {
         try await exitingOnBudgetError(json: statsJson) {
             var configuration = Engine.Configuration()
             configuration.threads = max(1, runtime.threads)
+            configuration.streamingIO = runtime.io
             configuration.contextLength = context ?? (chat ? 2048 : nil)
             let engine = try Engine(path: model, budget: try runtime.parsedBudget(), configuration: configuration)
             var options = GenerationOptions()
