@@ -75,6 +75,6 @@ let package = Package(
             name: "WStreamModelTests",
             dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamModel", "WStreamPack", "TestSupport"]),
         .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamImport", "WStreamPack", "WStreamSynth", "TestSupport"]),
-        .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "TestSupport"]),
+        .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "WStreamRuntime", "TestSupport"]),
     ]
 )

@@ -14,7 +14,8 @@ public final class LanguageModel {
     public struct Options: Sendable {
         /// Positions the KV cache holds (prompt plus generated tokens).
         public var contextLength: Int
-        /// Ceiling on peak RSS; nil plans as if memory were unlimited (everything resident).
+        /// Ceiling on peak RSS. nil: under an address-space limit (`RLIMIT_AS`), the budget that limit leaves room
+        /// for (`WorkingSet.budget(fitting:)`); otherwise plans as if memory were unlimited (everything resident).
         public var budget: MemoryBudget?
         /// Compute threads.
         public var threads: Int
@@ -62,6 +63,7 @@ public final class LanguageModel {
 
     /// Plans and loads a model whose file and tokenizer are already open.
     public init(reader: ContainerReader, tokenizer: Tokenizer, options: Options) throws {
+        ProcessLimits.prepare()
         self.reader = reader
         self.tokenizer = tokenizer
         path = reader.path
@@ -81,7 +83,8 @@ public final class LanguageModel {
         let float16Cache = options.float16Cache ?? (reader.metadata.quantization.bits < 32)
         let widestMatrix = Self.widestBlockMatrix(family: family, config: config)
         let embedding = reader.tensor(named: TensorName.tokenEmbedding)!
-        workingSet = WorkingSet(ProcessBaseline.measure() + [
+        // Threads this model starts: the compute workers, the streamer's queue, and one for whoever runs it.
+        workingSet = WorkingSet(ProcessBaseline.measure(threadsToStart: options.threads + 1) + [
             WorkingSet.Part("KV cache and state", bytes: SequenceState.byteCount(
                 family: family, config: config, capacity: options.contextLength, float16Cache: float16Cache)),
             WorkingSet.Part("activations", bytes: Activations.byteCount(
@@ -90,9 +93,19 @@ public final class LanguageModel {
             EmbeddingTable.workingSetPart(for: embedding),
             LayerStreamer.workingSetPart(reader: reader, layouts: units.all),
         ].filter { $0.bytes > 0 })
+        let addressSpaceLimit = ProcessLimits.addressSpaceLimit
+        let budgetFromLimit = options.budget == nil && addressSpaceLimit != nil
+        if budgetFromLimit, let addressSpaceLimit { options.budget = workingSet.budget(fitting: addressSpaceLimit) }
         if let budget = options.budget {
             // Planning first: a budget below the working set is told its minimum, whatever the peak so far.
-            plan = try workingSet.plan(budget: budget, cycle: cycle, sizes: layouts.mapValues(\.slotBytes))
+            do {
+                plan = try workingSet.plan(budget: budget, cycle: cycle, sizes: layouts.mapValues(\.slotBytes),
+                                           addressSpaceLimit: addressSpaceLimit)
+            } catch RuntimeError.budgetTooSmall(_, let minimum, _) where budgetFromLimit {
+                // Nobody asked for this budget: the limit is what is too small.
+                throw RuntimeError.addressSpaceLimitTooSmall(
+                    limit: addressSpaceLimit!, budget: budget.bytes, overhead: workingSet.addressSpaceOverhead, minimum: minimum)
+            }
             let peak = ResidentMemory.read().peak
             guard peak <= budget.bytes else { throw RuntimeError.alreadyOverBudget(budget: budget.bytes, peak: peak) }
         } else {

@@ -2,11 +2,17 @@
 /// without any component asking for it.
 public enum ProcessBaseline {
     /// Growth no component allocates explicitly: thread stacks touched by threads started later (compute workers,
-    /// the streamer's decode queue, the runtime's own), allocator slack, and the Swift runtime's caches.
+    /// the streamer's queue, the runtime's own), allocator slack, and the Swift runtime's caches.
     public static let growthAllowance = 6 << 20
 
-    /// The process as `/proc/self/status` reports it now, and `growthAllowance`.
-    public static func measure() -> [WorkingSet.Part] {
-        [WorkingSet.Part("process", bytes: ResidentMemory.read().current), WorkingSet.Part("runtime growth", bytes: growthAllowance)]
+    /// The process as `/proc/self/status` reports it now (resident, and mapped), and its growth: `growthAllowance`
+    /// resident, and the stacks of `threadsToStart` more threads mapped.
+    public static func measure(threadsToStart: Int) -> [WorkingSet.Part] {
+        let now = ResidentMemory.read()
+        return [
+            WorkingSet.Part("process", bytes: now.current, addressSpace: now.addressSpace),
+            WorkingSet.Part("runtime growth", bytes: growthAllowance,
+                            addressSpace: growthAllowance + threadsToStart * ProcessLimits.threadStackBytes),
+        ]
     }
 }

@@ -9,6 +9,7 @@ struct StatisticsRecord: Codable, Equatable {
     var decodeTokensPerSecond: Double
     var stopReason: String
     var peakResidentBytes: Int
+    var peakAddressSpaceBytes: Int
     var budgetBytes: Int?
     var poolBytes: Int
     var residentRegions: Int
@@ -24,6 +25,7 @@ struct StatisticsRecord: Codable, Equatable {
         case decodeTokensPerSecond = "decode_tokens_per_second"
         case stopReason = "stop_reason"
         case peakResidentBytes = "peak_resident_bytes"
+        case peakAddressSpaceBytes = "peak_address_space_bytes"
         case budgetBytes = "budget_bytes"
         case poolBytes = "pool_bytes"
         case residentRegions = "resident_regions"
@@ -39,6 +41,7 @@ struct StatisticsRecord: Codable, Equatable {
         decodeTokensPerSecond = s.decodeTokensPerSecond
         stopReason = s.stopReason.rawValue
         peakResidentBytes = s.peakResidentBytes
+        peakAddressSpaceBytes = s.peakAddressSpaceBytes
         budgetBytes = s.budgetBytes
         poolBytes = s.poolBytes
         residentRegions = s.residentRegions

@@ -16,13 +16,24 @@ public enum WStreamExecutable {
     ///   - killAfter: send `SIGKILL` after this many seconds if it is still running.
     /// - Throws: `CommandRunnerError` naming the build command when the binary is missing.
     public static func run(_ arguments: [String], killAfter: Double? = nil) throws -> CommandResult {
+        try CommandRunner.run(try checkedPath(), arguments, killAfter: killAfter)
+    }
+
+    /// Runs `wstream` with `arguments` under an address-space limit (`setrlimit(RLIMIT_AS)` in the child, through
+    /// the shell's `ulimit -v`, which sets it before `exec`).
+    public static func run(_ arguments: [String], addressSpaceLimit bytes: Int) throws -> CommandResult {
+        try CommandRunner.run("/bin/sh", ["-c", "ulimit -v \(bytes / 1024) && exec \"$0\" \"$@\"", try checkedPath()] + arguments)
+    }
+
+    /// `path`, or an error naming the build command when the binary is missing.
+    private static func checkedPath() throws -> String {
         guard access(path, X_OK) == 0 else {
             throw CommandRunnerError(message: """
                 \(path) is missing: the end-to-end tests run the release binary. \
                 Build it with `swift build -c release --product wstream` (or run the tests with `make test`).
                 """)
         }
-        return try CommandRunner.run(path, arguments, killAfter: killAfter)
+        return path
     }
 
     /// Runs `wstream` with `arguments`.

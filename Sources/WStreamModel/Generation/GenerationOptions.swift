@@ -38,8 +38,13 @@ public struct GenerationStatistics: Sendable, Equatable {
     public var stopReason = StopReason.maxTokens
     /// VmHWM after generation: the process's peak resident set so far.
     public var peakResidentBytes = 0
+    /// VmPeak after generation: the most address space the process has mapped so far.
+    public var peakAddressSpaceBytes = 0
     public var budgetBytes: Int?
     public var poolBytes = 0
+    /// Everything the plan counts besides the pool: resident bytes, and address space.
+    public var workingSetBytes = 0
+    public var workingSetAddressSpace = 0
     public var residentRegions = 0
     public var streamedRegions = 0
     public var hits = 0

@@ -104,9 +104,13 @@ extension LanguageModel {
         statistics.bytesStreamed = after.bytesStreamed - afterPrefill.bytesStreamed
         statistics.streamingSeconds = after.loadSeconds - afterPrefill.loadSeconds
         statistics.stallSeconds = after.stallSeconds - afterPrefill.stallSeconds
-        statistics.peakResidentBytes = ResidentMemory.read().peak
+        let memory = ResidentMemory.read()
+        statistics.peakResidentBytes = memory.peak
+        statistics.peakAddressSpaceBytes = memory.addressSpacePeak
         statistics.budgetBytes = self.options.budget?.bytes
         statistics.poolBytes = plan.poolBytes
+        statistics.workingSetBytes = workingSet.bytes
+        statistics.workingSetAddressSpace = workingSet.addressSpace
         statistics.residentRegions = plan.resident.count
         statistics.streamedRegions = plan.streamed.count
         statistics.streamingIO = plan.streamed.isEmpty ? nil : streamer.io

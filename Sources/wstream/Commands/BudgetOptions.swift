@@ -34,7 +34,7 @@ func exitingOnBudgetError<T>(json: Bool = false, _ body: () async throws -> T) a
             Terminal.error("error: \(error)")
             if json { Terminal.error(try BudgetRefusalRecord(budgetBytes: budget, minimumBytes: minimum).jsonLine()) }
             throw ExitCode(2)
-        case .alreadyOverBudget:
+        case .alreadyOverBudget, .addressSpaceLimitTooSmall:
             Terminal.error("error: \(error)")
             throw ExitCode(2)
         default:
