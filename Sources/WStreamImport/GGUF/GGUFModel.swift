@@ -18,7 +18,7 @@ struct GGUFModel {
                 file: path, found: architectureName, supported: Self.supportedArchitectures)
         }
         var config = try Self.readConfig(gguf, architectureName)
-        var canonical: [String: MappedTensor] = [:]
+        var canonical: [String: any TensorSource] = [:]
         for info in gguf.tensors {
             // Llama 3 files carry RoPE's frequency divisors as a tensor; they belong to the configuration.
             if info.name == "rope_freqs.weight" {

@@ -26,13 +26,20 @@ public struct HuggingFaceModel: Sendable {
         let hfConfig = try HFConfig.load(directory: directory)
         var config = try hfConfig.modelConfig(file: configPath)
         let naming = HFTensorNaming(architecture: config.architecture)
+        let quantization = try MLXQuantizationConfig.load(directory: directory)
 
         let files = try Self.safetensorsFiles(directory: directory)
-        var canonical: [String: MappedTensor] = [:]
+        var canonical: [String: any TensorSource] = [:]
         var fileOfTensor: [String: String] = [:]
+        var sourceNames: [String: String] = [:]
+        var quantizedModules = MLXQuantizedModules()
         for path in files {
             let safetensors = try SafetensorsFile(path: path)
             for entry in safetensors.entries.values {
+                if MLXQuantizedModules.isGroupParameter(entry.name) {
+                    try quantizedModules.add(entry, in: safetensors.file)
+                    continue
+                }
                 guard let name = naming.canonicalName(entry.name) else {
                     if entry.name.hasSuffix("rotary_emb.inv_freq") { continue }  // recomputed from rope_theta
                     throw ImportError.unexpectedTensor(file: path, tensor: entry.name)
@@ -44,6 +51,7 @@ public struct HuggingFaceModel: Sendable {
                     name: name, shape: Self.canonicalShape(entry, canonicalName: name, file: path), storage: entry.storage,
                     file: safetensors.file, offset: entry.offset)
                 fileOfTensor[name] = path
+                sourceNames[name] = entry.name
             }
         }
         let weightsDescription = files.count == 1 ? files[0] : directory + "/*.safetensors"
@@ -54,6 +62,7 @@ public struct HuggingFaceModel: Sendable {
             throw ImportError.missingTensor(file: weightsDescription, tensor: naming.sourceName(TensorName.output))
         }
         config.vocabSize = embedding.shape[0]
+        try quantizedModules.resolve(&canonical, sourceNames: sourceNames, config: config, quantization: quantization)
         if config.architecture == .lfm2, let gate = canonical[TensorName.block(0, .ffnGate)], gate.shape[0] != config.ffnSize {
             throw ImportError.shapeMismatch(
                 file: fileOfTensor[TensorName.block(0, .ffnGate)] ?? weightsDescription,
@@ -91,11 +100,14 @@ public struct HuggingFaceModel: Sendable {
         return [single]
     }
 
-    /// Source shapes are canonical except LFM2's depthwise conv weight `[hidden, 1, kernel]`, stored as `[hidden, kernel]`.
+    /// Source shapes are canonical except LFM2's depthwise conv weight: `[hidden, 1, kernel]` in PyTorch's layout and
+    /// `[hidden, kernel, 1]` in MLX's, both the same bytes as `[hidden, kernel]`.
     private static func canonicalShape(_ entry: SafetensorsFile.Entry, canonicalName: String, file: String) throws -> [Int] {
         var shape = entry.shape
         if canonicalName.hasSuffix(BlockTensor.convWeight.rawValue), shape.count == 3, shape[1] == 1 {
             shape.remove(at: 1)
+        } else if canonicalName.hasSuffix(BlockTensor.convWeight.rawValue), shape.count == 3, shape[2] == 1 {
+            shape.removeLast()
         }
         guard shape.count == 1 || shape.count == 2 else {
             throw ImportError.unsupported(file: file, detail: "tensor '\(entry.name)' has shape \(entry.shape)")
