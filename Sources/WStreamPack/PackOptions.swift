@@ -16,6 +16,9 @@ public struct PackOptions: Sendable, Equatable {
     public var compressionLevel = 3
     /// Threads that quantise and compress blocks in parallel.
     public var threads = 2
+    /// Re-quantize every matrix from its dequantized values even where the source's own groups (MLX, GGUF Q4_0, …)
+    /// could be carried over. Off by default: carrying avoids a second rounding.
+    public var requantize = false
 
     public init() {}
 
@@ -52,6 +55,19 @@ public struct PackSummary: Sendable {
     /// Decoded and stored bytes of f16/f32 tensors.
     public var floatsDecoded = 0
     public var floatsStored = 0
+    /// Tensors per origin (`carried from Q4_0`, `quantized from BF16`, …).
+    public var origins: [TensorOrigin: Int] = [:]
+    /// How the groups of carried tensors went, per source scheme (`Q4_K`, `MLX q4 g64`).
+    public var carriedGroups: [String: CarriedGroupCounts] = [:]
+
+    /// One line: tensors per origin, with any carried groups that were rounded or re-quantized, e.g.
+    /// `13 carried from Q4_K (… groups with scale or bias rounded to fp16), 3 re-quantized from Q6_K, 5 converted from F32`.
+    public var originLine: String {
+        origins.sorted { ($0.key.orderIndex, $0.key.source) < ($1.key.orderIndex, $1.key.source) }.map { origin, count in
+            let note = origin.path == .carried ? carriedGroups[origin.source]?.note.map { " (\($0))" } ?? "" : ""
+            return "\(count) \(origin)\(note)"
+        }.joined(separator: ", ")
+    }
 
     /// Bits per parameter of the whole file.
     public var bitsPerWeight: Double { parameterCount > 0 ? Double(outputBytes) * 8 / Double(parameterCount) : 0 }

@@ -13,8 +13,17 @@ struct Pack: AsyncParsableCommand {
             region in checksummed zstd frames. The file appears only when it is complete.
 
             Inputs: a directory with config.json, model.safetensors (or sharded model-*.safetensors with \
-            model.safetensors.index.json) and tokenizer.json; or a .gguf file (F32, F16, BF16, Q8_0, Q4_0 tensors). \
-            Architectures: Llama (also Mistral, Qwen2) and LFM2.
+            model.safetensors.index.json) and tokenizer.json, including MLX quantized folders (mlx-community's \
+            …-4bit) and Hugging Face hub snapshots; or a .gguf file (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q2_K…Q6_K, \
+            IQ4_NL tensors). Architectures: Llama (also Mistral, Qwen2) and LFM2.
+
+            Already-quantized weights are carried over, not rounded a second time, wherever their groups fit the \
+            target bits (--bits, or --head-bits for the output head) and a group of 32, 64 or 128: MLX 4- and 8-bit \
+            groups, GGUF Q4_0, Q4_1 and Q4_K (4-bit), Q5_K, Q8_0 and IQ4_NL (8-bit, so with --bits 8 or as the head). \
+            Carried groups keep their own group size, and their own 4-bit width where the target is 8. A group whose \
+            scale or bias is not exact in fp16 keeps the rounded value when that is at least as close as re-quantizing \
+            it, and is re-quantized otherwise. Everything else is dequantized and quantized again. `inspect --tensors` \
+            shows each tensor's origin; --requantize re-quantizes everything from the dequantized values.
             """)
 
     @Argument(help: "A Hugging Face model directory or a .gguf file.")
@@ -41,6 +50,9 @@ struct Pack: AsyncParsableCommand {
     @Option(help: "Threads that quantise and compress.")
     var threads = Engine.coreCount
 
+    @Flag(help: "Re-quantize every matrix from its dequantized values instead of carrying the source's own groups over.")
+    var requantize = false
+
     func run() async throws {
         guard let method = QuantizationMethod(rawValue: quantizer) else {
             throw ValidationError("--quantizer must be one of: \(QuantizationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -53,6 +65,7 @@ struct Pack: AsyncParsableCommand {
         options.groupSize = groupSize
         options.compressionLevel = level
         options.threads = max(1, threads)
+        options.requantize = requantize
         let bar = ProgressBar(label: "packing")
         let summary = try Packer.pack(model, to: output, options: options) { progress in
             bar.update(done: progress.bytesDone, total: progress.bytesTotal,
@@ -65,6 +78,7 @@ struct Pack: AsyncParsableCommand {
             \(Terminal.megabytes(summary.outputBytes)) (\(Terminal.decimal(summary.bitsPerWeight, places: 2)) bits/weight) \
             in \(Terminal.decimal(summary.seconds))s
             """)
+        print("  origin: \(summary.originLine)")
         if summary.codesDecoded > 0 {
             print("  codes:  \(Terminal.megabytes(summary.codesDecoded)) → \(Terminal.megabytes(summary.codesStored)) (zstd ×\(Terminal.decimal(ratio(summary.codesDecoded, summary.codesStored), places: 3)))")
             print("  scales: \(Terminal.megabytes(summary.scalesDecoded)) → \(Terminal.megabytes(summary.scalesStored)) (zstd ×\(Terminal.decimal(ratio(summary.scalesDecoded, summary.scalesStored), places: 3)))")
