@@ -18,6 +18,11 @@ public struct TensorOrigin: Sendable, Hashable, CustomStringConvertible {
     /// The source's element type or scheme: `BF16`, `Q6_K`, `MLX q4 g64`.
     public let source: String
 
+    public init(path: Path, source: String) {
+        self.path = path
+        self.source = source
+    }
+
     /// The path's place in summaries: carried first, converted last.
     var orderIndex: Int { Path.allCases.firstIndex(of: path)! }
 

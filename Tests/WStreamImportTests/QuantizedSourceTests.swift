@@ -52,7 +52,7 @@ import WStreamImport
                 let mine = values[(row * cols)..<((row + 1) * cols)]
                 let theirs = expected.row(Self.storedRow(row, of: tensor.name, headDim: model.config.headDim))
                 // `==` on floats: equal values, with +0 and −0 counted equal (gguf-py's d·(q − 8) gives −0 for negative d).
-                let column = zip(mine, theirs).firstIndex { $0 != $1 }
+                let column = (0..<cols).first { mine[mine.startIndex + $0] != theirs[theirs.startIndex + $0] }
                 #expect(column == nil, "\(type) \(tensor.name) row \(row) column \(column ?? 0): \(mine[mine.startIndex + (column ?? 0)]) for \(theirs[theirs.startIndex + (column ?? 0)])")
                 if column != nil { return }
             }
