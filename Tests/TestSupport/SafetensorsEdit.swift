@@ -1,19 +1,17 @@
 import FoundationEssentials
-import TestSupport
-import WStreamImport
 
 /// A safetensors file read into memory so a test can alter its tensors and write it back (damaged-input tests).
-struct SafetensorsEdit {
-    struct Tensor {
-        var dtype: String
-        var shape: [Int]
-        var bytes: [UInt8]
+public struct SafetensorsEdit {
+    public struct Tensor {
+        public var dtype: String
+        public var shape: [Int]
+        public var bytes: [UInt8]
     }
 
-    var tensors: [String: Tensor]
+    public var tensors: [String: Tensor]
 
     /// Reads every tensor of `path`.
-    init(path: String) throws {
+    public init(path: String) throws {
         let bytes = try FileContents.read(path)
         let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         let header = try JSONDecoder().decode(Header.self, from: Data(bytes[8..<(8 + headerLength)]))
@@ -24,12 +22,12 @@ struct SafetensorsEdit {
     }
 
     /// Writes the tensors, in name order, to `path`.
-    func write(to path: String) throws {
+    public func write(to path: String) throws {
         var header: [String] = []
         var data: [UInt8] = []
         for name in tensors.keys.sorted() {
             let tensor = tensors[name]!
-            header.append("\(JSONString.quoted(name)):{\"dtype\":\"\(tensor.dtype)\",\"shape\":\(tensor.shape),\"data_offsets\":[\(data.count),\(data.count + tensor.bytes.count)]}")
+            header.append("\"\(name)\":{\"dtype\":\"\(tensor.dtype)\",\"shape\":\(tensor.shape),\"data_offsets\":[\(data.count),\(data.count + tensor.bytes.count)]}")
             data += tensor.bytes
         }
         let json = Array(("{" + header.joined(separator: ",") + "}").utf8)
