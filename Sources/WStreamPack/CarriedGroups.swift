@@ -28,55 +28,127 @@ enum CarriedGroups {
         var counts: CarriedGroupCounts
     }
 
-    /// Encodes rows `rows` of `source` as one block of `layout`.
+    /// Rows of a source as it stores them: codes, group parameters, and the values they decode to.
+    struct SourceRows {
+        /// The first row's index in the matrix.
+        let firstRow: Int
+        let cols: Int
+        let groupSize: Int
+        let codes: [UInt8]
+        let scales: [Float]
+        let biases: [Float]
+        /// `scale · code + bias` in float32: by `AffineGroupSource`'s contract, the source's own values.
+        let values: [Float]
+
+        /// Reads rows `rows` of `source` in one piece (one release of the source pages they map).
+        /// - Throws: the source's read errors.
+        init(_ rows: Range<Int>, of source: any AffineGroupSource, groupSize: Int) throws {
+            let cols = source.shape[1]
+            let groupCount = rows.count * cols / groupSize
+            var codes = [UInt8](repeating: 0, count: rows.count * cols)
+            var scales = [Float](repeating: 0, count: groupCount)
+            var biases = [Float](repeating: 0, count: groupCount)
+            try codes.withUnsafeMutableBufferPointer { codes in
+                try scales.withUnsafeMutableBufferPointer { scales in
+                    try biases.withUnsafeMutableBufferPointer { try source.readAffineRows(rows, codes: codes, scales: scales, biases: $0) }
+                }
+            }
+            values = codes.indices.map { scales[$0 / groupSize] * Float(codes[$0]) + biases[$0 / groupSize] }
+            (firstRow, self.cols, self.groupSize, self.codes, self.scales, self.biases) = (rows.lowerBound, cols, groupSize, codes, scales, biases)
+        }
+    }
+
+    /// Encodes matrix rows `rows` (which `source` holds) as one block of `layout`.
     /// - Parameters:
-    ///   - values: the same rows dequantized (`source.readRows`), the values every group must reproduce.
     ///   - layout: the file's layout: the carried width and the source's group size.
     ///   - method: how re-quantized groups are chosen.
-    /// - Throws: the source's read errors; `QuantError` (rows and columns of the matrix) when a group that must be
-    ///   re-quantized holds values fp16 cannot store.
-    static func encode(
-        rows: Range<Int>, of source: any AffineGroupSource, values: UnsafeBufferPointer<Float>, layout: QuantizedLayout,
-        method: QuantizationMethod
+    /// - Throws: `QuantError` (rows and columns of the matrix) when a group that must be re-quantized holds values
+    ///   fp16 cannot store.
+    static func encode(_ rows: Range<Int>, of source: SourceRows, layout: QuantizedLayout, method: QuantizationMethod) throws -> Block {
+        let cols = layout.cols
+        let groupSize = layout.groupSize
+        let groupsPerRow = layout.groupsPerRow
+        let groupCount = rows.count * groupsPerRow
+        let start = (rows.lowerBound - source.firstRow) * cols
+        var sourceCodes = Array(source.codes[start..<(start + rows.count * cols)])
+        let sourceScales = Array(source.scales[(start / groupSize)..<(start / groupSize + groupCount)])
+        let sourceBiases = Array(source.biases[(start / groupSize)..<(start / groupSize + groupCount)])
+        return try source.values[start..<(start + rows.count * cols)].withUnsafeBufferPointer { values in
+            try encode(rows, values: values, codes: &sourceCodes, scales: sourceScales, biases: sourceBiases, layout: layout, method: method)
+        }
+    }
+
+    private static func encode(
+        _ rows: Range<Int>, values: UnsafeBufferPointer<Float>, codes sourceCodes: inout [UInt8], scales sourceScales: [Float],
+        biases sourceBiases: [Float], layout: QuantizedLayout, method: QuantizationMethod
     ) throws -> Block {
         let cols = layout.cols
         let groupSize = layout.groupSize
         let groupsPerRow = layout.groupsPerRow
         let groupCount = rows.count * groupsPerRow
-        var sourceCodes = [UInt8](repeating: 0, count: rows.count * cols)
-        var sourceScales = [Float](repeating: 0, count: groupCount)
-        var sourceBiases = [Float](repeating: 0, count: groupCount)
-        try sourceCodes.withUnsafeMutableBufferPointer { codes in
-            try sourceScales.withUnsafeMutableBufferPointer { scales in
-                try sourceBiases.withUnsafeMutableBufferPointer { try source.readAffineRows(rows, codes: codes, scales: scales, biases: $0) }
-            }
-        }
         var parameters = [Float16](repeating: 0, count: 2 * groupCount)
         var counts = CarriedGroupCounts()
         counts.groups = groupCount
-        for group in 0..<groupCount {
-            let row = group / groupsPerRow
-            let columns = (row * cols + group % groupsPerRow * groupSize)..<(row * cols + (group % groupsPerRow + 1) * groupSize)
-            let (scale, bias) = (sourceScales[group], sourceBiases[group])
-            var (scale16, bias16) = (Float16(scale), Float16(bias))
-            if Float(scale16) != scale || Float(bias16) != bias {
-                let first = columns.lowerBound
-                let rounded = scale16.isFinite && bias16.isFinite
-                    ? squaredError(values, columns: columns, scale: Float(scale16), bias: Float(bias16)) { sourceCodes[first + $0] }
-                    : .infinity
-                let requantized = try requantize(values, columns: columns, layout: layout, method: method, row: rows.lowerBound + row)
-                if rounded <= requantized.error {
-                    counts.rounded += 1
-                } else {
-                    counts.requantized += 1
-                    for (offset, code) in requantized.codes.enumerated() { sourceCodes[columns.lowerBound + offset] = code }
-                    (scale16, bias16) = (requantized.scale, requantized.bias)
+        for row in 0..<rows.count {
+            // The row quantized afresh, computed once the first group of the row needs it.
+            var fresh: FreshRow??
+            for groupInRow in 0..<groupsPerRow {
+                let group = row * groupsPerRow + groupInRow
+                let columns = (row * cols + groupInRow * groupSize)..<(row * cols + (groupInRow + 1) * groupSize)
+                let (scale, bias) = (sourceScales[group], sourceBiases[group])
+                var (scale16, bias16) = (Float16(scale), Float16(bias))
+                if Float(scale16) != scale || Float(bias16) != bias {
+                    let first = columns.lowerBound
+                    let rounded = scale16.isFinite && bias16.isFinite
+                        ? squaredError(values, columns: columns, scale: Float(scale16), bias: Float(bias16)) { sourceCodes[first + $0] }
+                        : .infinity
+                    if fresh == nil { fresh = FreshRow(values, row: row, layout: layout, method: method, firstRow: rows.lowerBound) }
+                    let requantized = try fresh!.map { $0.group(groupInRow, values: values, columns: columns) }
+                        ?? requantize(values, columns: columns, layout: layout, method: method, row: rows.lowerBound + row)
+                    if rounded <= requantized.error {
+                        counts.rounded += 1
+                    } else {
+                        counts.requantized += 1
+                        for (offset, code) in requantized.codes.enumerated() { sourceCodes[first + offset] = code }
+                        (scale16, bias16) = (requantized.scale, requantized.bias)
+                    }
                 }
+                parameters[group] = scale16
+                parameters[groupCount + group] = bias16
             }
-            parameters[group] = scale16
-            parameters[groupCount + group] = bias16
         }
         return Block(codes: pack(sourceCodes, bits: layout.bits), scalesAndBiases: parameters.withUnsafeBytes { Array($0) }, counts: counts)
+    }
+
+    /// One row of a block quantized afresh from its values, as the alternative to carrying its groups.
+    private struct FreshRow {
+        let codes: [UInt8]
+        let scales: [Float16]
+        let biases: [Float16]
+
+        /// Quantizes row `row` of the block whole (one call, not one per group); nil when some group of it cannot be
+        /// stored (a carried group may hold values beyond fp16 that need no re-quantizing), so groups go one by one.
+        init?(_ values: UnsafeBufferPointer<Float>, row: Int, layout: QuantizedLayout, method: QuantizationMethod, firstRow: Int) {
+            let cols = layout.cols
+            let rowLayout = QuantizedLayout(bits: layout.bits, groupSize: layout.groupSize, rows: 1, cols: cols)
+            guard let parts = try? Quantizer.quantizeBlock(
+                UnsafeBufferPointer(rebasing: values[(row * cols)..<((row + 1) * cols)]), rowCount: 1, layout: rowLayout,
+                firstRow: firstRow + row, method: method)
+            else { return nil }
+            codes = unpack(parts.codes, bits: layout.bits, count: cols)
+            let parameters = parts.scalesAndBiases.withUnsafeBytes { bytes in
+                (0..<(bytes.count / 2)).map { bytes.loadUnaligned(fromByteOffset: 2 * $0, as: Float16.self) }
+            }
+            scales = Array(parameters[..<layout.groupsPerRow])
+            biases = Array(parameters[layout.groupsPerRow...])
+        }
+
+        /// Group `group`'s codes and parameters with its squared error against `values[columns]`.
+        func group(_ group: Int, values: UnsafeBufferPointer<Float>, columns: Range<Int>) -> (codes: [UInt8], scale: Float16, bias: Float16, error: Float) {
+            let groupCodes = Array(codes[(group * columns.count)..<((group + 1) * columns.count)])
+            let error = squaredError(values, columns: columns, scale: Float(scales[group]), bias: Float(biases[group])) { groupCodes[$0] }
+            return (groupCodes, scales[group], biases[group], error)
+        }
     }
 
     /// Σ (scale·code + bias − value)² over `columns`, in float32 as the kernels compute it; `code(i)` is the code of

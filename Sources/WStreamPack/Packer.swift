@@ -121,6 +121,17 @@ public enum Packer {
         let rowCount = source.shape.count == 2 ? source.shape[0] : 1
         let cols = source.shape.last ?? 0
         let rows = (job.blocks.lowerBound * placement.rowsPerBlock)..<min(rowCount, job.blocks.upperBound * placement.rowsPerBlock)
+        if let carried = placement.carried {
+            let sourceRows = try CarriedGroups.SourceRows(rows, of: carried, groupSize: placement.groupSize)
+            return try job.blocks.map { block in
+                let blockRows = (block * placement.rowsPerBlock)..<min(rowCount, (block + 1) * placement.rowsPerBlock)
+                do {
+                    return try encodeCarried(blockRows, of: sourceRows, placement: placement, options: options)
+                } catch let error as QuantError {
+                    throw PackError.unstorableTensor(source: sourceName, tensor: source.name, reason: error.description)
+                }
+            }
+        }
         // Uninitialised: readRows writes every element (Float needs no initialisation before it is overwritten).
         let values = try [Float](unsafeUninitializedCapacity: rows.count * cols) { buffer, initialized in
             try source.readRows(rows, into: buffer)
@@ -132,9 +143,6 @@ public enum Packer {
                 let start = (blockRows.lowerBound - rows.lowerBound) * cols
                 let slice = UnsafeBufferPointer(rebasing: values[start..<(start + blockRows.count * cols)])
                 do {
-                    if let carried = placement.carried {
-                        return try encodeCarried(blockRows, of: carried, values: slice, placement: placement, options: options)
-                    }
                     return try encodeRows(blockRows, values: slice, cols: cols, storage: placement.storage, groupSize: placement.groupSize,
                                           options: options)
                 } catch let error as QuantError {
@@ -146,12 +154,11 @@ public enum Packer {
 
     /// Encodes rows `rows` of a matrix from the source's own groups (see `CarriedGroups`) as one block.
     private static func encodeCarried(
-        _ rows: Range<Int>, of source: any AffineGroupSource, values: UnsafeBufferPointer<Float>, placement: PackLayout.Placement,
-        options: PackOptions
+        _ rows: Range<Int>, of source: CarriedGroups.SourceRows, placement: PackLayout.Placement, options: PackOptions
     ) throws -> EncodedBlock {
         let layout = QuantizedLayout(bits: placement.storage == .q4 ? 4 : 8, groupSize: placement.groupSize, rows: rows.count,
-                                     cols: source.shape[1])
-        let block = try CarriedGroups.encode(rows: rows, of: source, values: values, layout: layout, method: options.method)
+                                     cols: source.cols)
+        let block = try CarriedGroups.encode(rows, of: source, layout: layout, method: options.method)
         let codes = block.codes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 1, level: options.compressionLevel) }
         let scales = block.scalesAndBiases.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 2, level: options.compressionLevel) }
         return EncodedBlock(frames: [codes, scales], storage: placement.storage, carriedGroups: block.counts)
