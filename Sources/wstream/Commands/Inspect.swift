@@ -56,8 +56,9 @@ struct Inspect: ParsableCommand {
 
     private func row(_ columns: String...) -> String {
         let widths = [36, 12, 10, 12, 12, 8, 0]
-        return zip(columns, widths).map { text, width in
+        let padded = zip(columns, widths).map { text, width in
             text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
         }.joined()
+        return String(padded.reversed().drop { $0 == " " }.reversed())
     }
 }
