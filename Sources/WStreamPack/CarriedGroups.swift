@@ -109,7 +109,7 @@ enum CarriedGroups {
                         counts.rounded += 1
                     } else {
                         counts.requantized += 1
-                        for (offset, code) in requantized.codes.enumerated() { sourceCodes[first + offset] = code }
+                        sourceCodes.replaceSubrange(columns, with: requantized.codes)
                         (scale16, bias16) = (requantized.scale, requantized.bias)
                     }
                 }
@@ -144,9 +144,10 @@ enum CarriedGroups {
         }
 
         /// Group `group`'s codes and parameters with its squared error against `values[columns]`.
-        func group(_ group: Int, values: UnsafeBufferPointer<Float>, columns: Range<Int>) -> (codes: [UInt8], scale: Float16, bias: Float16, error: Float) {
-            let groupCodes = Array(codes[(group * columns.count)..<((group + 1) * columns.count)])
-            let error = squaredError(values, columns: columns, scale: Float(scales[group]), bias: Float(biases[group])) { groupCodes[$0] }
+        func group(_ group: Int, values: UnsafeBufferPointer<Float>, columns: Range<Int>) -> (codes: ArraySlice<UInt8>, scale: Float16, bias: Float16, error: Float) {
+            let groupCodes = codes[(group * columns.count)..<((group + 1) * columns.count)]
+            let first = groupCodes.startIndex
+            let error = squaredError(values, columns: columns, scale: Float(scales[group]), bias: Float(biases[group])) { groupCodes[first + $0] }
             return (groupCodes, scales[group], biases[group], error)
         }
     }
@@ -169,7 +170,7 @@ enum CarriedGroups {
     private static func requantize(
         _ values: UnsafeBufferPointer<Float>, columns: Range<Int>, layout: QuantizedLayout, method: QuantizationMethod,
         row: Int
-    ) throws -> (codes: [UInt8], scale: Float16, bias: Float16, error: Float) {
+    ) throws -> (codes: ArraySlice<UInt8>, scale: Float16, bias: Float16, error: Float) {
         let parts: (codes: [UInt8], scalesAndBiases: [UInt8])
         let firstColumn = columns.lowerBound % layout.cols
         do {
@@ -187,7 +188,7 @@ enum CarriedGroups {
             ($0.loadUnaligned(fromByteOffset: 0, as: Float16.self), $0.loadUnaligned(fromByteOffset: 2, as: Float16.self))
         }
         let error = squaredError(values, columns: columns, scale: Float(scale), bias: Float(bias)) { codes[$0] }
-        return (codes, scale, bias, error)
+        return (codes[...], scale, bias, error)
     }
 
     /// One code per byte → the file's code bytes (4 bits: the low nibble holds the even column).
