@@ -10,11 +10,15 @@ public struct AffineGroupScheme: Sendable, Equatable, CustomStringConvertible {
     public let groupSize: Int
     /// The source's own name for its scheme, for provenance: `MLX q4 g64`, `Q4_0`, `Q4_K`.
     public let label: String
+    /// True when the source stores affine groups as its own format (MLX, whose scheme `.wst` files share); false when
+    /// another format's blocks are mapped onto them (GGUF).
+    public let isNative: Bool
 
-    public init(codeBits: Int, groupSize: Int, label: String) {
+    public init(codeBits: Int, groupSize: Int, label: String, isNative: Bool) {
         self.codeBits = codeBits
         self.groupSize = groupSize
         self.label = label
+        self.isNative = isNative
     }
 
     public var description: String { label }

@@ -76,7 +76,8 @@ struct PackLayout: Sendable {
             var groupSize = options.groupSize
             var carried: (any AffineGroupSource)?
             if !options.requantize, storage == .q4 || storage == .q8, let groups = source as? any AffineGroupSource,
-                let scheme = groups.affineGroups, let width = CarriedGroups.width(for: scheme, targetBits: bits)
+                let scheme = groups.affineGroups, !scheme.isNative || options.keepNativeGroups,
+                let width = CarriedGroups.width(for: scheme, targetBits: scheme.isNative ? 8 : bits)
             {
                 (storage, groupSize, carried) = (width == 4 ? .q4 : .q8, scheme.groupSize, groups)
             }

@@ -19,6 +19,11 @@ public struct PackOptions: Sendable, Equatable {
     /// Re-quantize every matrix from its dequantized values even where the source's own groups (MLX, GGUF Q4_0, …)
     /// could be carried over. Off by default: carrying avoids a second rounding.
     public var requantize = false
+    /// Carry groups a source stores natively (MLX: 4- or 8-bit, or any width up to 8, in groups of 32, 64 or 128) at
+    /// their own width and group size, whatever `bits` says: the model stays as it was published. When false they are
+    /// re-quantized to `bits` from their dequantized values; `wstream pack` turns it off when `--bits` is given.
+    /// GGUF blocks mapped onto groups are carried only where their codes fit `bits` (the head: `effectiveHeadBits`).
+    public var keepNativeGroups = true
 
     public init() {}
 

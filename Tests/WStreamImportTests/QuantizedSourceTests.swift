@@ -71,8 +71,8 @@ import WStreamImport
         #expect(types["token_embd.weight"] == "Q4_K")
         #expect(types["output_norm.weight"] == "F32")
         let groups = model.tensors.compactMap { ($0 as? any AffineGroupSource)?.affineGroups }
-        #expect(groups.contains(AffineGroupScheme(codeBits: 4, groupSize: 32, label: "Q4_K")))
-        #expect(groups.contains(AffineGroupScheme(codeBits: 6, groupSize: 16, label: "Q6_K")))
+        #expect(groups.contains(AffineGroupScheme(codeBits: 4, groupSize: 32, label: "Q4_K", isNative: false)))
+        #expect(groups.contains(AffineGroupScheme(codeBits: 6, groupSize: 16, label: "Q6_K", isNative: false)))
     }
 
     @Test(arguments: mlxFolders)

@@ -206,19 +206,68 @@ import WStreamQuant
         #expect(summary.carriedGroups.isEmpty)
     }
 
-    /// An MLX folder whose `model.layers.0.self_attn.q_proj.scales` row 0, group 0 is `scale` (bfloat16).
-    private func mlxFolder(withFirstQueryScale scale: Float) throws -> String {
+    /// A copy of stories260K-mlx4 called `name`, with `edit` applied to its tensors and `config` to its config.json.
+    private func mlxFolder(
+        _ name: String, config: (String) -> String = { $0 }, _ edit: (inout SafetensorsEdit) -> Void
+    ) throws -> String {
         let source = try SharedModels.path("stories260K-mlx4")
-        let folder = directory.file("mlx-\(scale)")
+        let folder = directory.file(name)
         #expect(mkdir(folder, 0o755) == 0)
-        for name in ["config.json", "tokenizer.json", "tokenizer_config.json"] {
-            try FileContents.write(try FileContents.read(source + "/" + name), to: folder + "/" + name)
+        for file in ["tokenizer.json", "tokenizer_config.json"] {
+            try FileContents.write(try FileContents.read(source + "/" + file), to: folder + "/" + file)
         }
+        let json = String(decoding: try FileContents.read(source + "/config.json"), as: UTF8.self)
+        try FileContents.write(Array(config(json).utf8), to: folder + "/config.json")
         var weights = try SafetensorsEdit(path: source + "/model.safetensors")
-        let bits = UInt16(scale.bitPattern >> 16)
-        weights.tensors["model.layers.0.self_attn.q_proj.scales"]!.bytes[0...1] = [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+        edit(&weights)
         try weights.write(to: folder + "/model.safetensors")
         return folder
+    }
+
+    /// stories260K-mlx4 with `model.layers.0.self_attn.q_proj.scales` row 0, group 0 set to `scale` (bfloat16).
+    private func mlxFolder(withFirstQueryScale scale: Float) throws -> String {
+        try mlxFolder("mlx-\(scale)") { weights in
+            let bits = UInt16(scale.bitPattern >> 16)
+            weights.tensors["model.layers.0.self_attn.q_proj.scales"]!.bytes[0...1] = [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+        }
+    }
+
+    /// stories260K-mlx4 with layer 0's q_proj stored as 8-bit MLX codes (the same values: its 4-bit codes widened), as
+    /// `mlx_lm.convert --quant-predicate` writes mixed widths: a per-module entry with a null group size.
+    private func mlxFolderWithAn8BitModule() throws -> String {
+        let module = "model.layers.0.self_attn.q_proj"
+        return try mlxFolder("mlx-mixed", config: {
+            $0.replacing("\"mode\": \"affine\"\n    },", with: "\"mode\": \"affine\", \"\(module)\": {\"group_size\": null, \"bits\": 8}\n    },")
+        }) { weights in
+            let packed = weights.tensors["\(module).weight"]!
+            // 4 bits: word w of a row holds columns 8w…8w+7, lowest nibble first; 8 bits: columns 4w…4w+3, lowest byte first.
+            var codes: [UInt8] = []
+            for byte in packed.bytes {
+                codes.append(byte & 0x0F)
+                codes.append(byte >> 4)
+            }
+            weights.tensors["\(module).weight"]!.shape = [64, 16]
+            weights.tensors["\(module).weight"]!.bytes = codes
+        }
+    }
+
+    @Test func mlxModulesKeepTheirOwnWidthUnlessBitsAreAskedFor() throws {
+        let folder = try mlxFolderWithAn8BitModule()
+        let reference = try ReferenceTensors.load("stories260K-mlx4/dequantized.safetensors").tensor("model.layers.0.self_attn.q_proj.weight")
+        let (file, summary, _) = try packed(folder)
+        let entry = try file.tensor(TensorName.block(0, .attentionQ))
+        #expect(entry.origin == "carried from MLX q8 g32" && entry.storage == .q8 && entry.groupSize == 32)
+        let tensor = try file.quantised(entry)
+        for row in 0..<64 { #expect(tensor.row(row).map(\.bitPattern) == reference.row(row).map(\.bitPattern), "row \(row)") }
+        #expect(summary.origins[TensorOrigin(path: .carried, source: "MLX q4 g32")] == 30)
+
+        // `--bits 4` given explicitly (keepNativeGroups off): every MLX group is re-quantized to it.
+        var options = PackOptions()
+        options.keepNativeGroups = false
+        let path = directory.file("mixed-requantized.wst")
+        let requantized = try Packer.pack(try ModelImporter.importModel(at: folder), to: path, options: options)
+        #expect(requantized.originLine == "30 re-quantized from MLX q4 g32, 1 re-quantized from MLX q8 g32, 5 quantized from BF16, 11 converted from BF16")
+        #expect(try PackedFile(path).tensor(TensorName.block(0, .attentionQ)).storage == .q4)
     }
 
     @Test func mlxScaleThatFP16CannotHoldIsNeverRoundedSilently() throws {

@@ -31,5 +31,9 @@ import TestSupport
         let inspect = try WStreamExecutable.run("inspect", output, "--tensors")
         #expect(inspect.stdout.contains("carried from MLX q4 g32"), "\(inspect)")
         #expect(inspect.stdout.contains("quantization   4 bits, group 32"), "\(inspect)")
+
+        // --bits given explicitly: the folder's groups are re-quantized to it.
+        let requantized = try WStreamExecutable.run("pack", try SharedModels.path("stories260K-mlx4"), "-o", directory.file("b4.wst"), "--bits", "4")
+        #expect(requantized.stdout.contains("  origin: 31 re-quantized from MLX q4 g32, 5 quantized from BF16"), "\(requantized)")
     }
 }

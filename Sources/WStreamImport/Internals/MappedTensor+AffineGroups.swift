@@ -1,7 +1,9 @@
 /// GGUF block-quantized tensors hand out their codes and group parameters (see `GGMLAffineBlocks`).
 extension MappedTensor: AffineGroupSource {
     var affineGroups: AffineGroupScheme? {
-        GGMLAffineBlocks.scheme(of: storage).map { AffineGroupScheme(codeBits: $0.codeBits, groupSize: $0.groupSize, label: storage.rawValue) }
+        GGMLAffineBlocks.scheme(of: storage).map {
+            AffineGroupScheme(codeBits: $0.codeBits, groupSize: $0.groupSize, label: storage.rawValue, isNative: false)
+        }
     }
 
     func readAffineRows(

@@ -17,7 +17,7 @@ struct MLXQuantizedTensor: AffineGroupSource {
     let groupSize: Int
 
     var sourceType: String { "MLX q\(bits) g\(groupSize)" }
-    var affineGroups: AffineGroupScheme? { AffineGroupScheme(codeBits: bits, groupSize: groupSize, label: sourceType) }
+    var affineGroups: AffineGroupScheme? { AffineGroupScheme(codeBits: bits, groupSize: groupSize, label: sourceType, isNative: true) }
 
     /// - Parameters:
     ///   - name: the canonical name.

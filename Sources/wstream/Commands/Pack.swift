@@ -17,13 +17,14 @@ struct Pack: AsyncParsableCommand {
             …-4bit) and Hugging Face hub snapshots; or a .gguf file (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q2_K…Q6_K, \
             IQ4_NL tensors). Architectures: Llama (also Mistral, Qwen2) and LFM2.
 
-            Already-quantized weights are carried over, not rounded a second time, wherever their groups fit the \
-            target bits (--bits, or --head-bits for the output head) and a group of 32, 64 or 128: MLX 4- and 8-bit \
-            groups, GGUF Q4_0, Q4_1 and Q4_K (4-bit), Q5_K, Q8_0 and IQ4_NL (8-bit, so with --bits 8 or as the head). \
-            Carried groups keep their own group size, and their own 4-bit width where the target is 8. A group whose \
+            Already-quantized weights are carried over rather than rounded a second time. An MLX folder keeps its \
+            groups (4- or 8-bit, groups of 32, 64 or 128) as published, unless --bits is given: then they are \
+            re-quantized to it. GGUF blocks are carried where their codes fit the target bits (--bits, or --head-bits \
+            for the output head): Q4_0, Q4_1 and Q4_K at 4 bits; Q5_K, Q8_0 and IQ4_NL at 8 (with --bits 8, or as the \
+            head). Carried groups keep their own group size, and a 4-bit width where the target is 8. A group whose \
             scale or bias is not exact in fp16 keeps the rounded value when that is at least as close as re-quantizing \
-            it, and is re-quantized otherwise. Everything else is dequantized and quantized again. `inspect --tensors` \
-            shows each tensor's origin; --requantize re-quantizes everything from the dequantized values.
+            it, and is re-quantized otherwise. Everything else (Q6_K, Q3_K, Q2_K, float matrices) is dequantized and \
+            quantized. `inspect --tensors` shows each tensor's origin; --requantize carries nothing.
             """)
 
     @Argument(help: "A Hugging Face model directory or a .gguf file.")
@@ -32,8 +33,8 @@ struct Pack: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The .wst file to write.")
     var output: String
 
-    @Option(help: "Bits per weight: 4 or 8 (affine groups), 16 (fp16), 32 (float32 exactly as the source holds it).")
-    var bits = 4
+    @Option(help: "Bits per weight: 4 or 8 (affine groups), 16 (fp16), 32 (float32 exactly as the source holds it); default 4. Given explicitly, an MLX folder's groups are re-quantized to it too.")
+    var bits: Int?
 
     @Option(help: "Weights per affine group along a row: 32, 64 or 128.")
     var groupSize = 32
@@ -61,7 +62,8 @@ struct Pack: AsyncParsableCommand {
         var options = PackOptions()
         options.method = method
         options.headBits = headBits
-        options.bits = bits
+        options.bits = bits ?? 4
+        options.keepNativeGroups = bits == nil
         options.groupSize = groupSize
         options.compressionLevel = level
         options.threads = max(1, threads)
