@@ -25,10 +25,10 @@ public enum CanonicalLayout {
     ///   - sourceName: the name a canonical tensor has in the source, for error messages.
     /// - Throws: `ImportError.missingTensor`, `.unexpectedTensor` or `.shapeMismatch`.
     static func assemble(
-        config: inout ModelConfig, tensors: [String: MappedTensor], file: String, sourceName: (String) -> String
+        config: inout ModelConfig, tensors: [String: any TensorSource], file: String, sourceName: (String) -> String
     ) throws -> [any TensorSource] {
         var tensors = tensors
-        if let output = tensors[TensorName.output], let embedding = tensors[TensorName.tokenEmbedding],
+        if let output = tensors[TensorName.output] as? MappedTensor, let embedding = tensors[TensorName.tokenEmbedding] as? MappedTensor,
             output.hasSameBytes(as: embedding)
         {
             tensors[TensorName.output] = nil

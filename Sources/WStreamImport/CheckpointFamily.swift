@@ -129,8 +129,8 @@ extension CheckpointFamily {
     }
 }
 
-/// How a Hugging Face checkpoint of one family spells its configuration and tensors: what a writer of
-/// synthetic checkpoints needs (`WStreamSynth`).
+/// How a Hugging Face checkpoint of one family spells its configuration and tensors, for code outside the importer
+/// that writes or compares such checkpoints (`WStreamSynth`, tests).
 public struct HuggingFaceSpelling: Sendable {
     private let family: any CheckpointFamily.Type
 
@@ -145,6 +145,9 @@ public struct HuggingFaceSpelling: Sendable {
 
     /// The Hugging Face name of canonical tensor `name`.
     public func tensorName(_ name: String) -> String { family.huggingFaceName(canonical: name) }
+
+    /// The canonical name of Hugging Face tensor `name` in a model of `config`, or nil when it has none.
+    public func canonicalName(_ name: String, config: ModelConfig) -> String? { family.canonicalName(huggingFace: name, config: config) }
 
     /// The shape Hugging Face stores canonical tensor `name` in.
     public func storedShape(_ name: String, canonicalShape shape: [Int]) -> [Int] {

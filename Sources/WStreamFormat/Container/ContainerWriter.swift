@@ -130,13 +130,15 @@ public final class ContainerWriter {
     }
 
     /// Ends the current tensor.
+    /// - Parameter origin: where its stored values came from (`TensorEntry.origin`), known once every block is encoded.
     /// - Throws: `FormatError` when blocks are missing.
-    public func endTensor() throws {
+    public func endTensor(origin: String? = nil) throws {
         try step { _ throws(FormatError) in
-            guard let tensor = current else { throw misuse("endTensor without beginTensor") }
+            guard var tensor = current else { throw misuse("endTensor without beginTensor") }
             guard tensor.framesPerBlock > 0, tensor.frames.count == tensor.blockCount * tensor.framesPerBlock else {
                 throw misuse("\(tensor.name) ended after \(tensor.frames.count / max(1, tensor.framesPerBlock)) of \(tensor.blockCount) blocks")
             }
+            tensor.origin = origin
             tensors.append(tensor)
             tensorNames.insert(tensor.name)
             current = nil

@@ -60,10 +60,13 @@ enum LFM2Checkpoint: CheckpointFamily {
         }
     }
 
-    /// Hugging Face keeps the depthwise convolution as `[hidden, 1, kernel]`.
+    /// The depthwise convolution is `[hidden, 1, kernel]` in PyTorch's layout and `[hidden, kernel, 1]` in MLX's,
+    /// both the same bytes as `[hidden, kernel]`.
     static func canonicalShape(_ part: BlockTensor, huggingFaceShape shape: [Int]) -> [Int] {
-        guard part == .convWeight, shape.count == 3, shape[1] == 1 else { return shape }
-        return [shape[0], shape[2]]
+        guard part == .convWeight, shape.count == 3 else { return shape }
+        if shape[1] == 1 { return [shape[0], shape[2]] }
+        if shape[2] == 1 { return [shape[0], shape[1]] }
+        return shape
     }
 
     static func huggingFaceShape(_ part: BlockTensor, canonicalShape shape: [Int]) -> [Int] {

@@ -13,7 +13,7 @@ struct GGUFModel {
         let architectureName = try gguf.string("general.architecture")
         let family = try CheckpointFamilies.family(ofGGUF: architectureName, file: path)
         var config = try family.config(from: gguf, prefix: architectureName)
-        var canonical: [String: MappedTensor] = [:]
+        var canonical: [String: any TensorSource] = [:]
         for info in gguf.tensors {
             // Llama 3 files carry RoPE's frequency divisors as a tensor; they belong to the configuration.
             if info.name == "rope_freqs.weight" {

@@ -30,13 +30,20 @@ public struct HuggingFaceModel: Sendable {
     /// - Throws: `ImportError` for unsupported architectures or dtypes, missing or unexpected tensors, bad shapes or offsets.
     public init(directory: String) throws {
         var (config, family) = try Self.loadConfigAndFamily(directory: directory)
+        let quantization = try MLXQuantizationConfig.load(directory: directory)
 
         let files = try Self.safetensorsFiles(directory: directory)
-        var canonical: [String: MappedTensor] = [:]
+        var canonical: [String: any TensorSource] = [:]
         var fileOfTensor: [String: String] = [:]
+        var sourceNames: [String: String] = [:]
+        var quantizedModules = MLXQuantizedModules()
         for path in files {
             let safetensors = try SafetensorsFile(path: path)
             for entry in safetensors.entries.values {
+                if MLXQuantizedModules.isGroupParameter(entry.name) {
+                    try quantizedModules.add(entry, in: safetensors.file)
+                    continue
+                }
                 guard let name = family.canonicalName(huggingFace: entry.name, config: config) else {
                     if entry.name.hasSuffix("rotary_emb.inv_freq") { continue }  // recomputed from rope_theta
                     throw ImportError.unexpectedTensor(file: path, tensor: entry.name)
@@ -48,6 +55,7 @@ public struct HuggingFaceModel: Sendable {
                     name: name, shape: Self.canonicalShape(entry, canonicalName: name, family: family, file: path), storage: entry.storage,
                     file: safetensors.file, offset: entry.offset)
                 fileOfTensor[name] = path
+                sourceNames[name] = entry.name
             }
         }
         let weightsDescription = files.count == 1 ? files[0] : directory + "/*.safetensors"
@@ -58,6 +66,7 @@ public struct HuggingFaceModel: Sendable {
             throw ImportError.missingTensor(file: weightsDescription, tensor: family.huggingFaceName(canonical: TensorName.output))
         }
         config.vocabSize = embedding.shape[0]
+        try quantizedModules.resolve(&canonical, sourceNames: sourceNames, config: config, quantization: quantization)
         tensors = try CanonicalLayout.assemble(config: &config, tensors: canonical, file: weightsDescription) {
             family.huggingFaceName(canonical: $0)
         }

@@ -15,8 +15,18 @@ struct Pack: AsyncParsableCommand {
             complete.
 
             Inputs: a directory with config.json, model.safetensors (or sharded model-*.safetensors with \
-            model.safetensors.index.json) and tokenizer.json; or a .gguf file (F32, F16, BF16, Q8_0, Q4_0 tensors). \
-            Architectures: Llama (also Mistral), Qwen3 and LFM2.
+            model.safetensors.index.json) and tokenizer.json, including MLX quantized folders (mlx-community's \
+            …-4bit) and Hugging Face hub snapshots; or a .gguf file (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q2_K…Q6_K, \
+            IQ4_NL tensors). Architectures: Llama (also Mistral), Qwen3 and LFM2.
+
+            Already-quantized weights are carried over rather than rounded a second time. An MLX folder keeps its \
+            groups (4- or 8-bit, groups of 32, 64 or 128) as published, unless --bits is given: then they are \
+            re-quantized to it. GGUF blocks are carried where their codes fit the target bits (--bits, or --head-bits \
+            for the output head): Q4_0, Q4_1 and Q4_K at 4 bits; Q5_K, Q8_0 and IQ4_NL at 8 (with --bits 8, or as the \
+            head). Carried groups keep their own group size, and a 4-bit width where the target is 8. A group whose \
+            scale or bias is not exact in fp16 keeps the rounded value when that is at least as close as re-quantizing \
+            it, and is re-quantized otherwise. Everything else (Q6_K, Q3_K, Q2_K, float matrices) is dequantized and \
+            quantized. `inspect --tensors` shows each tensor's origin; --requantize carries nothing.
             """)
 
     @Argument(help: "A Hugging Face model directory or a .gguf file.")
@@ -25,8 +35,8 @@ struct Pack: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The .wst file to write.")
     var output: String
 
-    @Option(help: "Bits per weight: 4 or 8 (affine groups), 16 (fp16), 32 (float32 exactly as the source holds it).")
-    var bits = 4
+    @Option(help: "Bits per weight: 4 or 8 (affine groups), 16 (fp16), 32 (float32 exactly as the source holds it); default 4. Given explicitly, an MLX folder's groups are re-quantized to it too.")
+    var bits: Int?
 
     @Option(help: "Weights per affine group along a row: 32, 64 or 128.")
     var groupSize = 32
@@ -46,6 +56,9 @@ struct Pack: AsyncParsableCommand {
     @Option(help: "Threads that quantise and compress.")
     var threads = Engine.coreCount
 
+    @Flag(help: "Re-quantize every matrix from its dequantized values instead of carrying the source's own groups over.")
+    var requantize = false
+
     func run() async throws {
         guard let method = QuantizationMethod(rawValue: quantizer) else {
             throw ValidationError("--quantizer must be one of: \(QuantizationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -54,10 +67,12 @@ struct Pack: AsyncParsableCommand {
         var options = PackOptions()
         options.method = method
         options.headBits = headBits
-        options.bits = bits
+        options.bits = bits ?? 4
+        options.keepNativeGroups = bits == nil
         options.groupSize = groupSize
         options.compressionLevel = compress ? level : nil
         options.threads = max(1, threads)
+        options.requantize = requantize
         let bar = ProgressBar(label: "packing")
         let summary = try Packer.pack(model, to: output, options: options) { progress in
             bar.update(done: progress.bytesDone, total: progress.bytesTotal,
@@ -70,6 +85,7 @@ struct Pack: AsyncParsableCommand {
             \(Terminal.megabytes(summary.outputBytes)) (\(Terminal.decimal(summary.bitsPerWeight, places: 2)) bits/weight) \
             in \(Terminal.decimal(summary.seconds))s
             """)
+        print("  origin: \(summary.originLine)")
         if summary.codesDecoded > 0 {
             print("  codes:  \(Terminal.megabytes(summary.codesDecoded)) → \(Terminal.megabytes(summary.codesStored)) (zstd ×\(Terminal.decimal(ratio(summary.codesDecoded, summary.codesStored), places: 3)))")
             print("  scales: \(Terminal.megabytes(summary.scalesDecoded)) → \(Terminal.megabytes(summary.scalesStored)) (zstd ×\(Terminal.decimal(ratio(summary.scalesDecoded, summary.scalesStored), places: 3)))")

@@ -1,23 +1,32 @@
 /// Writes small GGUF files for tests: metadata of any type, tensors with raw bytes of any ggml type.
-struct GGUFBuilder {
-    var version: UInt32 = 3
-    var alignment = 32
+public struct GGUFBuilder {
+    public var version: UInt32 = 3
+    public var alignment = 32
     private var metadata: [UInt8] = []
     private var metadataCount: UInt64 = 0
     private var tensors: [(name: String, dimensions: [UInt64], type: UInt32, data: [UInt8])] = []
 
-    mutating func add(_ key: String, uint32 value: UInt32) { entry(key, type: 4) { $0.append(value) } }
-    mutating func add(_ key: String, float32 value: Float) { entry(key, type: 6) { $0.append(value.bitPattern) } }
-    mutating func add(_ key: String, bool value: Bool) { entry(key, type: 7) { $0.append(UInt8(value ? 1 : 0)) } }
-    mutating func add(_ key: String, string value: String) { entry(key, type: 8) { $0.append(string: value) } }
-    mutating func add(_ key: String, strings values: [String]) {
+    public init() {}
+
+    public mutating func add(_ key: String, uint32 value: UInt32) { entry(key, type: 4) { $0.append(value) } }
+    public mutating func add(_ key: String, float32 value: Float) { entry(key, type: 6) { $0.append(value.bitPattern) } }
+    public mutating func add(_ key: String, bool value: Bool) { entry(key, type: 7) { $0.append(UInt8(value ? 1 : 0)) } }
+    public mutating func add(_ key: String, string value: String) { entry(key, type: 8) { $0.append(string: value) } }
+    public mutating func add(_ key: String, strings values: [String]) {
         entry(key, type: 9) { bytes in
             bytes.append(UInt32(8))
             bytes.append(UInt64(values.count))
             for value in values { bytes.append(string: value) }
         }
     }
-    mutating func add(_ key: String, int32s values: [Int32]) {
+    public mutating func add(_ key: String, float32s values: [Float]) {
+        entry(key, type: 9) { bytes in
+            bytes.append(UInt32(6))
+            bytes.append(UInt64(values.count))
+            for value in values { bytes.append(value.bitPattern) }
+        }
+    }
+    public mutating func add(_ key: String, int32s values: [Int32]) {
         entry(key, type: 9) { bytes in
             bytes.append(UInt32(5))
             bytes.append(UInt64(values.count))
@@ -26,11 +35,11 @@ struct GGUFBuilder {
     }
 
     /// Adds a tensor; `dimensions` in GGUF order (`ne[0]` = columns first).
-    mutating func addTensor(_ name: String, dimensions: [Int], type: UInt32, data: [UInt8]) {
+    public mutating func addTensor(_ name: String, dimensions: [Int], type: UInt32, data: [UInt8]) {
         tensors.append((name, dimensions.map(UInt64.init), type, data))
     }
 
-    func build() -> [UInt8] {
+    public func build() -> [UInt8] {
         var bytes: [UInt8] = Array("GGUF".utf8)
         bytes.append(version)
         bytes.append(UInt64(tensors.count))
@@ -67,17 +76,17 @@ struct GGUFBuilder {
 }
 
 extension Array where Element == UInt8 {
-    mutating func append<T: FixedWidthInteger>(_ value: T) {
+    public mutating func append<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 
-    mutating func append(string: String) {
+    public mutating func append(string: String) {
         append(UInt64(string.utf8.count))
         append(contentsOf: string.utf8)
     }
 
     /// Float32 values as little-endian bytes.
-    static func float32(_ values: [Float]) -> [UInt8] {
+    public static func float32(_ values: [Float]) -> [UInt8] {
         var bytes: [UInt8] = []
         for value in values { bytes.append(value.bitPattern) }
         return bytes
