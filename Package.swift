@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 #if canImport(Glibc)
@@ -29,10 +29,17 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "WStream", targets: ["WStream"]),
+        .library(name: "WStreamServer", targets: ["WStreamServer"]),
         .executable(name: "wstream", targets: ["wstream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Without its default traits Hummingbird needs neither swift-configuration nor full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
@@ -48,11 +55,21 @@ let package = Package(
             dependencies: ["WStreamRuntime", "WStreamQuant", "WStreamTokenizer"],
             swiftSettings: hotPathSettings),
         .target(name: "WStream", dependencies: ["WStreamModel"]),
+        .target(
+            name: "WStreamServer",
+            dependencies: [
+                "WStream",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "wstream",
             dependencies: [
-                "WStream", "WStreamPack", "WStreamSynth",
+                "WStream", "WStreamServer", "WStreamPack", "WStreamSynth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         .target(name: "TestSupport", dependencies: ["WStreamFormat"], path: "Tests/TestSupport"),
@@ -65,6 +82,9 @@ let package = Package(
         .testTarget(name: "WStreamRuntimeTests", dependencies: ["WStreamRuntime", "TestSupport"]),
         .testTarget(name: "WStreamModelTests", dependencies: ["WStreamModel", "WStreamPack", "TestSupport"]),
         .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamPack", "WStreamSynth", "TestSupport"]),
+        .testTarget(name: "WStreamServerTests", dependencies: ["WStreamServer", "TestSupport"]),
         .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "TestSupport"]),
+        // The load generator for the server's figures: N clients for T seconds against a running `wstream serve`.
+        .executableTarget(name: "wstream-load", dependencies: ["TestSupport"], path: "Tests/LoadTool"),
     ]
 )
