@@ -3,6 +3,7 @@ import Glibc
 #endif
 import FoundationEssentials
 import Hummingbird
+import NIOCore
 import WStream
 
 /// `POST /v1/chat/completions` and `POST /v1/completions`: validate, wait for a slot in the model, generate,
@@ -68,7 +69,7 @@ struct CompletionsController<Context: RequestContext>: Sendable {
         do {
             let buffer = try await body.collect(upTo: maxRequestBytes)
             return Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw ServerError.bodyTooLarge(limit: maxRequestBytes)
         }
     }
@@ -137,7 +138,12 @@ struct CompletionsController<Context: RequestContext>: Sendable {
                     if firstText == nil { firstText = requestRecord?.elapsed }
                     var piecesChunk = chunk
                     piecesChunk.text = piece
-                    try await events.send(piecesChunk)
+                    do {
+                        try await events.send(piecesChunk)
+                    } catch {
+                        requestRecord?.update { $0.streamError = "the client went away; generation cancelled" }
+                        throw error
+                    }
                 case .finished(let result):
                     finished = result
                 }

@@ -11,14 +11,17 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path == "/health" { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              Self.constantTimeEqual(Array(header.utf8.dropFirst("Bearer ".utf8.count)), key)
+              ConstantTime.equal(Array(header.utf8.dropFirst("Bearer ".utf8.count)), key)
         else { throw ServerError.unauthorized }
         return try await next(request, context)
     }
+}
 
-    /// Compares every byte whatever the first difference, so the time taken tells nothing about the key
-    /// (only its length, which a comparison of unequal lengths cannot avoid revealing).
-    static func constantTimeEqual(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
+/// Comparisons whose duration does not depend on the data.
+enum ConstantTime {
+    /// Looks at every byte of `expected` whatever `given` holds, so the time taken reveals neither where the
+    /// first difference is nor the key's length.
+    static func equal(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
         var difference: UInt8 = given.count == expected.count ? 0 : 1
         for index in expected.indices {
             difference |= expected[index] ^ (index < given.count ? given[index] : 0)

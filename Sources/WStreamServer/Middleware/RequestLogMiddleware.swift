@@ -36,7 +36,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as ServerError: error
         case let error as HTTPError: .http(status: Int(error.status.code), message: error.body ?? error.status.reasonPhrase)
         case is CancellationError: .http(status: 499, message: "the client closed the connection")
-        default: .modelFailure(model: RequestRecord.current?.snapshot.model ?? "?", detail: "\(error)")
+        default: .http(status: 500, message: "\(error)")
         }
     }
 
