@@ -9,7 +9,7 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path == "/health" { return try await next(request, context) }
+        if request.uri.path.hasSuffix("/health") { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
               ConstantTime.equal(Array(header.utf8.dropFirst("Bearer ".utf8.count)), key)
         else { throw ServerError.unauthorized }

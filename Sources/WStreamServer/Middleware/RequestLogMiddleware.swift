@@ -12,7 +12,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let record = RequestRecord()
-        let route = knownRoutes.contains(request.uri.path) ? request.uri.path : "other"
+        // Routes mounted under a prefix (an embedding app's group) count under their own name.
+        let route = knownRoutes.first { request.uri.path.hasSuffix($0) } ?? "other"
         var response: Response
         do {
             response = try await RequestRecord.$current.withValue(record) { try await next(request, context) }
