@@ -89,10 +89,15 @@ import TestSupport
             usleep(2_000)
         }
         let freedAfter = try #require(freed, "the slot was not given back")
+        // Generations of one model run one at a time, so this one waits for the abandoned one unless it stopped.
+        let followUpStart = clock.now
         #expect(try server.post("/v1/completions", #"{"model":"lfm2","prompt":"Hi","max_tokens":2}"#).status == 200)
-        // 64 tokens took at most the request's duration; 2000 would take about 31 times as long.
+        let followUp = clock.now - followUpStart
+        // 64 tokens took at most that request's duration; the abandoned 2000 would take about 31 times as long.
         let secondsPer64 = Double(try #require(Int(server.stderr.firstMatch(of: /duration_ms=(\d+)[^\n]*tokens_out=64/)?.1 ?? ""))) / 1000
-        #expect(freedAfter < .seconds(secondsPer64 * 2000 / 64 / 2), "the slot came back only after \(freedAfter): was the generation cancelled?")
+        let fullGeneration = Duration.seconds(secondsPer64 * 2000 / 64)
+        #expect(freedAfter < fullGeneration / 2, "the slot came back only after \(freedAfter)")
+        #expect(followUp < fullGeneration / 2, "the next request waited \(followUp): the abandoned generation went on")
         #expect(server.stderr.contains("the client went away"), "\(server.stderr)")
     }
 }

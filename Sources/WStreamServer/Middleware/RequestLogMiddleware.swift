@@ -24,7 +24,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let status = Int(response.status.code)
         let body = response.body
-        response.body = ResponseBody { [self] writer in
+        response.body = ResponseBody(contentLength: body.contentLength) { [self] writer in
             defer { finish(record, request: request, context: context, route: route, status: status, error: nil) }
             try await body.write(writer)
         }
