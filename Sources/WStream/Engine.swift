@@ -35,6 +35,7 @@ public final class Engine: @unchecked Sendable {
         /// Prompt tokens per prefill chunk.
         public var chunkSize = 32
 
+        /// All cores, 2048 positions, one sequence, chunks of 32.
         public init() {}
     }
 
@@ -110,7 +111,9 @@ public final class Engine: @unchecked Sendable {
 
     /// Plans and loads the model under a ceiling on the whole process's peak RSS (what `wstream run --budget`
     /// means), or everything resident when `budget` is nil.
-    /// - Parameter contextLength: positions to plan for instead of `self.contextLength` (capped by the model's).
+    /// - Parameters:
+    ///   - budget: the ceiling on the process's VmHWM, or nil for no ceiling.
+    ///   - contextLength: positions to plan for instead of `self.contextLength` (capped by the model's).
     /// - Throws: `RuntimeError.budgetTooSmall` with the minimum, `RuntimeError.alreadyOverBudget`.
     public func load(budget: MemoryBudget?, contextLength: Int? = nil) async throws {
         let context = min(max(1, contextLength ?? self.contextLength), modelConfig.contextLength)

@@ -26,6 +26,7 @@ public struct MemorySnapshot: Sendable, Equatable {
     /// The allowance the engine was last loaded with, nil when loaded under a whole-process budget or none.
     public var allowanceBytes: Int?
 
+    /// A snapshot of the given figures.
     public init(state: LoadState, poolBytes: Int, kvBytes: Int, allowanceBytes: Int?) {
         self.state = state
         self.poolBytes = poolBytes

@@ -7,11 +7,15 @@ public struct IdleMonitor: Service {
     public let registry: ModelRegistry
     public let timeout: Duration
 
+    /// - Parameters:
+    ///   - registry: the models to watch.
+    ///   - timeout: how long a model may go without requests before it is unloaded.
     public init(registry: ModelRegistry, timeout: Duration) {
         self.registry = registry
         self.timeout = timeout
     }
 
+    /// Checks until the service group shuts down.
     public func run() async throws {
         let interval = min(max(timeout / 4, .milliseconds(100)), .seconds(5))
         try? await cancelWhenGracefulShutdown {

@@ -20,8 +20,11 @@ public struct InferenceRoutes: Sendable {
     public static let paths: Set<String> = ["/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics"]
 
     /// - Parameters:
+    ///   - registry: the models the routes serve.
+    ///   - metrics: where requests and generations are counted, and what `/metrics` shows.
     ///   - apiKey: when set, every route but /health requires `Authorization: Bearer <apiKey>`.
     ///   - maxRequestBytes: the largest request body accepted (413 beyond).
+    ///   - logger: receives one line per request.
     public init(registry: ModelRegistry, metrics: ServerMetrics, apiKey: String? = nil, maxRequestBytes: Int = 1 << 20, logger: Logger) {
         self.registry = registry
         self.metrics = metrics

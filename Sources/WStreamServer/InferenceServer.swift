@@ -9,6 +9,9 @@ public struct InferenceServer {
     public let configuration: ServerConfiguration
     public let logger: Logger
 
+    /// - Parameters:
+    ///   - configuration: models, address, budget and limits.
+    ///   - logger: receives start, load and unload events and one line per request.
     public init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger

@@ -10,6 +10,9 @@ public struct ServerConfiguration: Sendable {
         public var id: String
         public var path: String
 
+        /// - Parameters:
+        ///   - id: the name requests use in `model`.
+        ///   - path: the `.wst` file.
         public init(id: String, path: String) {
             self.id = id
             self.path = path
@@ -60,6 +63,7 @@ public struct ServerConfiguration: Sendable {
     /// allocator's slack. 16 MiB held 16 concurrent streaming clients with a peak 5 MiB above the baseline.
     public static let connectionReserveBytes = 16 << 20
 
+    /// The defaults for everything but the models.
     public init(models: [ModelSource]) {
         self.models = models
     }

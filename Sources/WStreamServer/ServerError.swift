@@ -166,12 +166,14 @@ struct ErrorBody: Codable, Equatable {
 }
 
 extension ServerError: HTTPResponseError {
+    /// `Content-Type: application/json`, and `Retry-After` for a busy server.
     public var headers: HTTPFields {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let seconds = retryAfterSeconds { headers[.retryAfter] = "\(seconds)" }
         return headers
     }
 
+    /// The error as a response: its status, `Retry-After` when busy, and the OpenAI-style body.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(body))))
     }

@@ -13,6 +13,7 @@ public final class ServerMetrics: Sendable {
     /// Decode speed of one request.
     static let tokensPerSecondBuckets: [Double] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000]
 
+    /// An empty registry of metrics; they appear as they are first recorded.
     public init() {}
 
     /// `wstream_<metric>_<unit>` with its help text.

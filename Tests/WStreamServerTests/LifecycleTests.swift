@@ -61,6 +61,24 @@ import TestSupport
         #expect(server.stderr.contains("model re-planned"))
     }
 
+    /// A budget with room for one model's minimum only: a request for the other unloads the idle one first.
+    @Test func anIdleModelIsUnloadedToMakeRoomForAnother() throws {
+        let path = try ServedModels.lfm2()
+        let arguments = ["--model", "a=\(path)", "--model", "b=\(path)", "--context", "256", "--threads", "1"]
+        let figures = try ServerProcess(arguments).health()
+        let minimum = try #require(figures.model("a")).minimumBytes
+        let budget = figures.baselineBytes + figures.reserveBytes + minimum + minimum / 2
+        let server = try ServerProcess(arguments + ["--budget", "\(budget)"])
+        let request = { (id: String) in #"{"model":"\#(id)","prompt":"The cat sat","max_tokens":4}"# }
+        #expect(try server.post("/v1/completions", request("a")).status == 200)
+        #expect(try server.post("/v1/completions", request("b")).status == 200)
+        let health = try server.health()
+        #expect(health.model("a")?.state == "unloaded" && health.model("b")?.state == "loaded", "\(health.models)")
+        #expect(server.stderr.contains("making room for b"))
+        #expect(try server.post("/v1/completions", request("a")).status == 200, "and back again")
+        #expect(try server.health().peakRssBytes <= budget)
+    }
+
     @Test func aModelThatCannotFitAloneIsRefusedAtStartWithItsMinimum() throws {
         let directory = TemporaryDirectory()
         let result = try WStreamExecutable.run(["serve", "--model", "lfm2=\(try ServedModels.lfm2())", "--budget", "24M",

@@ -14,6 +14,7 @@ public struct AllowancePlan: Sendable, Equatable {
         /// At this every weight is resident; more is never useful.
         public var fullyResident: Int
 
+        /// A model's need; `fullyResident` below `minimum` counts as `minimum`.
         public init(id: String, minimum: Int, fullyResident: Int) {
             self.id = id
             self.minimum = minimum

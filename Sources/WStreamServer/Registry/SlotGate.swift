@@ -25,6 +25,9 @@ public final class SlotGate: Sendable {
     /// Thrown by `enter` when every slot and the queue are taken.
     public struct Full: Error {}
 
+    /// - Parameters:
+    ///   - slots: requests in flight at once (at least 1).
+    ///   - queueLength: requests that may wait beyond those.
     public init(slots: Int, queueLength: Int) {
         precondition(slots >= 1 && queueLength >= 0)
         self.slots = slots
