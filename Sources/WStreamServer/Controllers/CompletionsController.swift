@@ -101,7 +101,7 @@ struct CompletionsController<Context: RequestContext>: Sendable {
             note(result, model: model, timeToFirstToken: firstText, in: requestRecord)
             var object = template
             object.text = text
-            object.finishReason = finishReason(result.statistics.stopReason)
+            object.finishReason = result.statistics.stopReason.finishReason
             object.usage = Usage(result.statistics)
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(object))))
@@ -151,7 +151,7 @@ struct CompletionsController<Context: RequestContext>: Sendable {
             if let result = finished {
                 note(result, model: model, timeToFirstToken: firstText, in: requestRecord)
                 var last = chunk
-                last.finishReason = finishReason(result.statistics.stopReason)
+                last.finishReason = result.statistics.stopReason.finishReason
                 try await events.send(last)
                 if includeUsage {
                     var usage = chunk
@@ -170,7 +170,7 @@ struct CompletionsController<Context: RequestContext>: Sendable {
             $0.completionTokens = result.statistics.generatedTokens
             $0.timeToFirstToken = timeToFirstToken
             $0.tokensPerSecond = result.statistics.decodeTokensPerSecond
-            $0.finishReason = finishReason(result.statistics.stopReason)
+            $0.finishReason = result.statistics.stopReason.finishReason
         }
     }
 

@@ -29,12 +29,14 @@ enum CompletionKind: Sendable {
     var idPrefix: String { self == .chat ? "chatcmpl-" : "cmpl-" }
 }
 
-/// OpenAI's `finish_reason`: `stop` for an end-of-sequence token or a stop sequence, `length` when
-/// `max_tokens` or the context ran out.
-func finishReason(_ reason: StopReason) -> String {
-    switch reason {
-    case .maxTokens, .contextFull: "length"
-    case .endOfSequence, .stopString, .cancelled: "stop"
+extension StopReason {
+    /// OpenAI's `finish_reason`: `stop` for an end-of-sequence token or a stop sequence, `length` when
+    /// `max_tokens` or the context ran out.
+    var finishReason: String {
+        switch self {
+        case .maxTokens, .contextFull: "length"
+        case .endOfSequence, .stopString, .cancelled: "stop"
+        }
     }
 }
 
