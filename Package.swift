@@ -31,10 +31,19 @@ let package = Package(
     name: "wstream",
     products: [
         .library(name: "WStream", targets: ["WStream"]),
+        .library(name: "WStreamServer", targets: ["WStreamServer"]),
         .executable(name: "wstream", targets: ["wstream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Without its default traits Hummingbird needs neither swift-configuration nor full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
@@ -53,12 +62,24 @@ let package = Package(
             swiftSettings: hotPathSettings, plugins: ["FamilyRegistry"]),
         .target(name: "WStream", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamTokenizer", "WStreamModel"]),
         .target(name: "WStreamProcess"),
+        .target(
+            name: "WStreamServer",
+            dependencies: [
+                "WStream",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .executableTarget(
             name: "wstream",
             dependencies: [
-                "WStream", "WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamTokenizer", "WStreamPack", "WStreamSynth",
-                "WStreamProcess",
+                "WStream", "WStreamServer", "WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamTokenizer", "WStreamPack",
+                "WStreamSynth", "WStreamProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         .target(name: "TestSupport", dependencies: ["WStreamFormat", "WStreamProcess"], path: "Tests/TestSupport"),
@@ -76,5 +97,8 @@ let package = Package(
             dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamModel", "WStreamPack", "TestSupport"]),
         .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamImport", "WStreamPack", "WStreamSynth", "TestSupport"]),
         .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "WStreamRuntime", "TestSupport"]),
+        .testTarget(name: "WStreamServerTests", dependencies: ["WStreamServer", "TestSupport"]),
+        // The load generator for the server's figures: N clients for T seconds against a running `wstream serve`.
+        .executableTarget(name: "wstream-load", dependencies: ["TestSupport"], path: "Tests/LoadTool"),
     ]
 )
