@@ -38,7 +38,11 @@ public final class Engine: @unchecked Sendable {
     public var modelConfig: ModelConfig { reader.metadata.config }
     public let tokenizer: Tokenizer
     /// The model's chat template, or ChatML when it has none.
-    public let chatTemplate: ChatTemplate
+    /// - Throws: the template's syntax error; the model still runs plain prompts.
+    public var chatTemplate: ChatTemplate {
+        get throws { try parsedChatTemplate.get() }
+    }
+    private let parsedChatTemplate: Result<ChatTemplate, any Error>
     private let reader: ContainerReader
     private let queue = DispatchQueue(label: "wstream.engine")
     private var model: LanguageModel?
@@ -52,7 +56,8 @@ public final class Engine: @unchecked Sendable {
         self.configuration = configuration
         reader = try ContainerReader(path: path)
         tokenizer = try Tokenizer(spec: reader.metadata.tokenizer)
-        chatTemplate = try ChatTemplate(reader.metadata.tokenizer.chatTemplate ?? Self.chatML)
+        let templateSource = reader.metadata.tokenizer.chatTemplate ?? Self.chatML
+        parsedChatTemplate = Result { try ChatTemplate(templateSource) }
         if let context = configuration.contextLength { try queue.sync { _ = try loadedModel(context: context) } }
     }
 
@@ -67,13 +72,21 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Generates the assistant's reply to `messages`, rendered with the model's chat template
-    /// (ChatML when the model has none). Special-token text in the rendered prompt becomes those tokens.
-    /// - Throws: `TokenizerError` when the template cannot be rendered.
-    public func generate(messages: [ChatMessage], options: GenerationOptions = GenerationOptions()) throws -> AsyncThrowingStream<String, any Error> {
+    /// (ChatML when the model has none) as Hugging Face renders it. Special-token text in the rendered
+    /// prompt becomes those tokens.
+    /// - Parameters:
+    ///   - messages: the conversation; structured content, `tool_calls` and `tool` messages pass through as given.
+    ///   - tools: function schemas (OpenAI format) offered to the model; nil renders the template without tools.
+    ///   - variables: further template variables, such as `enable_thinking` or `documents`.
+    /// - Throws: `TokenizerError` when the template cannot be parsed or rendered (or refuses the conversation).
+    public func generate(
+        messages: [ChatMessage], tools: [TemplateValue]? = nil, variables: [String: TemplateValue] = [:],
+        options: GenerationOptions = GenerationOptions()
+    ) throws -> AsyncThrowingStream<String, any Error> {
         var options = options
         options.addSpecialTokens = false
         options.parseSpecialTokens = true
-        let prompt = try chatTemplate.render(messages, addGenerationPrompt: true, tokenizer: tokenizer)
+        let prompt = try chatTemplate.render(messages, tools: tools, addGenerationPrompt: true, variables: variables, tokenizer: tokenizer)
         return generate(prompt: prompt, options: options)
     }
 
@@ -122,8 +135,8 @@ public final class Engine: @unchecked Sendable {
         return opened
     }
 
-    /// The fallback template for models that carry none.
-    static let chatML = """
+    /// The template used for models that carry none (ChatML).
+    public static let chatML = """
         {% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}\
         {% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}
         """
