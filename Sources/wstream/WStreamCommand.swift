@@ -13,5 +13,5 @@ struct WStreamCommand: AsyncParsableCommand {
               wstream pack ./Llama-3.2-1B -o llama.wst
               wstream run llama.wst --budget 700M --prompt "Once upon a time" --stats
             """,
-        subcommands: [Pack.self, Inspect.self, Verify.self, Run.self, Tokenize.self, Eval.self, Bench.self, Synth.self])
+        subcommands: [Pack.self, Inspect.self, Verify.self, Run.self, Tokenize.self, Template.self, Eval.self, Bench.self, Synth.self])
 }
