@@ -268,9 +268,9 @@ extension JinjaParser {
         return try make(.slice(start: parts[0], stop: parts[1], step: parts[2]), at: start)
     }
 
+    /// A call is placed where its callee starts, so that an error in `raise_exception(…)` points at the name.
     private mutating func parseCall(_ callee: JinjaExpression) throws -> JinjaExpression {
-        let position = current.position
-        return try make(.call(callee, try parseCallArguments()), at: position)
+        try make(.call(callee, try parseCallArguments()), at: callee.position)
     }
 
     mutating func parseCallArguments() throws -> JinjaArgumentList {

@@ -20,7 +20,7 @@ public struct TemplateLimits: Sendable, Equatable {
     public var maxExpressionDepth = 256
     /// How deeply rendering may recurse in all (statements in macros in expressions …): this bounds the
     /// stack the renderer uses, whatever the template.
-    public var maxRecursion = 1024
+    public var maxRecursion = 512
 
     /// Jinja's own sandbox refuses `range()` with more items than this (`MAX_RANGE`); so does wstream.
     public static let maxRange = 100_000
