@@ -65,6 +65,6 @@ let package = Package(
         .testTarget(name: "WStreamRuntimeTests", dependencies: ["WStreamRuntime", "TestSupport"]),
         .testTarget(name: "WStreamModelTests", dependencies: ["WStreamModel", "WStreamPack", "TestSupport"]),
         .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamPack", "WStreamSynth", "TestSupport"]),
-        .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "TestSupport"]),
+        .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "WStreamTokenizer", "TestSupport"]),
     ]
 )
