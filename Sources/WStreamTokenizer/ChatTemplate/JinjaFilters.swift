@@ -555,7 +555,7 @@ enum JinjaFilters {
                 let count = perSlice + (index < withExtra ? 1 : 0)
                 var group = Array(items[offset..<(offset + count)])
                 offset += count
-                if let fill, index >= withExtra, withExtra > 0 { group.append(fill) }
+                if let fill, index >= withExtra { group.append(fill) }
                 groups.append(group)
             }
         }

@@ -80,6 +80,8 @@ enum JinjaGlobals {
         switch arguments.positional.first {
         case nil: break
         case .dictionary(let source)?: result = source
+        // dict() asks its argument for `keys` first, which an undefined value refuses.
+        case .undefined(let undefined)?: throw PythonOperators.undefinedError(undefined)
         case let source?:
             for (offset, pair) in try interpreter.elements(of: source).enumerated() {
                 let parts = try interpreter.elements(of: pair)

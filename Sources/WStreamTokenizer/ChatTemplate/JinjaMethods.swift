@@ -134,12 +134,8 @@ enum JinjaMethods {
                 return part
             }
             return try result(parts.joined(separator: text))
-        case "format":
-            let keywords = try JinjaDictionary(arguments.keywords.map { ($0.name, $0.value) }, maxNesting: interpreter.limits.maxNesting)
-            return try result(try PythonFormat.format(text, positional: arguments.positional, keywords: keywords) { value, key, isAttribute in
-                if isAttribute, case .string(let name) = key { return try interpreter.attribute(of: value, name) }
-                return try interpreter.item(of: value, key)
-            })
+        case "format", "format_map":
+            return try result(try format(text, name, arguments, escapingFields: false, interpreter: interpreter))
         case "center", "ljust", "rjust":
             let values = try bind([.required("width"), .optional("fillchar", .string(" "))])
             let fill = try self.text(values[1], function, 2)
@@ -201,6 +197,26 @@ enum JinjaMethods {
         }
     }
 
+    /// `str.format(*args, **kwargs)` or `str.format_map(mapping)`; field lookups go through the sandbox.
+    private static func format(
+        _ text: String, _ name: String, _ arguments: JinjaArguments, escapingFields: Bool, interpreter: JinjaInterpreter
+    ) throws -> String {
+        var positional = arguments.positional
+        var keywords = try JinjaDictionary(arguments.keywords.map { ($0.name, $0.value) }, maxNesting: interpreter.limits.maxNesting)
+        if name == "format_map" {
+            let mapping = try arguments.bind([.required("mapping")], function: "str.format_map()", keywordsAllowed: false)[0]
+            guard case .dictionary(let dictionary) = mapping else {
+                throw JinjaFailure.render("str.format_map() argument must be a mapping, not \(mapping.typeName)")
+            }
+            positional = []
+            keywords = dictionary
+        }
+        return try PythonFormat.format(text, positional: positional, keywords: keywords, escapingFields: escapingFields) { value, key, isAttribute in
+            if isAttribute, case .string(let attribute) = key { return try interpreter.attribute(of: value, attribute) }
+            return try interpreter.item(of: value, key)
+        }
+    }
+
     /// markupsafe's `Markup` methods: string arguments are escaped and string results stay markup.
     private static func markupMethod(_ name: String, _ text: String, _ arguments: JinjaArguments, interpreter: JinjaInterpreter) throws -> JinjaValue {
         func escaped(_ value: JinjaValue) throws -> JinjaValue {
@@ -221,11 +237,8 @@ enum JinjaMethods {
             let items = try interpreter.elements(of: try arguments.bind([.required("iterable")], function: "Markup.join()")[0])
             let joined = try items.map { try escaped($0) }
             return asMarkup(try stringMethod("join", text, JinjaArguments(positional: [try interpreter.list(joined)]), interpreter: interpreter))
-        case "format":
-            var escapedArguments = arguments
-            escapedArguments.positional = try arguments.positional.map(escaped)
-            escapedArguments.keywords = try arguments.keywords.map { ($0.name, try escaped($0.value)) }
-            return asMarkup(try stringMethod(name, text, escapedArguments, interpreter: interpreter))
+        case "format", "format_map":
+            return .markup(try format(text, name, arguments, escapingFields: true, interpreter: interpreter))
         case "split", "rsplit", "splitlines", "partition", "rpartition":
             let result = try stringMethod(name, text, arguments, interpreter: interpreter)
             switch result {

@@ -254,6 +254,9 @@ struct JinjaParser {
             let name = try expectName()
             if skip(symbol: "=") {
                 parameters.append((name, try parseExpression()))
+            } else if name == "caller" {
+                throw JinjaFailure.syntax(
+                    "when defining macros or call blocks the special \"caller\" argument must be omitted or be given a default", at: token.position)
             } else if parameters.contains(where: { $0.defaultValue != nil }) {
                 throw JinjaFailure.syntax("non-default argument follows default argument", at: token.position)
             } else {

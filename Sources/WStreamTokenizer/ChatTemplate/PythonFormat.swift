@@ -11,8 +11,9 @@ enum PythonFormat {
     // MARK: - str.format
 
     /// `template.format(*positional, **keywords)`; `lookup(value, key)` resolves `.attr` and `[key]` in field names.
+    /// With `escapingFields` (markupsafe's `Markup.format`) each field's text is HTML-escaped unless its value is markup.
     static func format(
-        _ template: String, positional: [JinjaValue], keywords: JinjaDictionary,
+        _ template: String, positional: [JinjaValue], keywords: JinjaDictionary, escapingFields: Bool = false,
         lookup: (JinjaValue, JinjaValue, _ isAttribute: Bool) throws -> JinjaValue
     ) throws -> String {
         let scalars = Array(template.unicodeScalars)
@@ -51,7 +52,8 @@ enum PythonFormat {
             let field = PythonString.string(scalars[(index + 1)..<end])
             index = end + 1
             guard !field.contains("{") else { throw JinjaFailure.unsupported("nested replacement fields in str.format", at: nil) }
-            var (name, conversion, spec) = splitField(field)
+            let (path, conversion, spec) = splitField(field)
+            var name = path
             var value: JinjaValue
             let firstPart = name.prefix { $0 != "." && $0 != "[" }
             name.removeFirst(firstPart.count)
@@ -81,8 +83,8 @@ enum PythonFormat {
             case "r", "a": value = .string(try PythonText.repr(value))
             default: throw JinjaFailure.render("Unknown conversion specifier \(conversion!)")
             }
-            spec = spec ?? ""
-            result += try formatValue(value, spec: spec!)
+            let text = try formatValue(value, spec: spec ?? "")
+            result += escapingFields && !value.isMarkup ? PythonText.escapeHTML(text) : text
         }
         return result
     }
