@@ -205,20 +205,26 @@ extension JinjaInterpreter {
         return (0..<count).contains(position) ? position : nil
     }
 
-    /// `value[start:stop:step]` with Python's clamping.
+    /// `value[start:stop:step]` with Python's clamping. Jinja slices with Python's own subscript, not the
+    /// sandbox's lookup, so a value that cannot be sliced is an error rather than undefined.
     func slice(_ value: JinjaValue, start: JinjaValue?, stop: JinjaValue?, step: JinjaValue?) throws -> JinjaValue {
-        if case .undefined(let undefined) = value { throw PythonOperators.undefinedError(undefined) }
-        func bound(_ part: JinjaValue?) -> Int?? {
+        switch value {
+        case .undefined(let undefined): throw PythonOperators.undefinedError(undefined)
+        case .list, .tuple, .string, .markup, .range: break
+        case .dictionary: throw JinjaFailure.render("unhashable type: 'slice'")
+        default: throw JinjaFailure.render("'\(value.typeName)' object is not subscriptable")
+        }
+        func bound(_ part: JinjaValue?) throws -> Int? {
             switch part {
-            case nil, .none?: return .some(nil)
-            case .integer(let number)?: return .some(number)
-            case .boolean(let flag)?: return .some(flag ? 1 : 0)
-            default: return nil
+            case nil, .none?: return nil
+            case .integer(let number)?: return number
+            case .boolean(let flag)?: return flag ? 1 : 0
+            default: throw JinjaFailure.render("slice indices must be integers or None or have an __index__ method")
             }
         }
-        guard let first = bound(start), let last = bound(stop), let stride = bound(step) else {
-            return .undefined("slice indices must be integers or None")
-        }
+        let first = try bound(start)
+        let last = try bound(stop)
+        let stride = try bound(step)
         let increment = stride ?? 1
         guard increment != 0 else { throw JinjaFailure.render("slice step cannot be zero") }
         /// Python's `slice.indices(count)`: the clamped start and stop.
@@ -256,7 +262,7 @@ extension JinjaInterpreter {
             guard !overflow else { throw JinjaFailure.unsupported("integer arithmetic beyond 64 bits", at: nil) }
             return .range(JinjaRange(start: range.element(start), stop: range.element(stop), step: step))
         default:
-            return .undefined("'\(value.typeName)' object is not subscriptable")
+            throw JinjaFailure.render("'\(value.typeName)' object is not subscriptable")
         }
     }
 

@@ -247,8 +247,8 @@ final class JinjaInterpreter {
         let result: [JinjaValue]
         switch value {
         case .list(let sequence), .tuple(let sequence): result = sequence.items
-        case .string(let text): result = text.unicodeScalars.map { .string(String($0)) }
-        case .markup(let text): result = text.unicodeScalars.map { .markup(String($0)) }
+        // Iterating a Markup yields plain characters (str.__iter__), unlike indexing it.
+        case .string(let text), .markup(let text): result = text.unicodeScalars.map { .string(String($0)) }
         case .dictionary(let dictionary): result = dictionary.keys
         case .range(let range): result = range.elements
         case .view(let view): result = view.elements
