@@ -10,7 +10,9 @@
 /// construct and its line and column, never with a different prompt. Rendering is sandboxed: the template
 /// has no access to files or processes, and `TemplateLimits` bounds its time, memory and recursion.
 public struct ChatTemplate: Sendable {
+    /// The Jinja text.
     public let source: String
+    /// What rendering may use (steps, output, recursion, …).
     public let limits: TemplateLimits
     /// Where `strftime_now()` reads the date.
     public let clock: TemplateClock
