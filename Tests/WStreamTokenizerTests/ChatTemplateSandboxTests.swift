@@ -57,6 +57,13 @@ import WStreamTokenizer
         expectLimit("{{ 'x' * 10 ** 12 }}", mentioning: "string longer")
         expectLimit("{% set ns = namespace(l=[1]) %}{% for i in range(64) %}{% set ns.l = ns.l + ns.l %}{% endfor %}", mentioning: "elements")
         expectLimit("{% for i in range(600) %}{{ 'x' * 2000 }}{% endfor %}", mentioning: "output grew")
+        // Values that share one large string print far beyond the limit: printing stops at the limit.
+        expectLimit("{% set big = 'x' * 500000 %}{{ [big] * 1000 }}", mentioning: "string longer")
+        expectLimit("{% set big = 'x' * 500000 %}{{ ([big] * 1000) | tojson }}", mentioning: "string longer")
+        expectLimit("{{ [[1]] | tojson(indent=1000000) }}", mentioning: "string longer")
+        expectLimit("{{ '%.99999999f' % 1.5 }}{{ '{:>99999999}'.format(1) }}", mentioning: "string longer")
+        expectLimit("{{ ('x' * 100000).replace('', 'yyyyyyyyyyyyyyyyyyyy') }}", mentioning: "string longer")
+        expectLimit("{{ (',' * 100000).split(',') | length }}", mentioning: "elements")
     }
 
     @Test func valuesCannotNestWithoutBound() {

@@ -31,7 +31,7 @@ enum JinjaFilters {
         func bind(_ parameters: [JinjaArguments.Parameter]) throws -> [JinjaValue] {
             try arguments.bind(parameters, function: function)
         }
-        func softText(_ value: JinjaValue) throws -> String { try PythonText.str(value) }
+        func softText(_ value: JinjaValue) throws -> String { try interpreter.str(value) }
         /// Filters that call `soft_str(value).method()` keep markup as markup.
         func sameKind(_ text: String) -> JinjaValue { value.isMarkup ? .markup(text) : .string(text) }
 
@@ -77,7 +77,8 @@ enum JinjaFilters {
             case .integer(let number): count = number
             default: throw JinjaFailure.render("'\(values[2].typeName)' object cannot be interpreted as an integer")
             }
-            return try interpreter.string(PythonString.replace(try softText(value), try softText(values[0]), try softText(values[1]), count: count))
+            return try interpreter.string(PythonString.replace(
+                try softText(value), try softText(values[0]), try softText(values[1]), count: count, maxBytes: interpreter.limits.maxOutputBytes))
         case "center":
             let width = try bind([.optional("width", .integer(80))])[0]
             guard case .integer(let columns) = width else { throw JinjaFailure.render("'\(width.typeName)' object cannot be interpreted as an integer") }
@@ -96,7 +97,7 @@ enum JinjaFilters {
             let operand = arguments.keywords.isEmpty
                 ? try interpreter.tuple(arguments.positional)
                 : .dictionary(try JinjaDictionary(arguments.keywords.map { ($0.name, $0.value) }, maxNesting: interpreter.limits.maxNesting))
-            return sameKind(try PythonFormat.percent(try softText(value), operand))
+            return sameKind(try PythonFormat.percent(try softText(value), operand, maxBytes: interpreter.limits.maxOutputBytes))
         case "tojson":
             return try toJSON(value, try bind([
                 .optional("ensure_ascii", .boolean(false)), .optional("indent", .none), .optional("separators", .none),
@@ -400,7 +401,9 @@ enum JinjaFilters {
         case .boolean(let flag): indentation = flag ? " " : ""
         default: throw JinjaFailure.render("can't multiply sequence by non-int of type '\(values[0].typeName)'")
         }
-        let lines = PythonString.splitLines(text + "\n")
+        let lines = try PythonString.splitLines(text + "\n", maxParts: interpreter.limits.maxCollectionCount)
+        let (padding, overflow) = lines.count.multipliedReportingOverflow(by: indentation.utf8.count)
+        try PythonOperators.checkLength(overflow ? .max : padding + text.utf8.count, interpreter.limits)
         var result: String
         if values[2].isTrue {
             result = lines.joined(separator: "\n" + indentation)
@@ -437,7 +440,9 @@ enum JinjaFilters {
             separators = (item, key)
         default: throw JinjaFailure.render("separators must be a pair of strings")
         }
-        let encoder = PythonJSON(ensureASCII: values[0].isTrue, indent: indent, separators: separators, sortKeys: values[3].isTrue)
+        let encoder = PythonJSON(
+            ensureASCII: values[0].isTrue, indent: indent, separators: separators, sortKeys: values[3].isTrue,
+            maxBytes: interpreter.limits.maxOutputBytes)
         return try interpreter.string(try encoder.dumps(value))
     }
 
@@ -538,6 +543,8 @@ enum JinjaFilters {
         }
         let items = try interpreter.elements(of: value)
         let fill: JinjaValue? = values[1].isNone ? nil : values[1]
+        // A batch is padded to `size` and there are `size` slices: both bound what is built.
+        if name == "slice" || fill != nil { try PythonOperators.checkCount(size, interpreter.limits) }
         var groups: [[JinjaValue]] = []
         if name == "batch" {
             guard size > 0 else { throw JinjaFailure.render("range() arg 3 must not be zero") }

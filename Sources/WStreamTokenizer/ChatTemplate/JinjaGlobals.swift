@@ -28,12 +28,14 @@ enum JinjaGlobals {
             return .dictionary(result)
         case "raise_exception":
             let message = try arguments.bind([.required("message")], function: "raise_exception()")[0]
-            throw TokenizerError.chatTemplate(.raised, message: try PythonText.str(message), position: nil)
+            throw TokenizerError.chatTemplate(.raised, message: try interpreter.str(message), position: nil)
         case "strftime_now":
             let format = try arguments.bind([.required("format")], function: "strftime_now()")[0]
             guard let text = format.text else {
                 throw JinjaFailure.render("strftime() argument 1 must be str, not \(format.typeName)")
             }
+            // A directive expands to at most a few dozen bytes; refuse formats whose result could pass the limit.
+            try PythonOperators.checkLength(text.utf8.count * 64, interpreter.limits)
             return try interpreter.string(interpreter.clock.format(text))
         default:
             throw JinjaFailure.unsupported("the \(name)() function", at: nil)

@@ -70,7 +70,7 @@ extension JinjaInterpreter {
             var text = ""
             for operand in operands {
                 let value = try evaluate(operand, in: frame)
-                text += try located(operand.position) { try PythonText.str(value) }
+                text += try located(operand.position) { try str(value) }
                 try PythonOperators.checkLength(text.utf8.count, limits)
             }
             return try string(text)
@@ -181,15 +181,15 @@ extension JinjaInterpreter {
                 }
             }
         case .range(let range):
-            if let index = integerIndex(key), let position = Self.position(index, count: range.count) {
-                return .integer(range.element(position))
+            if let index = integerIndex(key), let position = Self.position(index, count: range.count), let element = range.element(position) {
+                return .integer(element)
             }
         default:
             break
         }
         if case .string(let name) = key { return try attribute(of: value, name) }
         let owner = value.typeName == "NoneType" ? "None" : "\(value.typeName) object"
-        return .undefined("\(owner) has no element \((try? PythonText.repr(key)) ?? "?")")
+        return .undefined("\(owner) has no element \(PythonText.shortRepr(key))")
     }
 
     private func integerIndex(_ key: JinjaValue) -> Int? {
@@ -259,8 +259,10 @@ extension JinjaInterpreter {
             // Python slices a range into a range: range(start + i·step, start + j·step, step·k).
             let (start, stop) = clamped(count: range.count)
             let (step, overflow) = range.step.multipliedReportingOverflow(by: increment)
-            guard !overflow else { throw JinjaFailure.unsupported("integer arithmetic beyond 64 bits", at: nil) }
-            return .range(JinjaRange(start: range.element(start), stop: range.element(stop), step: step))
+            guard !overflow, let first = range.element(start), let last = range.element(stop) else {
+                throw JinjaFailure.unsupported("integer arithmetic beyond 64 bits", at: nil)
+            }
+            return .range(JinjaRange(start: first, stop: last, step: step))
         default:
             throw JinjaFailure.render("'\(value.typeName)' object is not subscriptable")
         }

@@ -78,6 +78,16 @@ final class JinjaInterpreter {
         return try body()
     }
 
+    /// `str(value)` within the output limit.
+    func str(_ value: JinjaValue) throws -> String {
+        try PythonText.str(value, maxBytes: limits.maxOutputBytes)
+    }
+
+    /// `repr(value)` within the output limit.
+    func repr(_ value: JinjaValue) throws -> String {
+        try PythonText.repr(value, maxBytes: limits.maxOutputBytes)
+    }
+
     func string(_ text: String) throws -> JinjaValue {
         try PythonOperators.checkLength(text.utf8.count, limits)
         try charge(bytes: text.utf8.count)
@@ -132,7 +142,7 @@ final class JinjaInterpreter {
             try write(text)
         case .output(let expression):
             let value = try evaluate(expression, in: frame)
-            do { try write(try PythonText.str(value)) } catch { throw JinjaFailure.located(error, at: expression.position) }
+            do { try write(try str(value)) } catch { throw JinjaFailure.located(error, at: expression.position) }
         case .forLoop(let loop):
             try runLoop(loop, in: frame, iterable: nil, depth0: 0)
         case .conditional(let branches, let otherwise):
@@ -161,11 +171,11 @@ final class JinjaInterpreter {
                 values.keywords.append(("caller", caller))
                 return try self.call(try evaluate(callee, in: frame), values)
             }
-            try write(try located(call.position) { try PythonText.str(result) })
+            try write(try located(call.position) { try str(result) })
         case .filterBlock(let filter, let body):
             let (text, flow) = try capture { try execute(body, in: JinjaFrame(parent: frame)) }
             let value = try applyFilterChain(filter, to: .string(text), in: frame)
-            try write(try located(filter.position) { try PythonText.str(value) })
+            try write(try located(filter.position) { try str(value) })
             return flow
         case .with(let targets, let body):
             let inner = JinjaFrame(parent: frame)
@@ -248,7 +258,10 @@ final class JinjaInterpreter {
         switch value {
         case .list(let sequence), .tuple(let sequence): result = sequence.items
         // Iterating a Markup yields plain characters (str.__iter__), unlike indexing it.
-        case .string(let text), .markup(let text): result = text.unicodeScalars.map { .string(String($0)) }
+        case .string(let text), .markup(let text):
+            let count = text.unicodeScalars.count
+            try PythonOperators.checkCount(count, limits)
+            result = text.unicodeScalars.map { .string(String($0)) }
         case .dictionary(let dictionary): result = dictionary.keys
         case .range(let range): result = range.elements
         case .view(let view): result = view.elements

@@ -81,13 +81,18 @@ enum JinjaMethods {
             let values = try bind([.optional("sep", .none), .optional("maxsplit", .integer(-1))], keywords: true)
             let separator = try optionalText(values[0], function)
             let maxSplit = try integer(values[1], function)
+            // Splitting stops one part past the collection limit, so an oversized result fails (as a list of
+            // more than the limit) without being built.
+            let bound = interpreter.limits.maxCollectionCount
+            let limit = maxSplit < 0 || maxSplit > bound ? bound : maxSplit
             let parts = name == "split"
-                ? try PythonString.split(text, separator: separator, maxSplit: maxSplit)
-                : try PythonString.rsplit(text, separator: separator, maxSplit: maxSplit)
+                ? try PythonString.split(text, separator: separator, maxSplit: limit)
+                : try PythonString.rsplit(text, separator: separator, maxSplit: limit)
             return try interpreter.list(parts.map { .string($0) })
         case "splitlines":
             let keepEnds = try bind([.optional("keepends", .boolean(false))], keywords: true)[0].isTrue
-            return try interpreter.list(PythonString.splitLines(text, keepEnds: keepEnds).map { .string($0) })
+            let lines = try PythonString.splitLines(text, keepEnds: keepEnds, maxParts: interpreter.limits.maxCollectionCount)
+            return try interpreter.list(lines.map { .string($0) })
         case "startswith", "endswith":
             let values = try bind([.required("prefix"), .optional("start", .none), .optional("end", .none)])
             let all = PythonString.scalars(text)
@@ -107,8 +112,9 @@ enum JinjaMethods {
             return .boolean(matched)
         case "replace":
             let values = try bind([.required("old"), .required("new"), .optional("count", .integer(-1))])
-            let replaced = PythonString.replace(
-                text, try self.text(values[0], function, 1), try self.text(values[1], function, 2), count: try integer(values[2], function))
+            let replaced = try PythonString.replace(
+                text, try self.text(values[0], function, 1), try self.text(values[1], function, 2), count: try integer(values[2], function),
+                maxBytes: interpreter.limits.maxOutputBytes)
             return try result(replaced)
         case "upper": try arguments.bindNone(function: function); return .string(PythonString.upper(text))
         case "lower": try arguments.bindNone(function: function); return .string(PythonString.lower(text))
@@ -127,10 +133,13 @@ enum JinjaMethods {
             return .integer(found ?? -1)
         case "join":
             let items = try interpreter.elements(of: try bind([.required("iterable")])[0])
+            var total = 0
             let parts = try items.enumerated().map { offset, item in
                 guard let part = item.text else {
                     throw JinjaFailure.render("sequence item \(offset): expected str instance, \(item.typeName) found")
                 }
+                total += part.utf8.count + text.utf8.count
+                try PythonOperators.checkLength(total, interpreter.limits)
                 return part
             }
             return try result(parts.joined(separator: text))
@@ -211,7 +220,9 @@ enum JinjaMethods {
             positional = []
             keywords = dictionary
         }
-        return try PythonFormat.format(text, positional: positional, keywords: keywords, escapingFields: escapingFields) { value, key, isAttribute in
+        return try PythonFormat.format(
+            text, positional: positional, keywords: keywords, escapingFields: escapingFields, maxBytes: interpreter.limits.maxOutputBytes
+        ) { value, key, isAttribute in
             if isAttribute, case .string(let attribute) = key { return try interpreter.attribute(of: value, attribute) }
             return try interpreter.item(of: value, key)
         }
@@ -223,7 +234,7 @@ enum JinjaMethods {
             switch value {
             case .string(let plain): return .markup(PythonText.escapeHTML(plain))
             case .markup, .none, .integer, .boolean, .float: return value
-            default: return .markup(PythonText.escapeHTML(try PythonText.str(value)))
+            default: return .markup(PythonText.escapeHTML(try interpreter.str(value)))
             }
         }
         func asMarkup(_ value: JinjaValue) -> JinjaValue {
@@ -283,7 +294,7 @@ enum JinjaMethods {
             if start < stop, let found = items[start..<stop].firstIndex(where: { PythonOperators.equal($0, values[0]) }) {
                 return .integer(found)
             }
-            throw JinjaFailure.render("\((try? PythonText.repr(values[0])) ?? "value") is not in \(receiver.typeName)")
+            throw JinjaFailure.render("\(PythonText.shortRepr(values[0])) is not in \(receiver.typeName)")
         }
     }
 

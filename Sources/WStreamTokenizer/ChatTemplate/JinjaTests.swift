@@ -58,7 +58,7 @@ enum JinjaTests {
             return PythonOperators.equal(remainder, .integer(0))
         case "lower", "upper":
             try none()
-            let text = try PythonText.str(value)
+            let text = try interpreter.str(value)
             return name == "lower" ? PythonString.isLower(text) : PythonString.isUpper(text)
         case "filter": try none(); return value.text.map(JinjaFilters.exists) ?? false
         case "test": try none(); return value.text.map(exists) ?? false

@@ -128,14 +128,22 @@ struct JinjaRange {
     let stop: Int
     let step: Int
 
+    /// Python's `len(range)`, computed without overflow for any bounds (clamped to `Int.max`).
     var count: Int {
-        if step > 0 { return start < stop ? (stop - start - 1) / step + 1 : 0 }
-        return start > stop ? (start - stop - 1) / -step + 1 : 0
+        guard step > 0 ? start < stop : start > stop else { return 0 }
+        let span = step > 0 ? UInt(bitPattern: stop &- start) : UInt(bitPattern: start &- stop)
+        return Int(clamping: (span - 1) / step.magnitude + 1)
     }
 
-    func element(_ offset: Int) -> Int { start + offset * step }
+    /// The element at `offset` (which may be `count`, one past the end, as a slice's stop); nil on overflow.
+    func element(_ offset: Int) -> Int? {
+        let (scaled, overflow) = offset.multipliedReportingOverflow(by: step)
+        let (sum, sumOverflow) = start.addingReportingOverflow(scaled)
+        return overflow || sumOverflow ? nil : sum
+    }
 
-    var elements: [JinjaValue] { (0..<count).map { .integer(element($0)) } }
+    /// Every element; only called on ranges within `TemplateLimits.maxRange`, whose elements never overflow.
+    var elements: [JinjaValue] { (0..<count).map { .integer(start &+ $0 &* step) } }
 }
 
 /// A live view of a dictionary's keys, values or items.

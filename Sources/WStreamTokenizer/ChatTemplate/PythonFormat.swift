@@ -13,7 +13,7 @@ enum PythonFormat {
     /// `template.format(*positional, **keywords)`; `lookup(value, key)` resolves `.attr` and `[key]` in field names.
     /// With `escapingFields` (markupsafe's `Markup.format`) each field's text is HTML-escaped unless its value is markup.
     static func format(
-        _ template: String, positional: [JinjaValue], keywords: JinjaDictionary, escapingFields: Bool = false,
+        _ template: String, positional: [JinjaValue], keywords: JinjaDictionary, escapingFields: Bool = false, maxBytes: Int,
         lookup: (JinjaValue, JinjaValue, _ isAttribute: Bool) throws -> JinjaValue
     ) throws -> String {
         let scalars = Array(template.unicodeScalars)
@@ -79,12 +79,13 @@ enum PythonFormat {
             value = try resolve(path: name, in: value, lookup: lookup)
             switch conversion {
             case nil: break
-            case "s": value = .string(try PythonText.str(value))
-            case "r", "a": value = .string(try PythonText.repr(value))
+            case "s": value = .string(try PythonText.str(value, maxBytes: maxBytes))
+            case "r", "a": value = .string(try PythonText.repr(value, maxBytes: maxBytes))
             default: throw JinjaFailure.render("Unknown conversion specifier \(conversion!)")
             }
-            let text = try formatValue(value, spec: spec ?? "")
+            let text = try formatValue(value, spec: spec ?? "", maxBytes: maxBytes)
             result += escapingFields && !value.isMarkup ? PythonText.escapeHTML(text) : text
+            try PythonOperators.checkLength(result.utf8.count, maxBytes: maxBytes)
         }
         return result
     }
@@ -127,8 +128,8 @@ enum PythonFormat {
     }
 
     /// `format(value, spec)` for strings, integers and floats.
-    private static func formatValue(_ value: JinjaValue, spec: String) throws -> String {
-        guard !spec.isEmpty else { return try PythonText.str(value) }
+    private static func formatValue(_ value: JinjaValue, spec: String, maxBytes: Int) throws -> String {
+        guard !spec.isEmpty else { return try PythonText.str(value, maxBytes: maxBytes) }
         var scalars = Array(spec.unicodeScalars)
         var fill: Unicode.Scalar = " "
         var align: Character?
@@ -159,7 +160,8 @@ enum PythonFormat {
         }
         let widthDigits = scalars.prefix { ("0"..."9").contains($0) }
         scalars.removeFirst(widthDigits.count)
-        let width = Int(PythonString.string(widthDigits)) ?? 0
+        let width = try number(widthDigits) ?? 0
+        try PythonOperators.checkLength(width, maxBytes: maxBytes)
         var grouping: Unicode.Scalar?
         if let first = scalars.first, first == "," || first == "_" {
             grouping = first
@@ -170,7 +172,8 @@ enum PythonFormat {
             scalars.removeFirst()
             let digits = scalars.prefix { ("0"..."9").contains($0) }
             scalars.removeFirst(digits.count)
-            precision = Int(PythonString.string(digits))
+            precision = try number(digits)
+            try PythonOperators.checkLength(precision ?? 0, maxBytes: maxBytes)
         }
         guard scalars.count <= 1 else { throw JinjaFailure.render("Invalid format specifier '\(spec)'") }
         let type = scalars.first.map(Character.init)
@@ -195,7 +198,7 @@ enum PythonFormat {
             default: number = 0
             }
             if type == nil && precision == nil && grouping == nil, case .boolean = value, align == nil, width == 0 {
-                return try PythonText.str(value)
+                return try PythonText.str(value, maxBytes: maxBytes)
             }
             switch type {
             case nil, "d", "n":
@@ -207,7 +210,7 @@ enum PythonFormat {
                 body = String(number.magnitude, radix: radix, uppercase: type == "X")
                 if alternate { body = (type == "o" ? "0o" : type == "b" ? "0b" : type == "X" ? "0X" : "0x") + body }
             case "e", "E", "f", "F", "g", "G", "%":
-                return try formatValue(.float(Double(number)), spec: spec)
+                return try formatValue(.float(Double(number)), spec: spec, maxBytes: maxBytes)
             default:
                 throw JinjaFailure.render("Unknown format code '\(type!)' for object of type 'int'")
             }
@@ -233,13 +236,20 @@ enum PythonFormat {
             guard type == nil, precision == nil, sign == "-", !alternate, grouping == nil else {
                 throw JinjaFailure.render("unsupported format string passed to \(value.typeName).__format__")
             }
-            return PythonString.pad(try PythonText.str(value), width: width, fill: fill, alignment: align ?? "<")
+            return PythonString.pad(try PythonText.str(value, maxBytes: maxBytes), width: width, fill: fill, alignment: align ?? "<")
         }
         if align == "=" {
             let padding = max(0, width - numberSign.unicodeScalars.count - body.unicodeScalars.count)
             return numberSign + String(repeating: String(fill), count: padding) + body
         }
         return PythonString.pad(numberSign + body, width: width, fill: fill, alignment: align ?? ">")
+    }
+
+    /// Decimal digits of a width or precision; nil when there are none.
+    private static func number(_ digits: ArraySlice<Unicode.Scalar>) throws -> Int? {
+        guard !digits.isEmpty else { return nil }
+        guard let value = Int(PythonString.string(digits)) else { throw JinjaFailure.render("Too many decimal digits in format string") }
+        return value
     }
 
     private static func group(_ digits: String, separator: Unicode.Scalar) -> String {
@@ -253,18 +263,22 @@ enum PythonFormat {
 
     /// C's `printf` for `%f %e %g` (which Python's float formatting matches for these conversions).
     private static func cFormat(_ value: Double, conversion: Character, precision: Int, alternate: Bool) -> String {
-        let format = "%" + (alternate ? "#" : "") + "." + String(min(precision, 100)) + String(conversion)
-        var buffer = [CChar](repeating: 0, count: 512)
-        let count = withVaList([value]) { vsnprintf(&buffer, buffer.count, format, $0) }
-        guard count >= 0 else { return "" }
-        return String(decoding: buffer[..<min(Int(count), buffer.count - 1)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let format = "%" + (alternate ? "#" : "") + "." + String(precision) + String(conversion)
+        var capacity = 64 + precision
+        while true {
+            var buffer = [CChar](repeating: 0, count: capacity)
+            let count = Int(withVaList([value]) { vsnprintf(&buffer, capacity, format, $0) })
+            guard count >= 0 else { return "" }
+            if count < capacity { return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+            capacity = count + 1
+        }
     }
 
     // MARK: - printf-style %
 
     /// `template % arguments`: a tuple supplies positional values, a dictionary `%(name)s` values, anything
     /// else is the single value.
-    static func percent(_ template: String, _ arguments: JinjaValue) throws -> String {
+    static func percent(_ template: String, _ arguments: JinjaValue, maxBytes: Int) throws -> String {
         let positional: [JinjaValue]
         var mapping: JinjaDictionary?
         switch arguments {
@@ -309,7 +323,7 @@ enum PythonFormat {
                 }
                 let digits = scalars[index...].prefix { ("0"..."9").contains($0) }
                 index += digits.count
-                return digits.isEmpty ? nil : Int(PythonString.string(digits))
+                return try PythonFormat.number(digits)
             }
             var width = try number() ?? 0
             if width < 0 {
@@ -337,7 +351,9 @@ enum PythonFormat {
             } else {
                 value = try nextArgument()
             }
-            result += try percentField(value, conversion: conversion, flags: flags, width: width, precision: precision)
+            try PythonOperators.checkLength(max(width, precision ?? 0), maxBytes: maxBytes)
+            result += try percentField(value, conversion: conversion, flags: flags, width: width, precision: precision, maxBytes: maxBytes)
+            try PythonOperators.checkLength(result.utf8.count, maxBytes: maxBytes)
         }
         // A dictionary argument is never "not all converted", as in Python.
         if mapping == nil, used < positional.count {
@@ -347,7 +363,7 @@ enum PythonFormat {
     }
 
     private static func percentField(
-        _ value: JinjaValue, conversion: Character, flags: Set<Unicode.Scalar>, width: Int, precision: Int?
+        _ value: JinjaValue, conversion: Character, flags: Set<Unicode.Scalar>, width: Int, precision: Int?, maxBytes: Int
     ) throws -> String {
         let leftAlign = flags.contains("-")
         func padded(_ text: String, numeric: Bool) -> String {
@@ -365,7 +381,7 @@ enum PythonFormat {
         }
         switch conversion {
         case "s", "r", "a":
-            var text = conversion == "s" ? try PythonText.str(value) : try PythonText.repr(value)
+            var text = conversion == "s" ? try PythonText.str(value, maxBytes: maxBytes) : try PythonText.repr(value, maxBytes: maxBytes)
             if let precision { text = PythonString.string(text.unicodeScalars.prefix(precision)) }
             return padded(text, numeric: false)
         case "d", "i", "u", "x", "X", "o":

@@ -8,8 +8,11 @@ struct PythonJSON {
     var itemSeparator: String
     var keySeparator = ": "
     var sortKeys = false
+    /// The longest text allowed; a longer one fails while it is being written.
+    var maxBytes = Int.max
 
-    init(ensureASCII: Bool, indent: String?, separators: (String, String)?, sortKeys: Bool) {
+    init(ensureASCII: Bool, indent: String?, separators: (String, String)?, sortKeys: Bool, maxBytes: Int = .max) {
+        self.maxBytes = maxBytes
         self.ensureASCII = ensureASCII
         self.indent = indent
         self.sortKeys = sortKeys
@@ -67,6 +70,7 @@ struct PythonJSON {
         for (offset, element) in elements.enumerated() {
             if offset > 0 { output += itemSeparator + (newline ?? "") }
             try writeElement(element, &output)
+            try PythonOperators.checkLength(output.utf8.count, maxBytes: maxBytes)
         }
         if let indent { output += "\n" + String(repeating: indent, count: level) }
         output += close

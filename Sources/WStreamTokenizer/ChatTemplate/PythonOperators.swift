@@ -152,8 +152,10 @@ enum PythonOperators {
             case nil: number = nil
             }
             guard let number, range.count > 0 else { return false }
-            let offset = number - range.start
-            return offset % range.step == 0 && (0..<range.count).contains(offset / range.step)
+            let (offset, overflow) = number.subtractingReportingOverflow(range.start)
+            guard !overflow, offset.isMultiple(of: range.step) else { return false }
+            let (position, divideOverflow) = offset.dividedReportingOverflow(by: range.step)
+            return !divideOverflow && (0..<range.count).contains(position)
         case .undefined:
             return false
         case .iterator(let iterator):
@@ -186,7 +188,7 @@ enum PythonOperators {
         case .multiply: return try multiply(left, right, limits: limits)
         case .modulo:
             if let text = left.text {
-                let formatted = try PythonFormat.percent(text, left.isMarkup ? escapedForMarkup(right) : right)
+                let formatted = try PythonFormat.percent(text, left.isMarkup ? escapedForMarkup(right) : right, maxBytes: limits.maxOutputBytes)
                 return left.isMarkup ? .markup(formatted) : .string(formatted)
             }
             fallthrough
@@ -352,15 +354,19 @@ enum PythonOperators {
     }
 
     static func checkLength(_ bytes: Int, _ limits: TemplateLimits) throws {
-        guard bytes <= limits.maxOutputBytes else {
-            throw JinjaFailure.limit("a string longer than \(limits.maxOutputBytes) bytes")
-        }
+        try checkLength(bytes, maxBytes: limits.maxOutputBytes)
+    }
+
+    static func checkLength(_ bytes: Int, maxBytes: Int) throws {
+        guard bytes <= maxBytes else { throw JinjaFailure.limit("a string longer than \(maxBytes) bytes") }
     }
 
     static func checkCount(_ count: Int, _ limits: TemplateLimits) throws {
-        guard count <= limits.maxCollectionCount else {
-            throw JinjaFailure.limit("a collection of more than \(limits.maxCollectionCount) elements")
-        }
+        try checkCount(count, maxCount: limits.maxCollectionCount)
+    }
+
+    static func checkCount(_ count: Int, maxCount: Int) throws {
+        guard count <= maxCount else { throw JinjaFailure.limit("a collection of more than \(maxCount) elements") }
     }
 
     /// Unary `-` and `+`.

@@ -133,7 +133,8 @@ enum PythonString {
     }
 
     /// `str.splitlines(keepends)`.
-    static func splitLines(_ text: String, keepEnds: Bool = false) -> [String] {
+    /// - Throws: a limit error for more than `maxParts` lines.
+    static func splitLines(_ text: String, keepEnds: Bool = false, maxParts: Int) throws -> [String] {
         let all = scalars(text)
         var lines: [String] = []
         var start = 0
@@ -146,6 +147,7 @@ enum PythonString {
             var end = index + 1
             if all[index] == "\r", end < all.count, all[end] == "\n" { end += 1 }
             lines.append(string(all[start..<(keepEnds ? end : index)]))
+            try PythonOperators.checkCount(lines.count, maxCount: maxParts)
             start = end
             index = end
         }
@@ -154,7 +156,8 @@ enum PythonString {
     }
 
     /// `str.replace(old, new, count)`; an empty `old` inserts `new` around every character.
-    static func replace(_ text: String, _ old: String, _ new: String, count: Int = -1) -> String {
+    /// - Throws: a limit error when the result would exceed `maxBytes` (counted in characters while building).
+    static func replace(_ text: String, _ old: String, _ new: String, count: Int = -1, maxBytes: Int) throws -> String {
         let all = scalars(text)
         let needle = scalars(old)
         let replacement = scalars(new)
@@ -165,6 +168,7 @@ enum PythonString {
                 if count < 0 || replaced < count {
                     result += replacement
                     replaced += 1
+                    try PythonOperators.checkLength(result.count, maxBytes: maxBytes)
                 }
                 result.append(scalar)
             }
@@ -175,6 +179,7 @@ enum PythonString {
         while count < 0 || replaced < count, let found = find(needle, in: all, from: start) {
             result += all[start..<found]
             result += replacement
+            try PythonOperators.checkLength(result.count, maxBytes: maxBytes)
             start = found + needle.count
             replaced += 1
         }

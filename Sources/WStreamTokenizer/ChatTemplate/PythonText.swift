@@ -30,53 +30,77 @@ enum PythonText {
     }
 
     /// `str(value)`: what `{{ value }}` prints.
-    /// - Throws: for values Python prints as an object address (iterators, macros, methods), which would
-    ///   never be a meaningful prompt.
-    static func str(_ value: JinjaValue) throws -> String {
+    /// - Parameter maxBytes: the longest text allowed; a longer one fails while it is being built.
+    /// - Throws: a limit error beyond `maxBytes`; an unsupported error for values Python prints as an object
+    ///   address (iterators, macros, methods), which would never be a meaningful prompt.
+    static func str(_ value: JinjaValue, maxBytes: Int) throws -> String {
         switch value {
         case .undefined: return ""
         case .string(let text), .markup(let text): return text
-        default: return try repr(value, depth: 0)
+        default: return try repr(value, maxBytes: maxBytes)
         }
     }
 
     /// `repr(value)`, as lists and dictionaries print their elements.
-    static func repr(_ value: JinjaValue, depth: Int = 0) throws -> String {
+    static func repr(_ value: JinjaValue, maxBytes: Int) throws -> String {
+        var output = ""
+        try writeRepr(value, into: &output, depth: 0, maxBytes: maxBytes)
+        return output
+    }
+
+    /// `repr(value)` cut to a couple of hundred bytes, for error messages.
+    static func shortRepr(_ value: JinjaValue) -> String {
+        let limit = 200
+        return (try? repr(value, maxBytes: limit)) ?? "\(value.typeName) object"
+    }
+
+    private static func writeRepr(_ value: JinjaValue, into output: inout String, depth: Int, maxBytes: Int) throws {
         guard depth < maxPrintDepth else { throw JinjaFailure.limit("a value nests too deeply to print") }
+        func append(_ text: String) throws {
+            output += text
+            guard output.utf8.count <= maxBytes else { throw JinjaFailure.limit("a string longer than \(maxBytes) bytes") }
+        }
+        func elements(_ items: [JinjaValue], open: String, close: String) throws {
+            try append(open)
+            for (offset, item) in items.enumerated() {
+                if offset > 0 { try append(", ") }
+                try writeRepr(item, into: &output, depth: depth + 1, maxBytes: maxBytes)
+            }
+            try append(close)
+        }
         switch value {
-        case .undefined: return "Undefined"
-        case .none: return "None"
-        case .boolean(let flag): return flag ? "True" : "False"
-        case .integer(let number): return String(number)
-        case .float(let number): return float(number)
-        case .string(let text): return repr(text)
-        case .markup(let text): return "Markup(" + repr(text) + ")"
-        case .list(let sequence):
-            return "[" + (try sequence.items.map { try repr($0, depth: depth + 1) }).joined(separator: ", ") + "]"
-        case .tuple(let sequence):
-            let parts = try sequence.items.map { try repr($0, depth: depth + 1) }
-            return "(" + parts.joined(separator: ", ") + (parts.count == 1 ? ",)" : ")")
-        case .dictionary(let dictionary):
-            return try dictionaryRepr(dictionary, depth: depth)
+        case .undefined: try append("Undefined")
+        case .none: try append("None")
+        case .boolean(let flag): try append(flag ? "True" : "False")
+        case .integer(let number): try append(String(number))
+        case .float(let number): try append(float(number))
+        case .string(let text): try append(repr(text))
+        case .markup(let text): try append("Markup(" + repr(text) + ")")
+        case .list(let sequence): try elements(sequence.items, open: "[", close: "]")
+        case .tuple(let sequence): try elements(sequence.items, open: "(", close: sequence.items.count == 1 ? ",)" : ")")
+        case .dictionary(let dictionary): try writeDictionary(dictionary, into: &output, depth: depth, maxBytes: maxBytes)
         case .namespace(let namespace):
-            return "<Namespace " + (try dictionaryRepr(namespace.attributes, depth: depth)) + ">"
+            try append("<Namespace ")
+            try writeDictionary(namespace.attributes, into: &output, depth: depth, maxBytes: maxBytes)
+            try append(">")
         case .range(let range):
-            return "range(\(range.start), \(range.stop)" + (range.step == 1 ? ")" : ", \(range.step))")
-        case .view(let view):
-            let parts = try view.elements.map { try repr($0, depth: depth + 1) }
-            return view.typeName + "([" + parts.joined(separator: ", ") + "])"
+            try append("range(\(range.start), \(range.stop)" + (range.step == 1 ? ")" : ", \(range.step))"))
+        case .view(let view): try elements(view.elements, open: view.typeName + "([", close: "])")
         case .iterator, .callable, .loop:
             throw JinjaFailure.unsupported(
                 "printing a \(value.typeName) object (Python prints its memory address; convert it with |list or |string first)", at: nil)
         }
     }
 
-    private static func dictionaryRepr(_ dictionary: JinjaDictionary, depth: Int) throws -> String {
-        var parts: [String] = []
-        for (key, value) in zip(dictionary.keys, dictionary.values) {
-            parts.append(try repr(key, depth: depth + 1) + ": " + repr(value, depth: depth + 1))
+    private static func writeDictionary(_ dictionary: JinjaDictionary, into output: inout String, depth: Int, maxBytes: Int) throws {
+        output += "{"
+        for (offset, (key, value)) in zip(dictionary.keys, dictionary.values).enumerated() {
+            if offset > 0 { output += ", " }
+            try writeRepr(key, into: &output, depth: depth + 1, maxBytes: maxBytes)
+            output += ": "
+            try writeRepr(value, into: &output, depth: depth + 1, maxBytes: maxBytes)
         }
-        return "{" + parts.joined(separator: ", ") + "}"
+        output += "}"
     }
 
     /// `float.__repr__`: the shortest text that reads back as the same double (Swift's `description`
