@@ -10,7 +10,7 @@ struct Template: ParsableCommand {
         abstract: "Print the prompt a chat template renders for a conversation, exactly (no newline added).",
         discussion: """
             The template comes from a .wst model (with its BOS and EOS text, or ChatML when it has none, as \
-            `run --chat` and the server use) or from a Jinja file. It is rendered as Hugging Face transformers' \
+            `run --chat` and the Engine use) or from a Jinja file. It is rendered as Hugging Face transformers' \
             apply_chat_template renders it. The messages file holds a JSON array of messages (or an object with \
             "messages" and optionally "tools", such as an OpenAI request body). A template that refuses the \
             conversation or fails exits 1 with the template's message, line and column.
