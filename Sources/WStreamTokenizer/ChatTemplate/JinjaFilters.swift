@@ -263,7 +263,6 @@ enum JinjaFilters {
         case .dictionary(let dictionary): return dictionary.count
         case .range(let range): return range.count
         case .view(let view): return view.dictionary.count
-        case .namespace(let namespace): throw JinjaFailure.render("object of type '\(value.typeName)' has no len() (\(namespace.attributes.count) attributes)")
         case .loop(let loop): return loop.items.count
         default: throw JinjaFailure.render("object of type '\(value.typeName)' has no len()")
         }
