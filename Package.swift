@@ -96,7 +96,7 @@ let package = Package(
             name: "WStreamModelTests",
             dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamModel", "WStreamPack", "TestSupport"]),
         .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamImport", "WStreamPack", "WStreamSynth", "TestSupport"]),
-        .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "WStreamRuntime", "TestSupport"]),
+        .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamTokenizer", "TestSupport"]),
         .testTarget(name: "WStreamServerTests", dependencies: ["WStreamServer", "TestSupport"]),
         // The load generator for the server's figures: N clients for T seconds against a running `wstream serve`.
         .executableTarget(name: "wstream-load", dependencies: ["TestSupport"], path: "Tests/LoadTool"),

@@ -21,16 +21,17 @@ import WStreamFormat
 /// ```
 /// Opening is cheap: it validates the file and builds the tokenizer, and reports what the model needs
 /// (`minimumBytes`, `fullyResidentBytes`). `load` plans and fills the pool, so a budget that is too small is
-/// refused there, before any generation. Any number of callers may call `generate` at once; today their
-/// generations run one at a time in the order they were asked for.
+/// refused there, before any generation. Any number of callers may call `generate` at once: up to
+/// `Configuration.parallel` generations run together, each forward pass serving all of them (one read of the
+/// weights, resident or streamed, per step for every sequence); the others wait their turn in order.
 public final class Engine: @unchecked Sendable {
     /// How the engine sizes and runs the model.
     public struct Configuration: Sendable, Equatable {
-        /// Compute threads (default: all cores).
+        /// Compute threads (default: the cores this process may use).
         public var threads = Engine.coreCount
         /// KV-cache positions per sequence (prompt plus generated tokens), at most the model's own context.
         public var contextLength = 2048
-        /// Sequences that may be in flight at once; each one's KV cache counts in `minimumBytes`.
+        /// Sequences generated at once; each one's KV cache counts in `minimumBytes`.
         public var parallel = 1
         /// Prompt tokens per prefill chunk.
         public var chunkSize = 32
@@ -47,23 +48,33 @@ public final class Engine: @unchecked Sendable {
     public var modelConfig: ModelConfig { reader.metadata.config }
     public let tokenizer: Tokenizer
     /// The model's chat template, or ChatML when it has none.
-    public let chatTemplate: ChatTemplate
+    /// - Throws: the template's syntax error; the model still runs plain prompts.
+    public var chatTemplate: ChatTemplate {
+        get throws { try parsedChatTemplate.get() }
+    }
+    private let parsedChatTemplate: Result<ChatTemplate, any Error>
     /// KV-cache positions each sequence gets: `configuration.contextLength`, capped by the model's context.
     public let contextLength: Int
     /// The least memory the model can run in, beyond what the process holds before loading it: KV caches for
-    /// `configuration.parallel` sequences, activations, margins and one streaming slot.
+    /// `configuration.parallel` sequences, activations, scratch and one streaming slot.
     public let minimumBytes: Int
     /// The memory, beyond what the process holds before loading, at which every weight stays resident.
     public let fullyResidentBytes: Int
     private let reader: ContainerReader
-    /// Bytes of one sequence's KV cache and recurrent state at `contextLength`.
-    private let sequenceStateBytes: Int
-    /// Loads, unloads and generations run here one at a time, so a new plan never replaces one in use.
+    /// Loads, unloads and the generation loop run here one at a time, so a new plan never replaces one in use.
     private let queue = DispatchQueue(label: "wstream.engine")
-    private var model: LanguageModel?
+    /// The model and the generations waiting for a sequence, shared with the generation loop.
+    private let state = Mutex(State())
     private let snapshot = Mutex(MemorySnapshot.unloaded)
 
-    /// Opens and validates the file, builds its tokenizer and measures what the model needs; allocates no pool.
+    private struct State {
+        var model: LanguageModel?
+        var waiting: [GenerationRequest] = []
+        /// The generation loop is scheduled or running.
+        var looping = false
+    }
+
+    /// Opens and validates the file, builds its tokenizer and works out what the model needs; allocates no pool.
     /// - Throws: `FormatError` for an unreadable or damaged file, `ModelError` for a missing or misshapen
     ///   tensor, `EngineError.invalidConfiguration` for a context or parallelism below 1.
     public init(path: String, configuration: Configuration = Configuration()) throws {
@@ -75,14 +86,12 @@ public final class Engine: @unchecked Sendable {
         }
         reader = try ContainerReader(path: path)
         tokenizer = try Tokenizer(spec: reader.metadata.tokenizer)
-        chatTemplate = try ChatTemplate(reader.metadata.tokenizer.chatTemplate ?? Self.chatML)
+        let templateSource = reader.metadata.tokenizer.chatTemplate ?? Self.chatML
+        parsedChatTemplate = Result { try ChatTemplate(templateSource) }
         contextLength = min(configuration.contextLength, reader.metadata.config.contextLength)
-        sequenceStateBytes = Self.stateBytes(config: reader.metadata.config, capacity: contextLength,
-                                             float16Cache: reader.metadata.quantization.bits < 32)
-        let single = try Self.singleSequenceMinimum(reader: reader, tokenizer: tokenizer, options: Self.options(configuration, context: contextLength, budget: nil))
-        minimumBytes = single + (configuration.parallel - 1) * sequenceStateBytes
-        let units = Self.streamingUnitSizes(reader: reader)
-        fullyResidentBytes = minimumBytes - (units.max() ?? 0) + units.reduce(0, +)
+        let needs = try LanguageModel.needs(reader: reader, options: Self.options(configuration, context: contextLength, budget: nil))
+        minimumBytes = needs.minimumBytes
+        fullyResidentBytes = needs.fullyResidentBytes
     }
 
     // MARK: - Memory
@@ -90,11 +99,8 @@ public final class Engine: @unchecked Sendable {
     /// The engine's memory now: state, pool and KV bytes.
     public var memory: MemorySnapshot { snapshot.withLock { $0 } }
 
-    /// Plans and loads the model so that it grows the process by at most `allowance` bytes from what is resident
-    /// now. Called again with another figure, it re-plans once the generation in progress (if any) ends.
-    ///
-    /// The KV caches of `configuration.parallel - 1` further sequences are kept out of the pool, so the plan
-    /// stays valid when sequences run side by side.
+    /// Plans and loads the model so that it grows the process by at most `allowance` bytes from what it holds now.
+    /// Called again with another figure, it re-plans once the generations in progress end.
     /// - Parameter allowance: bytes; at least `minimumBytes`.
     /// - Throws: `RuntimeError.budgetTooSmall` with the minimum when `allowance` is below it (the engine is then
     ///   left as it was); any error of a failed load leaves the engine unloaded.
@@ -102,13 +108,9 @@ public final class Engine: @unchecked Sendable {
         guard allowance >= minimumBytes else {
             throw RuntimeError.budgetTooSmall(budget: allowance, minimum: minimumBytes, breakdown: "\(path) at \(contextLength) positions for \(configuration.parallel) sequence(s)")
         }
-        let reserve = (configuration.parallel - 1) * sequenceStateBytes
-        try await replace(allowance: allowance, context: contextLength) {
-            // Today's planner bounds the whole process's peak, and refuses when it already peaked higher:
-            // an allowance is relative to what is resident now, so the old peak must not count against it.
-            PeakResidentMemory.resetToCurrent()
-            return MemoryBudget(bytes: allowance - reserve + ResidentMemory.read().current)
-        }
+        var options = Self.options(configuration, context: contextLength, budget: nil)
+        options.allowance = allowance
+        try await replace(options: options, allowance: allowance)
     }
 
     /// Plans and loads the model under a ceiling on the whole process's peak RSS (what `wstream run --budget`
@@ -119,39 +121,38 @@ public final class Engine: @unchecked Sendable {
     /// - Throws: `RuntimeError.budgetTooSmall` with the minimum, `RuntimeError.alreadyOverBudget`.
     public func load(budget: MemoryBudget?, contextLength: Int? = nil) async throws {
         let context = min(max(1, contextLength ?? self.contextLength), modelConfig.contextLength)
-        try await replace(allowance: nil, context: context) { budget }
+        try await replace(options: Self.options(configuration, context: context, budget: budget), allowance: nil)
     }
 
-    /// Frees the pool, KV cache and activations once the generation in progress (if any) ends; the file and
-    /// tokenizer stay open.
+    /// Frees the pool, KV caches and activations once the generations in progress end; the file and tokenizer stay
+    /// open.
     public func unload() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async { [self] in
-                model = nil
+                state.withLock { $0.model = nil }
                 snapshot.withLock { $0 = .unloaded }
                 continuation.resume()
             }
         }
     }
 
-    /// Drops the current model (so that old and new pools never coexist), then opens it with the budget
-    /// `budget()` returns at that moment.
-    private func replace(allowance: Int?, context: Int, budget: @escaping @Sendable () -> MemoryBudget?) async throws {
+    /// Drops the current model (so that old and new pools never coexist), then opens it with `options`.
+    private func replace(options: LanguageModel.Options, allowance: Int?) async throws {
         snapshot.withLock { $0.state = .loading }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             queue.async { [self] in
-                model = nil
+                state.withLock { $0.model = nil }
                 do {
-                    let opened = try LanguageModel(reader: reader, tokenizer: tokenizer,
-                                                   options: Self.options(configuration, context: context, budget: budget()))
-                    model = opened
-                    let state = opened.workingSet.parts.first { $0.label == Self.stateLabel }?.bytes ?? 0
-                    snapshot.withLock { $0 = MemorySnapshot(state: .loaded, poolBytes: opened.plan.poolBytes, kvBytes: state, allowanceBytes: allowance) }
+                    let opened = try LanguageModel(reader: reader, tokenizer: tokenizer, options: options)
+                    state.withLock { $0.model = opened }
+                    let kv = opened.workingSet.parts.first { $0.label == "KV cache and state" }?.bytes ?? 0
+                    snapshot.withLock { $0 = MemorySnapshot(state: .loaded, poolBytes: opened.plan.poolBytes, kvBytes: kv, allowanceBytes: allowance) }
                     continuation.resume()
                 } catch {
                     snapshot.withLock { $0 = .unloaded }
                     continuation.resume(throwing: error)
                 }
+                scheduleLoop()
             }
         }
     }
@@ -163,11 +164,15 @@ public final class Engine: @unchecked Sendable {
         tokenizer.encode(prompt, addSpecialTokens: options.addSpecialTokens, parseSpecialTokens: options.parseSpecialTokens)
     }
 
-    /// The prompt ids of the assistant's reply to `messages`, rendered with the model's chat template
-    /// (ChatML when the model has none); special-token text in the rendering becomes those tokens.
-    /// - Throws: `TokenizerError` when the template cannot be rendered.
-    public func promptIds(for messages: [ChatMessage]) throws -> [Int] {
-        let prompt = try chatTemplate.render(messages, addGenerationPrompt: true, tokenizer: tokenizer)
+    /// The prompt ids of the assistant's reply to `messages`, rendered with the model's chat template (ChatML when
+    /// the model has none) as Hugging Face renders it; special-token text in the rendering becomes those tokens.
+    /// - Parameters:
+    ///   - messages: the conversation; structured content, `tool_calls` and `tool` messages pass through as given.
+    ///   - tools: function schemas (OpenAI format) offered to the model; nil renders the template without tools.
+    ///   - variables: further template variables, such as `enable_thinking` or `documents`.
+    /// - Throws: `TokenizerError` when the template cannot be parsed or rendered (or refuses the conversation).
+    public func promptIds(for messages: [ChatMessage], tools: [TemplateValue]? = nil, variables: [String: TemplateValue] = [:]) throws -> [Int] {
+        let prompt = try chatTemplate.render(messages, tools: tools, addGenerationPrompt: true, variables: variables, tokenizer: tokenizer)
         return tokenizer.encode(prompt, addSpecialTokens: false, parseSpecialTokens: true)
     }
 
@@ -176,85 +181,97 @@ public final class Engine: @unchecked Sendable {
         generate(promptIds: encode(prompt, options: options), options: options)
     }
 
-    /// Generates the assistant's reply to `messages` (see `promptIds(for:)`).
-    /// - Throws: `TokenizerError` when the template cannot be rendered.
-    public func generate(messages: [ChatMessage], options: GenerationOptions = GenerationOptions()) throws -> AsyncThrowingStream<GenerationEvent, any Error> {
-        generate(promptIds: try promptIds(for: messages), options: options)
+    /// Generates the assistant's reply to `messages` (see `promptIds(for:tools:variables:)`).
+    /// - Throws: `TokenizerError` when the template cannot be parsed or rendered.
+    public func generate(
+        messages: [ChatMessage], tools: [TemplateValue]? = nil, variables: [String: TemplateValue] = [:],
+        options: GenerationOptions = GenerationOptions()
+    ) throws -> AsyncThrowingStream<GenerationEvent, any Error> {
+        generate(promptIds: try promptIds(for: messages, tools: tools, variables: variables), options: options)
     }
 
     /// Generates a continuation of already-tokenised `promptIds`: `.text` pieces, then `.finished` with this
-    /// generation's result. Ending the iteration early cancels the generation (between tokens or prefill chunks).
+    /// generation's result. Ending the iteration early cancels the generation (between forward passes).
     /// The stream fails with `EngineError.notLoaded` when the engine is not loaded when the generation's turn comes.
     public func generate(promptIds: [Int], options: GenerationOptions = GenerationOptions()) -> AsyncThrowingStream<GenerationEvent, any Error> {
         AsyncThrowingStream { continuation in
             let cancellation = GenerationCancellation()
             continuation.onTermination = { _ in cancellation.cancel() }
-            queue.async { [self] in
-                do {
-                    guard let model else { throw EngineError.notLoaded(path: path) }
-                    let result = try model.generate(promptIds: promptIds, options: options, cancellation: cancellation) { piece in
-                        continuation.yield(.text(piece))
-                        return true
+            let request = GenerationRequest(
+                promptIds: promptIds, options: options, cancellation: cancellation,
+                onText: { piece in
+                    if case .terminated = continuation.yield(.text(piece)) { return false }
+                    return true
+                },
+                onFinish: { ending in
+                    switch ending {
+                    case .success(let result):
+                        continuation.yield(.finished(result))
+                        continuation.finish()
+                    case .failure(let error):
+                        continuation.finish(throwing: error)
                     }
-                    continuation.yield(.finished(result))
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
+                })
+            state.withLock { $0.waiting.append(request) }
+            queue.async { [self] in scheduleLoop() }
+        }
+    }
+
+    /// Runs the generation loop unless it runs already (called on `queue`).
+    private func scheduleLoop() {
+        let start = state.withLock { state -> Bool in
+            guard !state.looping, !state.waiting.isEmpty else { return false }
+            state.looping = true
+            return true
+        }
+        if start { runLoop() }
+    }
+
+    /// Starts waiting generations on free sequences and steps the batch until no generation is left; a load or an
+    /// unload asked for meanwhile runs after it (`queue` is serial).
+    private func runLoop() {
+        while true {
+            let (model, admitted) = state.withLock { state -> (LanguageModel?, [GenerationRequest]) in
+                guard let model = state.model else {
+                    defer { state.waiting = [] }
+                    return (nil, state.waiting)
                 }
+                let free = model.generations.capacity - model.generations.activeCount
+                let admitted = Array(state.waiting.prefix(free))
+                state.waiting.removeFirst(admitted.count)
+                if admitted.isEmpty, model.generations.activeCount == 0 { state.looping = false }
+                return (model, admitted)
             }
+            guard let model else {
+                for request in admitted { request.onFinish(.failure(EngineError.notLoaded(path: path))) }
+                let more = state.withLock { state -> Bool in
+                    if state.waiting.isEmpty { state.looping = false }
+                    return !state.waiting.isEmpty
+                }
+                if more { continue }
+                return
+            }
+            for request in admitted { _ = model.generations.start(request) }
+            if model.generations.activeCount == 0 {
+                if admitted.isEmpty { return }
+                continue
+            }
+            model.generations.step()
         }
     }
 
     // MARK: - Sizing
 
-    /// The label `LanguageModel` gives the KV cache in its working set.
-    private static let stateLabel = "KV cache and state"
-
     private static func options(_ configuration: Configuration, context: Int, budget: MemoryBudget?) -> LanguageModel.Options {
         var options = LanguageModel.Options(contextLength: context, budget: budget, threads: configuration.threads)
         options.chunkSize = configuration.chunkSize
+        options.sequences = configuration.parallel
         options.streamingIO = configuration.streamingIO
         return options
     }
 
-    /// One sequence's minimum beyond the process: today's planner states it when asked to plan within one
-    /// byte (it refuses before allocating anything), counting the process as resident then.
-    private static func singleSequenceMinimum(reader: ContainerReader, tokenizer: Tokenizer, options: LanguageModel.Options) throws -> Int {
-        var probe = options
-        probe.budget = MemoryBudget(bytes: 1)
-        let before = ResidentMemory.read().current
-        do {
-            _ = try LanguageModel(reader: reader, tokenizer: tokenizer, options: probe)
-        } catch RuntimeError.budgetTooSmall(_, let minimum, _) {
-            return minimum - before
-        }
-        throw EngineError.invalidConfiguration(path: reader.path, detail: "the planner accepted a one-byte budget, so the minimum is unknown")
-    }
-
-    /// The decoded sizes of the units the streamer serves, as `LanguageModel` cuts them: one per block, then the
-    /// head in parts no larger than the largest block (or 1 MiB).
-    private static func streamingUnitSizes(reader: ContainerReader) -> [Int] {
-        let blocks = (0..<reader.metadata.config.layerCount).compactMap { reader.regionIndex(named: "layer.\($0)") }
-            .map { RegionLayout(region: $0, in: reader).byteCount }
-        guard let head = reader.regionIndex(named: "head") else { return blocks }
-        let parts = RegionLayout(region: head, in: reader).split(maximumBytes: max(blocks.max() ?? 0, 1 << 20), reader: reader)
-        return blocks + parts.map(\.byteCount)
-    }
-
-    /// One sequence's KV cache and convolution state, by the formula of `InferenceState` (internal to
-    /// WStreamModel): keys and values for every attention block, `kernel − 1` float32 inputs per conv block.
-    private static func stateBytes(config: ModelConfig, capacity: Int, float16Cache: Bool) -> Int {
-        let kvWidth = config.kvHeadCount * config.headDim
-        return config.blockKinds.reduce(0) { total, kind in
-            switch kind {
-            case .attention: total + 2 * capacity * kvWidth * (float16Cache ? 2 : 4)
-            case .shortConv: total + max(config.convKernelSize - 1, 0) * config.hiddenSize * 4
-            }
-        }
-    }
-
-    /// The fallback template for models that carry none.
-    static let chatML = """
+    /// The template used for models that carry none (ChatML).
+    public static let chatML = """
         {% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}\
         {% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}
         """

@@ -5,14 +5,16 @@ public enum ProcessBaseline {
     /// the streamer's queue, the runtime's own), allocator slack, and the Swift runtime's caches.
     public static let growthAllowance = 6 << 20
 
-    /// The process as `/proc/self/status` reports it now (resident, and mapped), and its growth: `growthAllowance`
-    /// resident, and the stacks of `threadsToStart` more threads mapped.
-    public static func measure(threadsToStart: Int) -> [WorkingSet.Part] {
+    /// The process as `/proc/self/status` reports it now: resident, and mapped.
+    public static func measure() -> [WorkingSet.Part] {
         let now = ResidentMemory.read()
-        return [
-            WorkingSet.Part("process", bytes: now.current, addressSpace: now.addressSpace),
-            WorkingSet.Part("runtime growth", bytes: growthAllowance,
-                            addressSpace: growthAllowance + threadsToStart * ProcessLimits.threadStackBytes),
-        ]
+        return [WorkingSet.Part("process", bytes: now.current, addressSpace: now.addressSpace)]
+    }
+
+    /// What the process grows by when a component starts `threadsToStart` threads: `growthAllowance` resident, and
+    /// their stacks mapped.
+    public static func growth(threadsToStart: Int) -> WorkingSet.Part {
+        WorkingSet.Part("runtime growth", bytes: growthAllowance,
+                        addressSpace: growthAllowance + threadsToStart * ProcessLimits.threadStackBytes)
     }
 }

@@ -59,6 +59,6 @@ public struct ProcessMemoryReport: Sendable, Equatable {
     public var budgetBytes: Int?
 
     static func read(budget: Int?) -> ProcessMemoryReport {
-        ProcessMemoryReport(residentBytes: ResidentMemory.read().current, peakResidentBytes: PeakResidentMemory.sinceStart, budgetBytes: budget)
+        ProcessMemoryReport(residentBytes: ResidentMemory.read().current, peakResidentBytes: ResidentMemory.read().peak, budgetBytes: budget)
     }
 }
