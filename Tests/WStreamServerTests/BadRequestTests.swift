@@ -40,7 +40,6 @@ import TestSupport
         Case(body: #"{\#(chat),"top_p":1.5}"#, status: 400, param: "top_p"),
         Case(body: #"{\#(chat),"stop":["a","b","c","d","e"]}"#, status: 400, param: "stop"),
         Case(body: #"{\#(chat),"stop":7}"#, status: 400, param: "stop"),
-        Case(body: #"{\#(chat),"tools":[{"type":"function","function":{"name":"f"}}]}"#, status: 400, param: "tools", code: "unsupported_parameter"),
         Case(body: #"{\#(chat),"logprobs":true}"#, status: 400, param: "logprobs"),
         Case(body: #"{\#(chat),"response_format":{"type":"json_object"}}"#, status: 400, param: "response_format"),
         Case(body: #"{"model":"stories","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}"#,

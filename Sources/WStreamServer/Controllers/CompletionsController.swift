@@ -24,14 +24,17 @@ struct CompletionsController<Context: RequestContext>: Sendable {
 
     private func chat(_ request: Request) async throws -> Response {
         try await request.body.consumeWithCancellationOnInboundClose { body in
-            let parsed = try RequestDecoder.decode(ChatCompletionRequest.self, from: try await collect(body))
+            let bytes = try await collect(body)
+            let parsed = try RequestDecoder.decode(ChatCompletionRequest.self, from: bytes)
             let model = try registry.model(parsed.model)
             RequestRecord.current?.update { $0.model = model.id }
             try parsed.checkSupported()
-            let messages = try ChatInput.messages(from: parsed)
+            // The body once more as ordered JSON: templates print tools and tool calls with `tojson`, whose output
+            // follows the client's key order (JSONDecoder keeps none).
+            let input = try ChatInput(body: try TemplateValue(json: String(decoding: bytes, as: UTF8.self)), request: parsed)
             let ids: [Int]
             do {
-                ids = try model.engine.promptIds(for: messages)
+                ids = try model.engine.promptIds(for: input.messages, tools: input.tools, variables: input.variables)
             } catch {
                 throw ServerError.invalidParameter(param: "messages", message: "the model's chat template cannot render these messages: \(error)")
             }

@@ -70,7 +70,6 @@ struct ChatCompletionRequest: Decodable {
 
     /// Refuses what this server does not do, naming the field.
     func checkSupported() throws {
-        if let tools, !tools.isEmpty { throw ServerError.unsupportedParameter(param: "tools", message: "'tools' is not supported yet") }
         if let functions, !functions.isEmpty { throw ServerError.unsupportedParameter(param: "functions", message: "'functions' is not supported") }
         if let responseFormat, responseFormat.type != "text" {
             throw ServerError.unsupportedParameter(param: "response_format", message: "'response_format' \(responseFormat.type) is not supported; only text")
