@@ -178,6 +178,17 @@ import TestSupport
         }
     }
 
+    /// The kernels read q4/q8 groups in whole chunks of 32 columns: a file that says otherwise is refused at open,
+    /// however valid its checksums, before any kernel could read past a group.
+    @Test(arguments: [16, 48, 8192])
+    func aGroupSizeTheKernelsCannotReadIsRefusedAtOpen(groupSize: Int) throws {
+        let (path, _, _) = try fixture()
+        let hostile = directory.file("group-\(groupSize).wst")
+        try ContainerRewrite.rewriteMetadata(of: path, to: hostile) { $0.tensors[0].groupSize = groupSize }
+        let error = #expect(throws: FormatError.self) { try ContainerReader(path: hostile) }
+        #expect(error?.description.contains("group size \(groupSize) does not fit") == true, "\(String(describing: error))")
+    }
+
     @Test func metadataThatIsNotJSONIsRejected() throws {
         let path = directory.file("json.wst")
         let json = Array("{\"config\": 1".utf8)

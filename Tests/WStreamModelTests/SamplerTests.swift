@@ -95,6 +95,14 @@ import WStreamQuant
         #expect(out == "Hello there")
     }
 
+    /// The stop that appears first in the text ends it, whatever the order of the list.
+    @Test func theEarliestStopInTheTextWinsNotTheFirstInTheList() {
+        var filter = StopStringFilter(stops: ["B", "A"])
+        let (emit, stopped) = filter.push("xAyB")
+        #expect(stopped)
+        #expect(emit == "x")
+    }
+
     @Test func aPartialMatchIsReleasedWhenItDoesNotComplete() {
         var filter = StopStringFilter(stops: ["END"])
         #expect(filter.push("the E").emit == "the ")
