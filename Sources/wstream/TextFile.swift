@@ -1,15 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ArgumentParser
 
 /// Reads small text inputs without Foundation.
 enum TextFile {
     /// The whole file as UTF-8 (invalid bytes replaced).
-    /// - Throws: a `ValidationError` naming the file and the system's reason.
+    /// - Throws: a `CommandFailure` naming the file and the system's reason.
     static func read(_ path: String) throws -> String {
         guard let file = fopen(path, "rb") else {
-            throw ValidationError("\(path): \(String(cString: strerror(errno)))")
+            throw CommandFailure("\(path): \(String(cString: strerror(errno)))")
         }
         defer { fclose(file) }
         var bytes: [UInt8] = []
