@@ -94,7 +94,10 @@ let package = Package(
         .testTarget(name: "WStreamRuntimeTests", dependencies: ["WStreamFormat", "WStreamRuntime", "TestSupport"]),
         .testTarget(
             name: "WStreamModelTests",
-            dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamModel", "WStreamPack", "TestSupport"]),
+            dependencies: [
+                "WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamRuntime", "WStreamTokenizer", "WStreamModel", "WStreamPack",
+                "TestSupport",
+            ]),
         .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamImport", "WStreamPack", "WStreamSynth", "TestSupport"]),
         .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamTokenizer", "TestSupport"]),
         .testTarget(name: "WStreamServerTests", dependencies: ["WStreamServer", "TestSupport"]),

@@ -254,7 +254,9 @@ public final class LayerStreamer: @unchecked Sendable {
         }
         let stored = StoredBytes(UnsafeRawBufferPointer(start: loaded.base, count: range.count), fileOffset: range.lowerBound)
         for placement in layout.placements {
-            try reader.checkFrames(placement.tensor, blocks: placement.blocks, stored: stored)
+            // Bytes read past the page cache come from the disk each pass, so each pass checks them; mapped bytes come
+            // from the page cache, which keeps what was checked the first time.
+            try reader.checkFrames(placement.tensor, blocks: placement.blocks, stored: stored, everyTime: io == .direct && destination != nil)
         }
         return loaded
     }

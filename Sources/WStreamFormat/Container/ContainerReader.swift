@@ -134,12 +134,14 @@ public final class ContainerReader: @unchecked Sendable {
         }
     }
 
-    /// Checks the checksum of frames of `tensor` whose stored bytes are `stored` the first time they are seen; for
-    /// blocks stored as decoded and used where they lie (no `decode` call).
+    /// Checks the checksum of frames of `tensor` whose stored bytes are `stored`, for blocks stored as decoded and
+    /// used where they lie (no `decode` call).
+    /// - Parameter everyTime: check even frames this reader has checked before: for bytes read from the disk again
+    ///   (`O_DIRECT`), which the page cache does not hold between passes.
     /// - Throws: `FormatError.checksumMismatch` naming the tensor and frame.
-    public func checkFrames(_ tensor: TensorEntry, blocks: Range<Int>, stored: StoredBytes) throws(FormatError) {
+    public func checkFrames(_ tensor: TensorEntry, blocks: Range<Int>, stored: StoredBytes, everyTime: Bool = false) throws(FormatError) {
         for index in tensor.frameRange(ofBlock: blocks.lowerBound).lowerBound..<tensor.frameRange(ofBlock: blocks.upperBound - 1).upperBound {
-            try check(tensor, frame: index, stored.bytes(of: tensor.frames[index]))
+            try check(tensor, frame: index, stored.bytes(of: tensor.frames[index]), remember: !everyTime)
         }
     }
 
