@@ -60,6 +60,9 @@ public final class Engine: @unchecked Sendable {
     public let minimumBytes: Int
     /// The memory, beyond what the process holds before loading, at which every weight stays resident.
     public let fullyResidentBytes: Int
+    /// Address space the loaded model maps beyond its resident bytes (its threads' stacks), which an address-space
+    /// limit (`RLIMIT_AS`) must hold on top of the budget.
+    public let addressSpaceOverhead: Int
     private let reader: ContainerReader
     /// Loads, unloads and the generation loop run here one at a time, so a new plan never replaces one in use.
     private let queue = DispatchQueue(label: "wstream.engine")
@@ -92,6 +95,7 @@ public final class Engine: @unchecked Sendable {
         let needs = try LanguageModel.needs(reader: reader, options: Self.options(configuration, context: contextLength, budget: nil))
         minimumBytes = needs.minimumBytes
         fullyResidentBytes = needs.fullyResidentBytes
+        addressSpaceOverhead = needs.workingSet.addressSpaceOverhead
     }
 
     // MARK: - Memory

@@ -34,8 +34,24 @@ public actor ModelRegistry {
                                gate: SlotGate(slots: configuration.parallel, queueLength: configuration.queueLength))
         }
         byId = Dictionary(uniqueKeysWithValues: models.map { ($0.id, $0) })
-        budgetBytes = configuration.budget?.bytes
-        baselineBytes = ResidentMemory.read().current
+        let process = ResidentMemory.read()
+        baselineBytes = process.current
+        // Under an address-space limit the budget must leave room for what the process maps beyond its resident
+        // set (library pages never read, untouched thread stacks, the models' threads' stacks, and the stacks of the
+        // HTTP server's threads started later, `serverThreads` at most); without a budget, the limit sets it.
+        if let limit = ProcessLimits.addressSpaceLimit {
+            let overhead = process.addressSpace - process.current + models.reduce(0) { $0 + $1.engine.addressSpaceOverhead }
+                + Self.serverThreads * ProcessLimits.threadStackBytes
+            let budget = configuration.budget?.bytes ?? limit - overhead
+            guard budget + overhead <= limit else {
+                throw RuntimeError.addressSpaceLimitTooSmall(
+                    limit: limit, budget: budget, overhead: overhead,
+                    minimum: baselineBytes + ServerConfiguration.connectionReserveBytes + (models.map(\.engine.minimumBytes).max() ?? 0))
+            }
+            budgetBytes = budget
+        } else {
+            budgetBytes = configuration.budget?.bytes
+        }
         reserveBytes = ServerConfiguration.connectionReserveBytes
         self.metrics = metrics
         self.logger = logger
@@ -46,6 +62,9 @@ public actor ModelRegistry {
             }
         }
     }
+
+    /// Threads the HTTP server starts after the registry is made (event loops, the blocking pool, lifecycle), at most.
+    static let serverThreads = 8
 
     /// What the models may use together: the budget less the baseline and the reserve (nil: no budget).
     public nonisolated var availableBytes: Int? {
