@@ -8,6 +8,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case addressSpaceLimitTooSmall(limit: Int, budget: Int, overhead: Int, minimum: Int)
     /// The process was already above the budget before the pool was allocated.
     case alreadyOverBudget(budget: Int, peak: Int)
+    /// No memory cgroup can be made for child processes here (`MemoryCgroup`).
+    case cgroupUnavailable(String)
     /// Reserving memory failed.
     case allocationFailed(bytes: Int, errno: Int32)
 
@@ -25,6 +27,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             return "the address-space limit (RLIMIT_AS, ulimit -v) of \(ByteCount.format(limit)) cannot hold the budget of \(ByteCount.format(budget)) plus the \(ByteCount.format(overhead)) the process maps beyond its resident set; \(advice)"
         case .alreadyOverBudget(let budget, let peak):
             return "the process already peaked at \(ByteCount.format(peak)) while opening the model, above the budget of \(ByteCount.format(budget))"
+        case .cgroupUnavailable(let reason):
+            return reason
         case .allocationFailed(let bytes, let code):
             return "could not reserve \(ByteCount.format(bytes)) for the buffer pool (errno \(code))"
         }
