@@ -12,6 +12,8 @@ struct StatisticsRecord: Codable, Equatable {
     var peakAddressSpaceBytes: Int
     var budgetBytes: Int?
     var poolBytes: Int
+    var weightBytes: Int
+    var streamingIO: String?
     var residentRegions: Int
     var streamedRegions: Int
     var hits: Int
@@ -28,6 +30,8 @@ struct StatisticsRecord: Codable, Equatable {
         case peakAddressSpaceBytes = "peak_address_space_bytes"
         case budgetBytes = "budget_bytes"
         case poolBytes = "pool_bytes"
+        case weightBytes = "weight_bytes"
+        case streamingIO = "streaming_io"
         case residentRegions = "resident_regions"
         case streamedRegions = "streamed_regions"
         case hits, misses
@@ -44,6 +48,8 @@ struct StatisticsRecord: Codable, Equatable {
         peakAddressSpaceBytes = s.peakAddressSpaceBytes
         budgetBytes = s.budgetBytes
         poolBytes = s.poolBytes
+        weightBytes = s.weightBytes
+        streamingIO = s.streamingIO?.rawValue
         residentRegions = s.residentRegions
         streamedRegions = s.streamedRegions
         hits = s.hits

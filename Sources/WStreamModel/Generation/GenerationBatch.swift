@@ -234,6 +234,7 @@ private final class Generation {
         statistics.peakAddressSpaceBytes = memory.addressSpacePeak
         statistics.budgetBytes = model.options.budget?.bytes
         statistics.poolBytes = model.plan.poolBytes
+        statistics.weightBytes = model.streamer.layouts.values.reduce(0) { $0 + $1.byteCount }
         statistics.workingSetBytes = model.workingSet.bytes
         statistics.workingSetAddressSpace = model.workingSet.addressSpace
         statistics.residentRegions = model.plan.resident.count

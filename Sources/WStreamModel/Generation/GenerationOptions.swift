@@ -42,6 +42,8 @@ public struct GenerationStatistics: Sendable, Equatable {
     public var peakAddressSpaceBytes = 0
     public var budgetBytes: Int?
     public var poolBytes = 0
+    /// Bytes of weights one forward pass reads (every unit, resident or streamed).
+    public var weightBytes = 0
     /// Everything the plan counts besides the pool: resident bytes, and address space.
     public var workingSetBytes = 0
     public var workingSetAddressSpace = 0
