@@ -6,7 +6,6 @@ import PackageDescription
 // targets keep their unsafe flags).
 let package = Package(
     name: "EmbeddedServer",
-    platforms: [.macOS(.v14)],
     dependencies: [
         .package(name: "wstream", path: "../.."),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
