@@ -10,7 +10,7 @@ DEMO_DIR    := SampleWeights/$(DEMO_SHAPE)
 DEMO_MODEL  := SampleWeights/$(DEMO_SHAPE)-q4.wst
 DEMO_PROMPT ?= Once upon a time, in a small town by the sea, there lived an old clockmaker who
 
-.PHONY: deps build release test demo demo-model bench portable clean
+.PHONY: deps build release test demo demo-model bench portable clean sweep
 
 deps:
 	@dpkg -s libzstd-dev >/dev/null 2>&1 || { \
@@ -39,6 +39,19 @@ demo: demo-model
 # Figures: kernels, then the demo model at several budgets (each in a fresh process).
 bench: demo-model
 	$(RELEASE) bench $(DEMO_MODEL) --kernels --budgets 2G,700M,500M,350M
+
+# The corruption sweep: SWEEP_FLIPS random bits flipped one at a time in a 4-bit stories260K and tiny-lfm2 pack, each
+# run; prints each file's outcomes per area and fails on a crash, a hang or a change without an error.
+SHARED      ?= $(or $(WSTREAM_SHARED),../shared)
+SWEEP_FLIPS ?= 10000
+SWEEP_DIR   := .build/sweep
+
+sweep: release
+	@mkdir -p $(SWEEP_DIR)
+	$(RELEASE) pack $(SHARED)/models/stories260K/hf -o $(SWEEP_DIR)/stories260K-q4.wst
+	$(RELEASE) pack $(SHARED)/models/tiny-lfm2/hf -o $(SWEEP_DIR)/tiny-lfm2-q4.wst
+	$(RELEASE) flip-sweep $(SWEEP_DIR)/stories260K-q4.wst --flips $(SWEEP_FLIPS) --jobs 2 --report $(SWEEP_DIR)/stories260K-flips.tsv
+	$(RELEASE) flip-sweep $(SWEEP_DIR)/tiny-lfm2-q4.wst --flips $(SWEEP_FLIPS) --jobs 2 --report $(SWEEP_DIR)/tiny-lfm2-flips.tsv
 
 # A release binary without -target-cpu native, for CPUs older than the build machine's.
 portable: deps
