@@ -10,7 +10,7 @@ DEMO_DIR    := SampleWeights/$(DEMO_SHAPE)
 DEMO_MODEL  := SampleWeights/$(DEMO_SHAPE)-q4.wst
 DEMO_PROMPT ?= Once upon a time, in a small town by the sea, there lived an old clockmaker who
 
-.PHONY: deps build release test demo demo-model bench portable clean sweep
+.PHONY: deps build release test demo demo-model bench portable clean sweep pack-faults
 
 deps:
 	@dpkg -s libzstd-dev >/dev/null 2>&1 || { \
@@ -52,6 +52,13 @@ sweep: release
 	$(RELEASE) pack $(SHARED)/models/tiny-lfm2/hf -o $(SWEEP_DIR)/tiny-lfm2-q4.wst
 	$(RELEASE) flip-sweep $(SWEEP_DIR)/stories260K-q4.wst --flips $(SWEEP_FLIPS) --jobs 2 --report $(SWEEP_DIR)/stories260K-flips.tsv
 	$(RELEASE) flip-sweep $(SWEEP_DIR)/tiny-lfm2-q4.wst --flips $(SWEEP_FLIPS) --jobs 2 --report $(SWEEP_DIR)/tiny-lfm2-flips.tsv
+
+# Faults while packing: PACK_FAULT_RUNS packs each past a file-size limit, into a full tmpfs (as root), and killed by
+# SIGKILL and SIGTERM at random moments; the target is complete or absent and no temporary file outlives the next pack.
+PACK_FAULT_RUNS ?= 20
+
+pack-faults: release
+	Tools/pack-faults.sh $(PACK_FAULT_RUNS)
 
 # A release binary without -target-cpu native, for CPUs older than the build machine's.
 portable: deps
