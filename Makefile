@@ -10,7 +10,7 @@ DEMO_DIR    := SampleWeights/$(DEMO_SHAPE)
 DEMO_MODEL  := SampleWeights/$(DEMO_SHAPE)-q4.wst
 DEMO_PROMPT ?= Once upon a time, in a small town by the sea, there lived an old clockmaker who
 
-.PHONY: deps build release test demo demo-model bench portable clean sweep pack-faults
+.PHONY: deps build release test demo demo-model bench portable clean sweep pack-faults soak
 
 deps:
 	@dpkg -s libzstd-dev >/dev/null 2>&1 || { \
@@ -59,6 +59,21 @@ PACK_FAULT_RUNS ?= 20
 
 pack-faults: release
 	Tools/pack-faults.sh $(PACK_FAULT_RUNS)
+
+# The soak: SOAK_SECONDS of mixed concurrent requests (chat and completions, streamed or not, prompts at the context
+# limit, clients going away midway, idle unloads and reloads) against `wstream serve` with stories260K and tiny-lfm2
+# under SOAK_BUDGET, its RSS sampled every 100 ms; fails on a peak over the budget, any 5xx or a drift over 5 %.
+SOAK_SECONDS ?= 600
+SOAK_BUDGET  ?= 64M
+SOAK_DIR     := .build/soak
+
+soak: release
+	$(SWIFT) build --product wstream-soak
+	@mkdir -p $(SOAK_DIR)
+	$(RELEASE) pack $(SHARED)/models/stories260K/hf -o $(SOAK_DIR)/stories260K-q4.wst
+	$(RELEASE) pack $(SHARED)/models/tiny-lfm2/hf -o $(SOAK_DIR)/tiny-lfm2-q4.wst
+	.build/debug/wstream-soak --model stories=$(SOAK_DIR)/stories260K-q4.wst --model lfm2=$(SOAK_DIR)/tiny-lfm2-q4.wst \
+		--budget $(SOAK_BUDGET) --seconds $(SOAK_SECONDS)
 
 # A release binary without -target-cpu native, for CPUs older than the build machine's.
 portable: deps
