@@ -10,7 +10,7 @@ DEMO_DIR    := SampleWeights/$(DEMO_SHAPE)
 DEMO_MODEL  := SampleWeights/$(DEMO_SHAPE)-q4.wst
 DEMO_PROMPT ?= Once upon a time, in a small town by the sea, there lived an old clockmaker who
 
-.PHONY: deps build release test demo demo-model bench portable clean sweep pack-faults soak
+.PHONY: deps build release test demo demo-model bench portable clean sweep pack-faults soak cgroup-run
 
 deps:
 	@dpkg -s libzstd-dev >/dev/null 2>&1 || { \
@@ -74,6 +74,15 @@ soak: release
 	$(RELEASE) pack $(SHARED)/models/tiny-lfm2/hf -o $(SOAK_DIR)/tiny-lfm2-q4.wst
 	.build/debug/wstream-soak --model stories=$(SOAK_DIR)/stories260K-q4.wst --model lfm2=$(SOAK_DIR)/tiny-lfm2-q4.wst \
 		--budget $(SOAK_BUDGET) --seconds $(SOAK_SECONDS)
+
+# `wstream run` inside a memory cgroup of its budget + 10 % (as root), at each of CGROUP_BUDGETS: the budget is the
+# process's whole footprint, page cache included.
+CGROUP_MODEL   ?= $(DEMO_MODEL)
+CGROUP_BUDGETS ?= 700M 300M
+
+cgroup-run: release
+	@[ -f "$(CGROUP_MODEL)" ] || [ "$(CGROUP_MODEL)" != "$(DEMO_MODEL)" ] || $(MAKE) demo-model
+	Tools/cgroup-run.sh $(CGROUP_MODEL) $(CGROUP_BUDGETS)
 
 # A release binary without -target-cpu native, for CPUs older than the build machine's.
 portable: deps
