@@ -37,9 +37,10 @@ func signedPercent(_ fraction: Double) -> String {
 
 /// Loads every model, writes its state to its end and reads the server's RSS, so that readings before and after the
 /// soak compare like with like: for each model, `--parallel` completions at once whose prompts fill the context (every
-/// sequence's KV cache written to its last position), and a streamed chat; the RSS is read once the server reports
-/// every model loaded.
-func warmUp(_ server: SoakServer) throws -> Int {
+/// sequence's KV cache written to its last position), and a streamed chat, model after model. Under a budget that
+/// cannot hold every model at once, loading one unloads another: the same sequence leaves the same models loaded.
+/// - Returns: the RSS and each model's state, read once the server reports the last model loaded.
+func warmUp(_ server: SoakServer) throws -> (resident: Int, states: [String: String]) {
     for model in options.models {
         let prompt = (0..<(model.context - 2)).map { String($0 % model.vocabulary) }.joined(separator: ",")
         let full = #"{"model":"\#(model.id)","prompt":[\#(prompt)],"max_tokens":2,"temperature":0}"#
@@ -54,10 +55,10 @@ func warmUp(_ server: SoakServer) throws -> Int {
         }
     }
     let states = server.modelStates()
-    guard states.values.allSatisfy({ $0 == "loaded" }), states.count == options.models.count else {
-        throw UsageError(description: "after the warm-up not every model is loaded: \(states)")
+    guard states[options.models.last!.id] == "loaded" else {
+        throw UsageError(description: "after the warm-up \(options.models.last!.id) is not loaded: \(states)")
     }
-    return MemorySampler.read(server.pid).resident
+    return (MemorySampler.read(server.pid).resident, states)
 }
 
 let budget: Int
@@ -94,9 +95,9 @@ func runClients(until deadline: ContinuousClock.Instant, gate: PauseGate, round:
 let pauses = PauseRecord()
 let warmUpTally = runClients(until: .now + .milliseconds(Int64(options.warmUpSeconds * 1000)), gate: PauseGate(), round: 1)
 idlePause()
-let residentBefore: Int
+let before: (resident: Int, states: [String: String])
 do {
-    residentBefore = try warmUp(server)
+    before = try warmUp(server)
 } catch {
     print("error: \(error)\n\(server.log.suffix(2000))")
     _ = server.stop()
@@ -134,7 +135,9 @@ let elapsed = ContinuousClock.now - start
 idlePause()
 let residentAfter: Int
 do {
-    residentAfter = try warmUp(server)
+    let after = try warmUp(server)
+    residentAfter = after.resident
+    if after.states != before.states { failures.append("the warm-ups left different models loaded: \(before.states), then \(after.states)") }
 } catch {
     failures.append("\(error)")
     residentAfter = 0
@@ -146,6 +149,7 @@ let ending = server.stop()
 let peak = max(memory.last.peak, memory.highestResident)
 
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+let residentBefore = before.resident
 let drift = residentBefore > 0 ? Double(residentAfter - residentBefore) / Double(residentBefore) : 0
 print("soak        \(Int(seconds)) s, \(options.clients) clients against \(options.models.map(\.id).joined(separator: ", ")) (budget \(mebibytes(budget)), context \(options.context), parallel \(options.parallel), idle timeout \(options.idleTimeout) s)")
 print("requests    \(tally.requests): \(tally.chat) chat, \(tally.requests - tally.chat) completions; \(tally.streamed) streamed, \(tally.disconnected) abandoned midway; \(tally.tokens) tokens generated")
@@ -154,7 +158,7 @@ print("errors      \(tally.errors): \(tally.serverErrors) with a 5xx status, \(t
 print("idle        \(pauses.count) pauses, every model unloaded in \(pauses.unloadedAll)\(pauses.lastStates.map { "; last states \($0)" } ?? "")")
 print("            RSS with nothing loaded at each pause: \(pauses.idleResident.map(mebibytes).joined(separator: ", "))")
 print("RSS         peak \(mebibytes(peak)) (VmHWM \(mebibytes(memory.last.peak)), highest of \(memory.samples) samples every 100 ms \(mebibytes(memory.highestResident))), budget \(mebibytes(budget)): \(Int(Double(peak) / Double(budget) * 100)) % used")
-print("drift       \(mebibytes(residentBefore)) after \(Int(options.warmUpSeconds)) s of warm-up (\(warmUpTally.requests) requests, \(warmUpTally.errors) errors), \(mebibytes(residentAfter)) after the soak, each after an idle pause, with every model reloaded and its context written to its end (\(signedPercent(drift)))")
+print("drift       \(mebibytes(residentBefore)) after \(Int(options.warmUpSeconds)) s of warm-up (\(warmUpTally.requests) requests, \(warmUpTally.errors) errors), \(mebibytes(residentAfter)) after the soak, each after an idle pause, with the models reloaded in turn and their contexts written to the end (\(signedPercent(drift)))")
 print("server      \(ending.map { "\($0)" } ?? "killed: did not stop within 30 s of SIGTERM")")
 
 if peak > budget || memory.samplesOverBudget > 0 { failures.append("the peak RSS \(mebibytes(peak)) passed the budget \(mebibytes(budget))") }
