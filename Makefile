@@ -40,8 +40,8 @@ demo: demo-model
 bench: demo-model
 	$(RELEASE) bench $(DEMO_MODEL) --kernels --budgets 2G,700M,500M,350M
 
-# The corruption sweep: SWEEP_FLIPS random bits flipped one at a time in a 4-bit stories260K and tiny-lfm2 pack, each
-# run; prints each file's outcomes per area and fails on a crash, a hang or a change without an error.
+# The corruption sweep: every header bit and SWEEP_FLIPS random bits flipped one at a time in a 4-bit stories260K and
+# tiny-lfm2 pack, each run; prints each file's outcomes per area and fails on a crash, a hang or a change without an error.
 SHARED      ?= $(or $(WSTREAM_SHARED),../shared)
 SWEEP_FLIPS ?= 10000
 SWEEP_DIR   := .build/sweep
@@ -50,8 +50,8 @@ sweep: release
 	@mkdir -p $(SWEEP_DIR)
 	$(RELEASE) pack $(SHARED)/models/stories260K/hf -o $(SWEEP_DIR)/stories260K-q4.wst
 	$(RELEASE) pack $(SHARED)/models/tiny-lfm2/hf -o $(SWEEP_DIR)/tiny-lfm2-q4.wst
-	$(RELEASE) flip-sweep $(SWEEP_DIR)/stories260K-q4.wst --flips $(SWEEP_FLIPS) --jobs 2 --report $(SWEEP_DIR)/stories260K-flips.tsv
-	$(RELEASE) flip-sweep $(SWEEP_DIR)/tiny-lfm2-q4.wst --flips $(SWEEP_FLIPS) --jobs 2 --report $(SWEEP_DIR)/tiny-lfm2-flips.tsv
+	$(RELEASE) flip-sweep $(SWEEP_DIR)/stories260K-q4.wst --flips $(SWEEP_FLIPS) --every-header-bit --jobs 2 --report $(SWEEP_DIR)/stories260K-flips.tsv
+	$(RELEASE) flip-sweep $(SWEEP_DIR)/tiny-lfm2-q4.wst --flips $(SWEEP_FLIPS) --every-header-bit --jobs 2 --report $(SWEEP_DIR)/tiny-lfm2-flips.tsv
 
 # Faults while packing: PACK_FAULT_RUNS packs each past a file-size limit, into a full tmpfs (as root), and killed by
 # SIGKILL and SIGTERM at random moments; the target is complete or absent and no temporary file outlives the next pack.

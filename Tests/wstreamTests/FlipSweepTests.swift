@@ -18,12 +18,13 @@ import WStreamFormat
         let model = try Fixtures.storiesHF()
         let directory = TemporaryDirectory("wstream-e2e-sweep")
         let report = directory.file("flips.tsv")
-        let result = try WStreamExecutable.run("flip-sweep", model.path, "--flips", "200", "--seed", "7", "--report", report)
+        let result = try WStreamExecutable.run("flip-sweep", model.path, "--flips", "200", "--seed", "7", "--every-header-bit", "--report", report)
         #expect(result.succeeded, "the sweep found a crash, a hang or damage that went unnoticed: \(result)")
         #expect(result.stdout.contains("total"), "\(result)")
 
         let flips = try readReport(report)
-        #expect(flips.map(\.index) == Array(0..<200))
+        #expect(flips.map(\.index) == Array(0..<712), "the header's 512 bits, then 200 random ones")
+        #expect(flips.prefix(512).map(\.byte) == (0..<512).map { $0 / 8 })
         let reader = try ContainerReader(path: model.path)
         for flip in flips {
             let expected = area(of: flip.byte, in: reader)
@@ -43,6 +44,7 @@ import WStreamFormat
                 Issue.record("flip \(flip.index) in \(expected): \(flip.outcome) \(flip.detail)")
             }
         }
+        #expect(flips.prefix(512).allSatisfy { $0.outcome == "detected" && $0.area == "header" })
         #expect(flips.contains { $0.outcome == "detected" && $0.area.hasPrefix("frame") })
         #expect(flips.contains { $0.outcome == "detected" && $0.area == "metadata" })
         #expect(flips.contains { $0.outcome == "harmless" })

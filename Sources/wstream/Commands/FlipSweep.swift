@@ -10,11 +10,12 @@ struct FlipSweep: AsyncParsableCommand {
         commandName: "flip-sweep",
         abstract: "Flip random bits of a .wst file one at a time and check that each is detected or harmless.",
         discussion: """
-            For each of --flips bit positions (drawn from --seed, so a sweep repeats exactly), one bit of a private \
-            copy of the file is flipped, the copy is opened and run (a short greedy generation, in a worker process \
-            that a crash cannot take the sweep down with), and the bit is restored. Each flip is detected (an error \
-            naming the file and the damaged header, metadata or tensor), harmless (the undamaged file's ids), or a \
-            finding: silent (other ids, no error), misnamed (an error not naming the damage), crashed or hung. \
+            For each of --flips bit positions (drawn from --seed, so a sweep repeats exactly; with \
+            --every-header-bit, each bit of the header first), one bit of a private copy of the file is flipped, the \
+            copy is opened and run (a short greedy generation, in a worker process that a crash cannot take the sweep \
+            down with), and the bit is restored. Each flip is detected (an error naming the file and the damaged \
+            header, metadata or tensor), harmless (the undamaged file's ids), or a finding: silent (other ids, no \
+            error), misnamed (an error not naming the damage), crashed or hung. \
             Prints the outcomes per area of the file and exits 1 when there is any finding.
 
               wstream flip-sweep stories.wst --flips 10000 --report flips.tsv
@@ -29,6 +30,9 @@ struct FlipSweep: AsyncParsableCommand {
 
     @Option(help: "Seed of the bit positions.")
     var seed: UInt64 = 1
+
+    @Flag(help: "Before the random flips, flip each of the header's 512 bits.")
+    var everyHeaderBit = false
 
     @Option(help: "The prompt of each run.")
     var prompt = "Once upon a time"
@@ -103,23 +107,24 @@ struct FlipSweep: AsyncParsableCommand {
         guard case .ids(let promptIds, let generatedIds) = baseline else {
             throw SweepFailure("the undamaged file does not run: \(baseline)")
         }
-        let plan = FlipPlan(seed: seed, count: flips, fileSize: areas.fileSize)
+        let plan = FlipPlan(seed: seed, count: flips, fileSize: areas.fileSize, everyHeaderBit: everyHeaderBit)
         let scratch = try ScratchFolder()
         defer { scratch.remove() }
         var arguments = ["--flips", "\(flips)", "--seed", "\(seed)", "--prompt", prompt, "-n", "\(maxTokens)", "--threads", "\(threads)",
                          "--baseline-prompt", promptIds.map(String.init).joined(separator: ","),
                          "--baseline-generated", generatedIds.map(String.init).joined(separator: ",")]
         if streamed { arguments.append("--streamed") }
+        if everyHeaderBit { arguments.append("--every-header-bit") }
         if let rehearse { arguments += ["--rehearse", rehearse] }
         let supervisor = FlipSupervisor(
             model: model, plan: plan, workerArguments: arguments, scratch: scratch.path, jobs: jobs, stallSeconds: stallSeconds)
         let bar = ProgressBar(label: "flipping")
-        let total = flips
+        let total = plan.bits.count
         let records = try supervisor.run { done in bar.update(done: done, total: total, note: "\(done)/\(total) flips") }
         bar.finish()
         let tally = FlipTally(records: records, plan: plan, areas: areas)
         print("""
-            \(model): \(flips) bits flipped one at a time (seed \(seed)), each run greedy from "\(prompt)" for \(maxTokens) tokens, \
+            \(model): \(everyHeaderBit ? "every header bit and " : "")\(flips) random bits flipped one at a time (seed \(seed)), each run greedy from "\(prompt)" for \(maxTokens) tokens, \
             \(streamed ? "streamed" : "all resident"), in \(Terminal.decimal(bar.elapsed)) s
             baseline: prompt ids \(Terminal.jsonArray(promptIds)), generated ids \(Terminal.jsonArray(generatedIds))
             """)
@@ -134,8 +139,10 @@ struct FlipSweep: AsyncParsableCommand {
             throw ValidationError("a worker needs --journal, --copy, --baseline-prompt and --baseline-generated")
         }
         let size = try ContainerReader(path: model).fileSize
-        let plan = FlipPlan(seed: seed, count: flips, fileSize: size)
-        guard range.lowerBound >= 0, range.upperBound <= flips else { throw ValidationError("--worker-range \(range) outside 0..<\(flips)") }
+        let plan = FlipPlan(seed: seed, count: flips, fileSize: size, everyHeaderBit: everyHeaderBit)
+        guard range.lowerBound >= 0, range.upperBound <= plan.bits.count else {
+            throw ValidationError("--worker-range \(range) outside 0..<\(plan.bits.count)")
+        }
         let worker = FlipWorker(
             model: model, copy: copy, journal: journal, plan: plan, probe: probe, baseline: .ids(prompt: promptIds, generated: generatedIds),
             rehearsal: rehearse.flatMap(FlipWorker.Rehearsal.init))
