@@ -44,6 +44,11 @@ final class SoakServer: Sendable {
         throw UsageError(description: "`\(executable) \(full.joined(separator: " "))` did not start listening:\n\(log)")
     }
 
+    /// Removes the server's state folder and output files (`exit` skips the deinitializers that would).
+    func removeFiles() {
+        _ = system("rm -rf '\(scratch.path)'")
+    }
+
     /// What the server wrote to standard error.
     var log: String { String(decoding: (try? FileContents.read(scratch.file("stderr"))) ?? [], as: UTF8.self) }
 

@@ -101,6 +101,7 @@ do {
 } catch {
     print("error: \(error)\n\(server.log.suffix(2000))")
     _ = server.stop()
+    server.removeFiles()
     exit(1)
 }
 
@@ -170,4 +171,5 @@ if abs(drift) > 0.05 { failures.append("RSS drifted by \(signedPercent(drift)), 
 if ending != .exited(0) { failures.append("the server did not exit 0 on SIGTERM") }
 for failure in failures { print("FAIL        \(failure)") }
 if !failures.isEmpty { print(server.log.split(separator: "\n").filter { $0.contains("error") || $0.contains("status=5") }.suffix(10).joined(separator: "\n")) }
+server.removeFiles()
 exit(failures.isEmpty ? 0 : 1)
