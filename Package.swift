@@ -103,5 +103,8 @@ let package = Package(
         .testTarget(name: "WStreamServerTests", dependencies: ["WStreamServer", "TestSupport"]),
         // The load generator for the server's figures: N clients for T seconds against a running `wstream serve`.
         .executableTarget(name: "wstream-load", dependencies: ["TestSupport"], path: "Tests/LoadTool"),
+        // The soak behind `make soak`: a `wstream serve` under mixed load, cancellations and idle unloads for T seconds,
+        // its RSS sampled every 100 ms against the budget.
+        .executableTarget(name: "wstream-soak", dependencies: ["TestSupport", "WStreamFormat", "WStreamRuntime", "WStreamQuant"], path: "Tests/SoakTool"),
     ]
 )

@@ -63,11 +63,13 @@ public enum CommandRunner {
     /// - Parameters:
     ///   - executable: path of the program.
     ///   - arguments: its arguments (without the program name).
-    ///   - killAfter: send `SIGKILL` after this many seconds if the child is still running.
+    ///   - killAfter: send `signal` after this many seconds if the child is still running.
+    ///   - signal: what `killAfter` sends: `SIGKILL`, or a signal the child may handle (it is then waited for, and
+    ///     killed at `timeout` if it has not ended by then).
     ///   - timeout: kill the child after this many seconds in any case, so a hang fails the test instead of the suite.
     /// - Throws: `CommandRunnerError` when the program cannot be started.
     public static func run(
-        _ executable: String, _ arguments: [String], killAfter: Double? = nil, timeout: Double = 300
+        _ executable: String, _ arguments: [String], killAfter: Double? = nil, signal: Int32 = SIGKILL, timeout: Double = 300
     ) throws -> CommandResult {
         let outPath = try temporaryFile()
         defer { unlink(outPath) }
@@ -92,14 +94,19 @@ public enum CommandRunner {
 
         var status: Int32 = 0
         var usage = rusage()
-        let deadline = min(killAfter ?? timeout, timeout)
+        var signalled = false
         while true {
             let reaped = wait4(pid, &status, WNOHANG, &usage)
             if reaped == pid { break }
             if reaped < 0 && errno != EINTR {
                 throw CommandRunnerError(message: "wait4 on \(executable): \(String(cString: strerror(errno)))")
             }
-            if monotonicSeconds() - started >= deadline {
+            let elapsed = monotonicSeconds() - started
+            if let killAfter, !signalled, elapsed >= killAfter, signal != SIGKILL {
+                kill(pid, signal)
+                signalled = true
+            }
+            if elapsed >= min(signal == SIGKILL ? killAfter ?? timeout : timeout, timeout) {
                 kill(pid, SIGKILL)
                 while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
                 break

@@ -15,7 +15,7 @@ struct WStreamCommand: AsyncParsableCommand {
               wstream run llama.wst --budget 700M --prompt "Once upon a time" --stats
             """,
         version: "0.1.0",
-        subcommands: [Pack.self, Inspect.self, Verify.self, Run.self, Serve.self, Tokenize.self, Template.self, Eval.self, Bench.self, Synth.self])
+        subcommands: [Pack.self, Inspect.self, Verify.self, Run.self, Serve.self, Tokenize.self, Template.self, Eval.self, Bench.self, Synth.self, FlipSweep.self])
 
     /// Sets the allocator and thread-stack limits before any thread starts (see `ProcessLimits`), then runs the command.
     static func main() async {

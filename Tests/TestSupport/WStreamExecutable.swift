@@ -13,10 +13,17 @@ public enum WStreamExecutable {
 
     /// Runs `wstream` with `arguments`.
     /// - Parameters:
-    ///   - killAfter: send `SIGKILL` after this many seconds if it is still running.
+    ///   - killAfter: send `signal` after this many seconds if it is still running.
+    ///   - signal: `SIGKILL` by default; another is waited for (see `CommandRunner.run`).
     /// - Throws: `CommandRunnerError` naming the build command when the binary is missing.
-    public static func run(_ arguments: [String], killAfter: Double? = nil) throws -> CommandResult {
-        try CommandRunner.run(try checkedPath(), arguments, killAfter: killAfter)
+    public static func run(_ arguments: [String], killAfter: Double? = nil, signal: Int32 = SIGKILL) throws -> CommandResult {
+        try CommandRunner.run(try checkedPath(), arguments, killAfter: killAfter, signal: signal)
+    }
+
+    /// Runs `wstream` with `arguments` under a file-size limit (`setrlimit(RLIMIT_FSIZE)` in the child, through the
+    /// shell's `ulimit -f`, in 512-byte blocks, which sets it before `exec`): a write past `bytes` fails as on a full disk.
+    public static func run(_ arguments: [String], fileSizeLimit bytes: Int) throws -> CommandResult {
+        try CommandRunner.run("/bin/sh", ["-c", "ulimit -f \(max(1, bytes / 512)) && exec \"$0\" \"$@\"", try checkedPath()] + arguments)
     }
 
     /// Runs `wstream` with `arguments` under an address-space limit (`setrlimit(RLIMIT_AS)` in the child, through

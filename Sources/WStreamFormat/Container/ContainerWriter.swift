@@ -39,10 +39,7 @@ public final class ContainerWriter {
         self.destination = destination
         self.alignment = alignment
         self.calls = calls
-        let slash = destination.lastIndex(of: "/")
-        let folder = slash.map { String(destination[...$0]) } ?? ""
-        let name = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
-        temporaryPath = "\(folder).\(name).tmp-\(getpid())"
+        temporaryPath = WriterTemporaryFile.path(for: destination)
         guard alignment > 0, ContainerHeader.alignmentRange.contains(UInt64(alignment)), alignment.nonzeroBitCount == 1 else {
             throw .writerMisuse(file: destination, reason: "alignment \(alignment) is not a power of two between 64 and 1 GiB")
         }

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
+import WStreamFormat
 import WStreamImport
 import WStreamPack
 import WStreamQuant
@@ -63,6 +67,7 @@ struct Pack: AsyncParsableCommand {
         guard let method = QuantizationMethod(rawValue: quantizer) else {
             throw ValidationError("--quantizer must be one of: \(QuantizationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        prepareOutputFolder()
         let model = try ModelImporter.importModel(at: source)
         var options = PackOptions()
         options.method = method
@@ -93,6 +98,18 @@ struct Pack: AsyncParsableCommand {
         if summary.floatsDecoded > 0 {
             print("  floats: \(Terminal.megabytes(summary.floatsDecoded)) → \(Terminal.megabytes(summary.floatsStored)) (zstd ×\(Terminal.decimal(ratio(summary.floatsDecoded, summary.floatsStored), places: 3)))")
         }
+    }
+
+    /// Removes what killed packs left in the output's folder, and makes sure this one leaves nothing when it is
+    /// interrupted (SIGINT, SIGTERM, SIGHUP) or reaches a file-size limit.
+    private func prepareOutputFolder() {
+        for abandoned in WriterTemporaryFile.removeAbandoned(besides: output) {
+            Terminal.error("removed \(abandoned.path), left by process \(abandoned.processID), which no longer runs")
+        }
+        InterruptedWriteCleanup.install(removing: WriterTemporaryFile.path(for: output))
+        // Past RLIMIT_FSIZE a write then fails with EFBIG, which the writer reports and cleans up after, where the
+        // default SIGXFSZ would end the process and leave the temporary file.
+        _ = signal(SIGXFSZ, SIG_IGN)
     }
 
     private func ratio(_ decoded: Int, _ stored: Int) -> Double { stored > 0 ? Double(decoded) / Double(stored) : 0 }
