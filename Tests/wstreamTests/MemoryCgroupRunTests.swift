@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 import TestSupport
+import WStreamRuntime
 
 /// The budget is the process's whole footprint: `wstream run` completes inside a memory cgroup of its budget plus 10 %,
 /// which charges it the page cache it reads through as well (inside such a group the runtime reads streamed blocks with
@@ -10,15 +11,16 @@ import TestSupport
 @Suite struct MemoryCgroupRunTests {
     @Test func runCompletesInsideAMemoryCgroupOfItsBudgetPlusTenPercentWithTheSameIds() throws {
         let model = try Fixtures.synthetic()
-        let group: LimitedMemoryGroup
+        let group: MemoryCgroup
         do {
-            group = try LimitedMemoryGroup(name: "wstream-test-\(getpid())", limit: BudgetTests.budgetBytes / 10 * 11)
-        } catch let unavailable as LimitedMemoryGroup.Unavailable {
-            try Test.cancel("needs a writable memory cgroup (root, with cgroup v1 or v2's memory controller): \(unavailable)")
+            group = try MemoryCgroup(name: "wstream-test-\(getpid())", limit: BudgetTests.budgetBytes / 10 * 11)
+        } catch RuntimeError.cgroupUnavailable(let reason) {
+            try Test.cancel("needs a writable memory cgroup (root, with cgroup v1 or v2's memory controller): \(reason)")
         }
         let arguments = ["run", model.path, "--budget", BudgetTests.budget, "--prompt", BudgetTests.prompt, "-n", "32", "--temperature", "0",
                          "--print-ids", "--stats", "--stats-json"]
-        let limited = try group.run(WStreamExecutable.path, arguments)
+        let command = group.command(WStreamExecutable.path, arguments)
+        let limited = try CommandRunner.run(command.executable, command.arguments)
         #expect(limited.succeeded, "the run did not complete inside \(group.limit >> 20) MiB: \(limited)")
         #expect(group.outOfMemoryKills == 0, "the kernel killed for memory in the group: \(limited)")
         let peak = try #require(BudgetTests.reportedPeak(in: limited.stderr), "no --stats-json line: \(limited)")

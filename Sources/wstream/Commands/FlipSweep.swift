@@ -105,7 +105,7 @@ struct FlipSweep: AsyncParsableCommand {
         let areas = FileAreaMap(reader: reader)
         let baseline = await probe.run(model)
         guard case .ids(let promptIds, let generatedIds) = baseline else {
-            throw SweepFailure("the undamaged file does not run: \(baseline)")
+            throw CommandFailure("the undamaged file does not run: \(baseline)")
         }
         let plan = FlipPlan(seed: seed, count: flips, fileSize: areas.fileSize, everyHeaderBit: everyHeaderBit)
         let scratch = try ScratchFolder()

@@ -24,14 +24,14 @@ struct FlipSupervisor {
     /// Runs every flip of the plan.
     /// - Parameter progress: called now and then with the number of flips done.
     /// - Returns: one record with an outcome per flip, in plan order.
-    /// - Throws: `SweepFailure` when a worker cannot start, or fails outside any flip.
+    /// - Throws: `CommandFailure` when a worker cannot start, or fails outside any flip.
     func run(progress: @escaping @Sendable (Int) -> Void) throws -> [FlipRecord] {
         let count = plan.bits.count
         let slices = (0..<jobs).map { job in (count * job / jobs)..<(count * (job + 1) / jobs) }.filter { !$0.isEmpty }
-        let results = Mutex([Result<[FlipRecord], SweepFailure>?](repeating: nil, count: slices.count))
+        let results = Mutex([Result<[FlipRecord], CommandFailure>?](repeating: nil, count: slices.count))
         let done = Atomic(0)
         DispatchQueue.concurrentPerform(iterations: slices.count) { job in
-            let outcome = Result { () throws(SweepFailure) in
+            let outcome = Result { () throws(CommandFailure) in
                 try runSlice(slices[job], job: job) { progress(done.add($0, ordering: .relaxed).newValue) }
             }
             results.withLock { $0[job] = outcome }
@@ -40,7 +40,7 @@ struct FlipSupervisor {
     }
 
     /// Runs the flips of `slice` in successive children until each has an outcome.
-    private func runSlice(_ slice: Range<Int>, job: Int, progress: (Int) -> Void) throws(SweepFailure) -> [FlipRecord] {
+    private func runSlice(_ slice: Range<Int>, job: Int, progress: (Int) -> Void) throws(CommandFailure) -> [FlipRecord] {
         var records: [FlipRecord] = []
         var next = slice.lowerBound
         var attempt = 0
@@ -73,7 +73,7 @@ struct FlipSupervisor {
                         next = flip + 1
                         progress(1)
                     } else if next < slice.upperBound || exited != .exited(0) {
-                        throw SweepFailure("a sweep worker (`wstream \(arguments.joined(separator: " "))`) ended with \(exited) outside any flip: \(child.lastErrorLine)")
+                        throw CommandFailure("a sweep worker (`wstream \(arguments.joined(separator: " "))`) ended with \(exited) outside any flip: \(child.lastErrorLine)")
                     }
                     break
                 }

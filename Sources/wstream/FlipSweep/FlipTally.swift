@@ -48,17 +48,17 @@ struct FlipTally {
     }
 
     /// Writes `index, byte, bit, area, outcome, detail` for every flip, tab-separated, with a header line.
-    /// - Throws: `SweepFailure` when the file cannot be written.
+    /// - Throws: `CommandFailure` when the file cannot be written.
     func writeReport(to path: String) throws {
         var text = "flip\tbyte\tbit\tarea\toutcome\tdetail\n"
         for record in records {
             let bit = plan.bits[record.index]
             text += "\(record.index)\t\(bit / 8)\t\(bit % 8)\t\(describe(area(of: record)))\t\(record.outcome?.rawValue ?? "")\t\(record.detail)\n"
         }
-        guard let file = fopen(path, "w") else { throw SweepFailure(path: path, operation: "create") }
+        guard let file = fopen(path, "w") else { throw CommandFailure(path: path, operation: "create") }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        guard fclose(file) == 0, written == bytes.count else { throw SweepFailure(path: path, operation: "write") }
+        guard fclose(file) == 0, written == bytes.count else { throw CommandFailure(path: path, operation: "write") }
     }
 
     private func area(of record: FlipRecord) -> FileAreaMap.Area { areas.area(at: plan.bits[record.index] / 8) }

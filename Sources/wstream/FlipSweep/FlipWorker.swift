@@ -43,15 +43,15 @@ struct FlipWorker {
     }
 
     /// Runs flips `range` of the plan.
-    /// - Throws: `SweepFailure` when the copy or the journal cannot be written.
+    /// - Throws: `CommandFailure` when the copy or the journal cannot be written.
     func run(_ range: Range<Int>) async throws {
         try copyFile(model, to: copy)
         let areas = FileAreaMap(reader: try .init(path: copy))
         let file = open(copy, O_RDWR | O_CLOEXEC)
-        guard file >= 0 else { throw SweepFailure(path: copy, operation: "open") }
+        guard file >= 0 else { throw CommandFailure(path: copy, operation: "open") }
         defer { close(file) }
         let log = open(journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard log >= 0 else { throw SweepFailure(path: journal, operation: "open") }
+        guard log >= 0 else { throw CommandFailure(path: journal, operation: "open") }
         defer { close(log) }
 
         for index in range {
@@ -77,36 +77,36 @@ struct FlipWorker {
     private func append(_ record: FlipRecord, to descriptor: Int32) throws {
         let bytes = Array(record.line.utf8)
         guard bytes.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == bytes.count else {
-            throw SweepFailure(path: journal, operation: "write")
+            throw CommandFailure(path: journal, operation: "write")
         }
     }
 
     private func readByte(_ descriptor: Int32, at offset: Int) throws -> UInt8 {
         var byte: UInt8 = 0
-        guard pread(descriptor, &byte, 1, off_t(offset)) == 1 else { throw SweepFailure(path: copy, operation: "read at \(offset)") }
+        guard pread(descriptor, &byte, 1, off_t(offset)) == 1 else { throw CommandFailure(path: copy, operation: "read at \(offset)") }
         return byte
     }
 
     private func writeByte(_ descriptor: Int32, _ byte: UInt8, at offset: Int) throws {
         var value = byte
-        guard pwrite(descriptor, &value, 1, off_t(offset)) == 1 else { throw SweepFailure(path: copy, operation: "write at \(offset)") }
+        guard pwrite(descriptor, &value, 1, off_t(offset)) == 1 else { throw CommandFailure(path: copy, operation: "write at \(offset)") }
     }
 
     /// Copies `source` to `destination` (created or replaced).
     private func copyFile(_ source: String, to destination: String) throws {
         let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw SweepFailure(path: source, operation: "open") }
+        guard input >= 0 else { throw CommandFailure(path: source, operation: "open") }
         defer { close(input) }
         let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard output >= 0 else { throw SweepFailure(path: destination, operation: "create") }
+        guard output >= 0 else { throw CommandFailure(path: destination, operation: "create") }
         defer { close(output) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            guard count >= 0 else { throw SweepFailure(path: source, operation: "read") }
+            guard count >= 0 else { throw CommandFailure(path: source, operation: "read") }
             if count == 0 { return }
             guard buffer.withUnsafeBytes({ write(output, $0.baseAddress, count) }) == count else {
-                throw SweepFailure(path: destination, operation: "write")
+                throw CommandFailure(path: destination, operation: "write")
             }
         }
     }

@@ -7,11 +7,11 @@ struct ScratchFolder {
     let path: String
 
     /// Creates `/tmp/wstream-flip-sweep-XXXXXX`.
-    /// - Throws: `SweepFailure` when it cannot be created.
-    init() throws(SweepFailure) {
+    /// - Throws: `CommandFailure` when it cannot be created.
+    init() throws(CommandFailure) {
         var template = Array("/tmp/wstream-flip-sweep-XXXXXX".utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw SweepFailure(path: "/tmp/wstream-flip-sweep-XXXXXX", operation: "mkdtemp")
+            throw CommandFailure(path: "/tmp/wstream-flip-sweep-XXXXXX", operation: "mkdtemp")
         }
         path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

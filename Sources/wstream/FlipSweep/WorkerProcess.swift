@@ -8,7 +8,7 @@ final class WorkerProcess {
     private let pid: pid_t
     private let errorPath: String
 
-    init(arguments: [String], output: String) throws(SweepFailure) {
+    init(arguments: [String], output: String) throws(CommandFailure) {
         errorPath = output + ".stderr"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -21,7 +21,7 @@ final class WorkerProcess {
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard status == 0 else { throw SweepFailure("cannot start \(executable): \(String(cString: strerror(status)))") }
+        guard status == 0 else { throw CommandFailure("cannot start \(executable): \(String(cString: strerror(status)))") }
         self.pid = pid
     }
 
