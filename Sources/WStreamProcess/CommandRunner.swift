@@ -135,7 +135,7 @@ public enum CommandRunner {
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw CommandRunnerError(message: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
         close(descriptor)
-        return String(cString: template)
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The text a child wrote to `path` (empty when it cannot be read).
