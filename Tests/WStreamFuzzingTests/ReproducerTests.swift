@@ -1,10 +1,19 @@
 import Testing
 import TestSupport
+import WStreamFormat
 import WStreamFuzzing
 
 /// The inputs the fuzzers found a trap, a leak or a sanitizer report with, run through the same targets: each now
 /// ends with a clean error that names the file and the problem.
 @Suite struct ReproducerTests {
+    @Test func aTensorWithMoreRowsPerBlockThanRowsIsRejectedAtOpen() throws {
+        let target = try ContainerTarget(sharedModels: try SharedModels.path(""))
+        let error = try #require(throws: FormatError.self) {
+            try target.run(FuzzInputs.reproducer(ContainerTarget.name, "crash-rows-per-block-beyond-rows"))
+        }
+        #expect(error.description.contains("blk.0.attn_v.weight is invalid: rowsPerBlock 6413125869375586311 is not between 1 and"))
+    }
+
     /// Every input committed under `Tests/Fuzz/` (reproducers and the minimised corpora) returns or throws; a trap
     /// would end the test process.
     @Test(arguments: FuzzInputs.targetNames) func everyCommittedInputEndsWithoutATrap(_ name: String) throws {
