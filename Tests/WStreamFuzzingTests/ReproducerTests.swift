@@ -2,6 +2,7 @@ import Testing
 import TestSupport
 import WStreamFormat
 import WStreamFuzzing
+import WStreamImport
 
 /// The inputs the fuzzers found a trap, a leak or a sanitizer report with, run through the same targets: each now
 /// ends with a clean error that names the file and the problem.
@@ -12,6 +13,13 @@ import WStreamFuzzing
             try target.run(FuzzInputs.reproducer(ContainerTarget.name, "crash-rows-per-block-beyond-rows"))
         }
         #expect(error.description.contains("blk.0.attn_v.weight is invalid: rowsPerBlock 6413125869375586311 is not between 1 and"))
+    }
+
+    @Test func anEmptyTokenizerJSONIsRejectedNamingIt() throws {
+        let error = try #require(throws: HFTokenizerFile.Error.self) {
+            try TokenizerTarget().run(FuzzInputs.reproducer(TokenizerTarget.name, "leak-empty-tokenizer-json"))
+        }
+        #expect(error.file.hasSuffix("/tokenizer.json"))
     }
 
     /// Every input committed under `Tests/Fuzz/` (reproducers and the minimised corpora) returns or throws; a trap
