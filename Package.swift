@@ -103,7 +103,8 @@ let package = Package(
         .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamImport", "WStreamPack", "WStreamSynth", "TestSupport"]),
         .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamTokenizer", "TestSupport"]),
         .testTarget(name: "WStreamServerTests", dependencies: ["WStreamServer", "TestSupport"]),
-        .testTarget(name: "WStreamFuzzingTests", dependencies: ["WStreamFuzzing", "WStreamFormat", "TestSupport"]),
+        .testTarget(
+            name: "WStreamFuzzingTests", dependencies: ["WStreamFuzzing", "WStreamFormat", "WStreamImport", "WStreamModel", "TestSupport"]),
         // The load generator for the server's figures: N clients for T seconds against a running `wstream serve`.
         .executableTarget(name: "wstream-load", dependencies: ["TestSupport"], path: "Tests/LoadTool"),
     ]
