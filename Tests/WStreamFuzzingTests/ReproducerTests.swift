@@ -3,6 +3,7 @@ import TestSupport
 import WStreamFormat
 import WStreamFuzzing
 import WStreamImport
+import WStreamModel
 
 /// The inputs the fuzzers found a trap, a leak or a sanitizer report with, run through the same targets: each now
 /// ends with a clean error that names the file and the problem.
@@ -20,6 +21,15 @@ import WStreamImport
             try TokenizerTarget().run(FuzzInputs.reproducer(TokenizerTarget.name, "leak-empty-tokenizer-json"))
         }
         #expect(error.file.hasSuffix("/tokenizer.json"))
+    }
+
+    @Test func aHeadCountWhoseQueryWidthOverflowsIsRefusedAtOpen() throws {
+        let target = try ContainerTarget(sharedModels: try SharedModels.path(""))
+        let error = try #require(throws: ModelError.self) {
+            try target.run(FuzzInputs.reproducer(ContainerTarget.name, "crash-query-width-overflows"))
+        }
+        #expect(error.description.contains("invalid model configuration: heads "), "\(error)")
+        #expect(error.description.contains(" is above 16777216"), "\(error)")
     }
 
     /// Every input committed under `Tests/Fuzz/` (reproducers and the minimised corpora) returns or throws; a trap
