@@ -32,6 +32,14 @@ import WStreamModel
         #expect(error.description.contains(" is above 16777216"), "\(error)")
     }
 
+    @Test func aTokenIdFarPastTheVocabularyIsRefusedNamingTheToken() throws {
+        let error = try #require(throws: HFTokenizerFile.Error.self) {
+            try TokenizerTarget().run(FuzzInputs.reproducer(TokenizerTarget.name, "crash-token-id-beyond-vocabulary"))
+        }
+        #expect(error.file.hasSuffix("/tokenizer.json"))
+        #expect(error.problem.contains("; the ids of 105 tokens lie in 0..<1234"), "\(error)")
+    }
+
     /// Every input committed under `Tests/Fuzz/` (reproducers and the minimised corpora) returns or throws; a trap
     /// would end the test process.
     @Test(arguments: FuzzInputs.targetNames) func everyCommittedInputEndsWithoutATrap(_ name: String) throws {

@@ -73,10 +73,17 @@ public enum HFTokenizerFile {
         }
         let (preTokenizer, splitPattern, addPrefixSpace) = try preparation(of: file, path: path)
 
-        var count = (model.vocab.values.max() ?? -1) + 1
-        for added in file.addedTokens { count = max(count, added.id + 1) }
+        // Ids index the token table, which holds every id up to the largest: a real vocabulary's ids are dense, so a
+        // file may leave some unused, but never more than it lists tokens (or it could make any table it likes).
+        let entries = model.vocab.count + file.addedTokens.count
+        let idLimit = 2 * entries + 1024
+        let listed = model.vocab.map { ($0.key, $0.value) } + file.addedTokens.map { ($0.content, $0.id) }
+        if let (text, id) = listed.first(where: { !(0..<idLimit).contains($0.1) }) {
+            throw Error(file: path, problem: "token \(JSONString.quoted(text)) has id \(id); the ids of \(entries) tokens lie in 0..<\(idLimit)")
+        }
+        let count = (listed.map(\.1).max() ?? -1) + 1
         var tokens = [String?](repeating: nil, count: count)
-        for (text, id) in model.vocab where id >= 0 { tokens[id] = text }
+        for (text, id) in model.vocab { tokens[id] = text }
         var types = [TokenizerSpec.TokenType](repeating: .normal, count: count)
         for (id, text) in tokens.enumerated() {
             if text == nil {
@@ -86,7 +93,7 @@ public enum HFTokenizerFile {
             }
         }
         var specialIds: [Int] = []
-        for added in file.addedTokens where added.id >= 0 {
+        for added in file.addedTokens {
             tokens[added.id] = added.content
             types[added.id] = added.special ? .control : .userDefined
             if added.special { specialIds.append(added.id) }
