@@ -32,6 +32,15 @@ import WStreamModel
         #expect(error.description.contains(" is above 16777216"), "\(error)")
     }
 
+    @Test func weightsThatGiveNaNLogitsStopGenerationWithAnError() throws {
+        let target = try ContainerTarget(sharedModels: try SharedModels.path(""))
+        let error = try #require(throws: ModelError.self) {
+            try target.run(FuzzInputs.reproducer(ContainerTarget.name, "crash-sampling-nan-logits"))
+        }
+        guard case .nonFiniteLogits(let file, _) = error else { throw error }
+        #expect(file == "fuzz-input.wst")
+    }
+
     @Test func aTokenIdFarPastTheVocabularyIsRefusedNamingTheToken() throws {
         let error = try #require(throws: HFTokenizerFile.Error.self) {
             try TokenizerTarget().run(FuzzInputs.reproducer(TokenizerTarget.name, "crash-token-id-beyond-vocabulary"))
