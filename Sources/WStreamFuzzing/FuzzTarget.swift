@@ -4,7 +4,7 @@
 /// way through) or throws the error the code under test reported for it. A trap, a hang or a sanitizer report is
 /// a bug. The executables in `Fuzz/` call `run` from `LLVMFuzzerTestOneInput`; the regression tests call it with
 /// the inputs under `Tests/Fuzz/<name>/`.
-public protocol FuzzTarget: AnyObject {
+public protocol FuzzTarget {
     /// The target's name: its folder `Tests/Fuzz/<name>/` and its executable `fuzz-<name>`.
     static var name: String { get }
 
@@ -33,6 +33,9 @@ public struct FuzzSeed: Sendable {
     public let name: String
     public let bytes: [UInt8]
 
+    /// - Parameters:
+    ///   - name: where the seed came from, as a file name.
+    ///   - bytes: the input.
     public init(name: String, bytes: [UInt8]) {
         self.name = name
         self.bytes = bytes
