@@ -30,8 +30,8 @@ public final class ChatTemplateTarget: FuzzTarget {
         ]
         if let sharedModels {
             let directory = sharedModels + "/../chat-templates"
-            for name in try SharedSeedFiles.names(in: directory, endingIn: ".jinja") {
-                seeds.append(FuzzSeed(name: "shared-" + name, bytes: try SharedSeedFiles.read(name, in: directory)))
+            for name in try InputFiles.names(in: directory, endingIn: ".jinja") {
+                seeds.append(FuzzSeed(name: "shared-" + name, bytes: try InputFiles.read(name, in: directory)))
             }
         }
         return seeds

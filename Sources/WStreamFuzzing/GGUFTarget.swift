@@ -38,10 +38,10 @@ public final class GGUFTarget: FuzzTarget {
         seeds.append(FuzzSeed(name: "lfm2-f32", bytes: GGUFSeedWriter.gguf(.lfm2(), matrixType: .f32)))
         seeds.append(FuzzSeed(name: "lfm2-q4_0", bytes: GGUFSeedWriter.gguf(.lfm2(), matrixType: .q4_0)))
         if let sharedModels {
-            seeds.append(FuzzSeed(name: "shared-stories260K", bytes: try SharedSeedFiles.read("stories260K/stories260K.gguf", in: sharedModels)))
-            for name in try SharedSeedFiles.names(in: sharedModels + "/tiny-kquant", endingIn: ".gguf") where !name.hasSuffix("f32.gguf") {
+            seeds.append(FuzzSeed(name: "shared-stories260K", bytes: try InputFiles.read("stories260K/stories260K.gguf", in: sharedModels)))
+            for name in try InputFiles.names(in: sharedModels + "/tiny-kquant", endingIn: ".gguf") where !name.hasSuffix("f32.gguf") {
                 let type = name.dropFirst("tiny-kquant-".count).dropLast(".gguf".count)
-                seeds.append(FuzzSeed(name: "shared-kquant-\(type)", bytes: try SharedSeedFiles.read("tiny-kquant/" + name, in: sharedModels)))
+                seeds.append(FuzzSeed(name: "shared-kquant-\(type)", bytes: try InputFiles.read("tiny-kquant/" + name, in: sharedModels)))
             }
         }
         return seeds

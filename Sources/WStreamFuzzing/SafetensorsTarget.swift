@@ -38,8 +38,8 @@ public final class SafetensorsTarget: FuzzTarget {
         if let sharedModels {
             for folder in ["stories260K/hf", "stories260K-mlx4"] {
                 let bytes = InputParts.join(
-                    try SharedSeedFiles.read(folder + "/config.json", in: sharedModels),
-                    try SharedSeedFiles.read(folder + "/model.safetensors", in: sharedModels))
+                    try InputFiles.read(folder + "/config.json", in: sharedModels),
+                    try InputFiles.read(folder + "/model.safetensors", in: sharedModels))
                 seeds.append(FuzzSeed(name: "shared-" + folder.replacing("/", with: "-"), bytes: bytes))
             }
         }

@@ -34,8 +34,8 @@ public final class TokenizerTarget: FuzzTarget {
         if let sharedModels {
             for folder in ["stories260K/hf", "stories260K-mlx4"] {
                 let bytes = InputParts.join(
-                    try SharedSeedFiles.read(folder + "/tokenizer.json", in: sharedModels),
-                    try SharedSeedFiles.read(folder + "/tokenizer_config.json", in: sharedModels))
+                    try InputFiles.read(folder + "/tokenizer.json", in: sharedModels),
+                    try InputFiles.read(folder + "/tokenizer_config.json", in: sharedModels))
                 seeds.append(FuzzSeed(name: "shared-" + folder.replacing("/", with: "-"), bytes: bytes))
             }
         }

@@ -7,7 +7,9 @@ import WStreamFuzzing
 /// The main of every `fuzz-<target>` executable.
 ///
 /// `fuzz-<target> seeds DIR` writes the target's seeds into DIR (generated ones, and ones made from the shared model
-/// files when they are there); any other arguments go to libFuzzer (`-max_total_time=60 corpus/`, `-merge=1 …`,
+/// files when they are there); `fuzz-<target> outcomes DIR` runs every input in DIR once and counts how each ended
+/// (accepted, or the type of error that rejected it), which shows how deep a corpus reaches; any other arguments
+/// go to libFuzzer (`-max_total_time=60 corpus/`, `-merge=1 …`,
 /// or a crash file to reproduce). The shared model files are read from `$WSTREAM_SHARED_MODELS`, else
 /// `../shared/models` (relative to the working folder, which `make fuzz` sets to the repository).
 public enum LibFuzzerMain {
@@ -26,6 +28,10 @@ public enum LibFuzzerMain {
                 try writeSeeds(of: made, to: arguments[2])
                 exit(0)
             }
+            if arguments.count == 3, arguments[1] == "outcomes" {
+                try countOutcomes(of: made, in: arguments[2])
+                exit(0)
+            }
             target = made
         } catch {
             report("fuzz: \(error)")
@@ -40,6 +46,12 @@ public enum LibFuzzerMain {
     private static func report(_ line: String) {
         var text = line + "\n"
         text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    private static func countOutcomes(of target: any FuzzTarget, in directory: String) throws {
+        let outcomes = try FuzzOutcomes.count(target, inputsIn: directory)
+        for (outcome, count) in outcomes { print("\(count)\t\(outcome)") }
+        print("\(outcomes.reduce(0) { $0 + $1.count })\tinputs")
     }
 
     private static func writeSeeds(of target: any FuzzTarget, to directory: String) throws {

@@ -3,8 +3,8 @@ import Glibc
 #endif
 import FoundationEssentials
 
-/// Reads the model files under `../shared/models` that seeds are made from.
-enum SharedSeedFiles {
+/// Reads the files seeds are made from (`../shared/models`) and the folders of inputs a run left.
+enum InputFiles {
     /// The bytes of `relative` in `directory`.
     /// - Throws: `FuzzingError.sharedFile` when it cannot be read.
     static func read(_ relative: String, in directory: String) throws(FuzzingError) -> [UInt8] {
@@ -16,14 +16,18 @@ enum SharedSeedFiles {
         }
     }
 
-    /// The names of the files in `directory` that end in `suffix`, sorted.
-    static func names(in directory: String, endingIn suffix: String) throws(FuzzingError) -> [String] {
+    /// The names of the files in `directory` that end in `suffix` (hidden ones left out), sorted.
+    /// - Throws: `FuzzingError.sharedFile` when the folder cannot be read.
+    static func names(in directory: String, endingIn suffix: String = "") throws(FuzzingError) -> [String] {
         guard let folder = opendir(directory) else { throw .sharedFile(path: directory, reason: String(cString: strerror(errno))) }
         defer { closedir(folder) }
         var names: [String] = []
         while let entry = readdir(folder) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(suffix) { names.append(name) }
+            // In place: a dirent is only as long as its name, so copying the whole struct would read past it.
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: entry.pointee.d_name)) { String(cString: $0) }
+            }
+            if !name.hasPrefix("."), name.hasSuffix(suffix) { names.append(name) }
         }
         return names.sorted()
     }
