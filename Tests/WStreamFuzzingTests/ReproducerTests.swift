@@ -32,6 +32,14 @@ import WStreamModel
         #expect(error.description.contains(" is above 16777216"), "\(error)")
     }
 
+    @Test func aHeadWidthThatWouldSizeAHugeRoPETableIsRefusedBeforeAnyIsMade() throws {
+        let target = try ContainerTarget(sharedModels: try SharedModels.path(""))
+        let error = try #require(throws: ModelError.self) {
+            try target.run(FuzzInputs.reproducer(ContainerTarget.name, "crash-head-width-sizes-rope-table"))
+        }
+        #expect(error.description.contains("invalid model configuration: head width "), "\(error)")
+    }
+
     @Test func weightsThatGiveNaNLogitsStopGenerationWithAnError() throws {
         let target = try ContainerTarget(sharedModels: try SharedModels.path(""))
         let error = try #require(throws: ModelError.self) {
