@@ -22,6 +22,18 @@ struct GGUFSeedWriter {
             case .q6_K: (256, 210)
             }
         }
+
+        /// Where each block keeps its fp16 scales (`d`, and `dmin` or `m`), by ggml's block layouts.
+        var scaleOffsets: [Int] {
+            switch self {
+            case .f32, .f16, .bf16: []
+            case .q8_0, .q4_0, .iq4_nl: [0]
+            case .q4_1, .q4_K, .q5_K: [0, 2]
+            case .q2_K: [80, 82]
+            case .q3_K: [108]
+            case .q6_K: [208]
+            }
+        }
     }
 
     private var bytes: [UInt8] = []
@@ -107,8 +119,9 @@ struct GGUFSeedWriter {
         return entries
     }
 
-    /// The bytes of `values` in `type`: floats converted, block types filled with deterministic bytes (a block's
-    /// fp16 scales included), since the importers decode any bit pattern.
+    /// The bytes of `values` in `type`: floats converted; block types filled with deterministic codes under small
+    /// fp16 scales, so that every value stays in the range a pack stores (the importers decode any bit pattern, but
+    /// a seed that packs reaches further).
     private static func encode(_ values: [Float], type: TensorType) -> [UInt8] {
         var out: [UInt8] = []
         switch type {
@@ -118,6 +131,13 @@ struct GGUFSeedWriter {
         default:
             var random = SeedRandom(UInt64(type.rawValue) &+ UInt64(values.count))
             out = random.bytes(values.count / type.block.elements * type.block.bytes)
+            let scale = Float16(1.0 / 128).bitPattern
+            for block in stride(from: 0, to: out.count, by: type.block.bytes) {
+                for offset in type.scaleOffsets {
+                    out[block + offset] = UInt8(scale & 0xFF)
+                    out[block + offset + 1] = UInt8(scale >> 8)
+                }
+            }
         }
         return out
     }

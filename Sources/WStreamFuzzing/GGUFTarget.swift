@@ -5,7 +5,8 @@ import WStreamTokenizer
 ///
 /// It is written to a scratch file and imported as `wstream pack` imports one (header, metadata, tensor directory,
 /// the family's configuration and tensor layout, the tokenizer); then the first and last row of every tensor are
-/// converted to float32 and the tokenizer is built and used.
+/// converted (to float32 and to affine groups), the tokenizer is built and used, and a small model is packed and
+/// its `.wst` file verified.
 public final class GGUFTarget: FuzzTarget {
     public static let name = "gguf"
     private let scratch: ScratchFolder
@@ -20,6 +21,7 @@ public final class GGUFTarget: FuzzTarget {
         let model = try ModelImporter.importModel(at: path)
         try TensorEdges.read(model.tensors)
         TokenizerExercise.run(try Tokenizer(spec: model.tokenizer))
+        try PackedRoundTrip.run(model, to: scratch.file("model.wst"))
     }
 
     public func seeds(sharedModels: String?) throws -> [FuzzSeed] {

@@ -3,10 +3,11 @@ import WStreamImport
 /// The Hugging Face importer's configuration and weights: an input is `config.json`, a NUL byte, then
 /// `model.safetensors` (8-byte header length, JSON header, tensor bytes).
 ///
-/// Both files are written to a scratch folder, which is imported as `wstream pack` imports a model folder (the
-/// family and configuration from config.json, MLX's quantization block, the safetensors header, each tensor's name,
-/// dtype, shape and bounds, MLX's codes, scales and biases); then the first and last row of every tensor are
-/// converted to float32. Without a NUL the whole input is config.json and model.safetensors is empty.
+/// Both files are written to a scratch folder beside a fixed, valid tokenizer.json, which is imported as `wstream
+/// pack` imports a model folder (the family and configuration from config.json, MLX's quantization block, the
+/// safetensors header, each tensor's name, dtype, shape and bounds, MLX's codes, scales and biases); then the first
+/// and last row of every tensor are converted (to float32 and to affine groups), and a small model is packed and
+/// its `.wst` file verified. Without a NUL the whole input is config.json and model.safetensors is empty.
 public final class SafetensorsTarget: FuzzTarget {
     public static let name = "safetensors"
     private let scratch: ScratchFolder
@@ -14,14 +15,18 @@ public final class SafetensorsTarget: FuzzTarget {
     /// - Throws: `FuzzingError.scratch` when the scratch folder cannot be made.
     public init() throws {
         scratch = try ScratchFolder()
+        try Array(TokenizerTarget.tokenizerJSON(TinyCheckpoint.byteLevelTokenizer()).utf8).withUnsafeBytes {
+            _ = try scratch.write($0, as: "tokenizer.json")
+        }
     }
 
     public func run(_ input: UnsafeRawBufferPointer) throws {
         let parts = InputParts(input)
         try scratch.write(parts.first, as: "config.json")
         try scratch.write(parts.rest ?? UnsafeRawBufferPointer(start: nil, count: 0), as: "model.safetensors")
-        let weights = try ModelImporter.importWeights(at: scratch.path)
-        try TensorEdges.read(weights.tensors)
+        let model = try ModelImporter.importModel(at: scratch.path)
+        try TensorEdges.read(model.tensors)
+        try PackedRoundTrip.run(model, to: scratch.file("model.wst"))
     }
 
     public func seeds(sharedModels: String?) throws -> [FuzzSeed] {

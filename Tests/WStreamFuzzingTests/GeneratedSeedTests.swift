@@ -5,11 +5,11 @@ import WStreamFuzzing
 /// The generated seeds are valid inputs that go all the way through their target (imported, built, generated
 /// with): fuzzing starts deep in the code under test, not at its first check.
 @Suite struct GeneratedSeedTests {
-    @Test func ggufSeedsImportAndTokenize() throws {
+    @Test func ggufSeedsImportTokenizeAndPack() throws {
         try expectAllAccepted(GGUFTarget())
     }
 
-    @Test func safetensorsSeedsImport() throws {
+    @Test func safetensorsSeedsImportAndPack() throws {
         try expectAllAccepted(SafetensorsTarget())
     }
 
