@@ -17,7 +17,9 @@ import WStreamTokenizer
 /// - bit 7: the metadata is given as text: bytes 1 up to the first NUL replace the base's metadata JSON, and the
 ///   changes follow the NUL.
 ///
-/// The rest is a list of `ContainerEdit`s (11 bytes each; a shorter tail is ignored). The file is opened from
+/// The rest is a list of `ContainerEdit`s (11 bytes each; a shorter tail is ignored). A metadata text that does not
+/// decode goes into the file as it is, and its changes are ignored; a change that makes a float NaN or infinite
+/// ends the input with the `EncodingError` of JSON, which cannot carry such a number. The file is opened from
 /// memory through `MemoryReadCalls`, every frame's checksum checked (`verify`), the tokenizer built, and the model
 /// loaded under its allowance; a file that opens ends with a generation of four tokens of "Once upon a time".
 public final class ContainerTarget: FuzzTarget {
