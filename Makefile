@@ -61,7 +61,7 @@ FUZZ_COMMIT_BYTES ?= 32768
 # then scan the whole heap after every input (3.4 times slower). Leaks on that path are `make sanitize`'s to find.
 FUZZ_WST_OPTIONS := -detect_leaks=0 -max_len=32768
 # Swift's own crash reporter would run before libFuzzer's and trip AddressSanitizer itself: leave traps to libFuzzer.
-FUZZ_ENV    := SWIFT_BACKTRACE=enable=no WSTREAM_SHARED_MODELS=$(CURDIR)/../shared/models
+FUZZ_ENV    := SWIFT_BACKTRACE=enable=no
 
 fuzz-build: deps
 	@# gold warns once per AddressSanitizer helper symbol it cannot export: hundreds of lines that say nothing.

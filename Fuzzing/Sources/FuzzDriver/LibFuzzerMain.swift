@@ -9,15 +9,15 @@ import WStreamFuzzing
 /// `fuzz-<target> seeds DIR` writes the target's seeds into DIR (generated ones, and ones made from the shared model
 /// files when they are there); `fuzz-<target> outcomes DIR` runs every input in DIR once and counts how each ended
 /// (accepted, or the type of error that rejected it), which shows how deep a corpus reaches; any other arguments
-/// go to libFuzzer (`-max_total_time=60 corpus/`, `-merge=1 …`,
-/// or a crash file to reproduce). The shared model files are read from `$WSTREAM_SHARED_MODELS`, else
-/// `../shared/models` (relative to the working folder, which `make fuzz` sets to the repository).
+/// go to libFuzzer (`-max_total_time=60 corpus/`, `-merge=1 …`, or a crash file to reproduce). The shared model
+/// files are read from `$WSTREAM_SHARED/models`, else `../shared/models` (relative to the working folder, which
+/// `make fuzz` sets to the repository), as the tests read them.
 public enum LibFuzzerMain {
     /// The target every input goes to; set once, before libFuzzer starts.
     nonisolated(unsafe) static var target: (any FuzzTarget)?
 
-    /// `../shared/models`, or `$WSTREAM_SHARED_MODELS`.
-    public static let sharedModels = getenv("WSTREAM_SHARED_MODELS").map { String(cString: $0) } ?? "../shared/models"
+    /// `../shared/models`, or `$WSTREAM_SHARED/models`.
+    public static let sharedModels = (getenv("WSTREAM_SHARED").map { String(cString: $0) } ?? "../shared") + "/models"
 
     /// Runs the command line against the target `make` returns.
     public static func run(_ make: () throws -> any FuzzTarget) -> Never {
