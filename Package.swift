@@ -33,6 +33,8 @@ let package = Package(
         .library(name: "WStream", targets: ["WStream"]),
         .library(name: "WStreamServer", targets: ["WStreamServer"]),
         .executable(name: "wstream", targets: ["wstream"]),
+        // What the libFuzzer targets in Fuzz/ (a package of their own) run; see Sources/WStreamFuzzing.
+        .library(name: "WStreamFuzzing", targets: ["WStreamFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,6 +64,9 @@ let package = Package(
             swiftSettings: hotPathSettings, plugins: ["FamilyRegistry"]),
         .target(name: "WStream", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamTokenizer", "WStreamModel"]),
         .target(name: "WStreamProcess"),
+        .target(
+            name: "WStreamFuzzing",
+            dependencies: ["WStreamFormat", "WStreamImport", "WStreamTokenizer", "WStreamModel", "WStreamPack", "WStreamSynth"]),
         .target(
             name: "WStreamServer",
             dependencies: [
@@ -101,6 +106,8 @@ let package = Package(
         .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamImport", "WStreamPack", "WStreamSynth", "TestSupport"]),
         .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamTokenizer", "TestSupport"]),
         .testTarget(name: "WStreamServerTests", dependencies: ["WStreamServer", "TestSupport"]),
+        .testTarget(
+            name: "WStreamFuzzingTests", dependencies: ["WStreamFuzzing", "WStreamFormat", "WStreamImport", "WStreamModel", "TestSupport"]),
         // The load generator for the server's figures: N clients for T seconds against a running `wstream serve`.
         .executableTarget(name: "wstream-load", dependencies: ["TestSupport"], path: "Tests/LoadTool"),
         // The soak behind `make soak`: a `wstream serve` under mixed load, cancellations and idle unloads for T seconds,

@@ -170,6 +170,7 @@ public final class LanguageModel: @unchecked Sendable {
             options.contextLength = max(1, min(options.contextLength, config.contextLength))
             options.sequences = max(1, options.sequences)
             self.options = options
+            try ModelFileValidation.validate(config, file: reader.path)
             family = try ModelFamilies.family(for: config, file: reader.path)
             layout = try ModelFileValidation.validate(reader: reader, config: config, family: family)
             units = LanguageModel.streamingUnits(reader: reader, blocks: layout.blockRegions, head: layout.headRegion)

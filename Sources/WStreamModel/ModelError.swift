@@ -20,6 +20,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case unexpectedTensor(file: String, tensor: String, architecture: String)
     /// A region the model needs (`layer.N`, `head`) is missing from the file.
     case missingRegion(file: String, region: String)
+    /// The logits for the token at `position` hold a NaN or an infinity: the weights are damaged in a way no
+    /// checksum catches (written so), and any token chosen from them would be arbitrary.
+    case nonFiniteLogits(file: String, position: Int)
 
     public var description: String {
         switch self {
@@ -43,6 +46,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "\(file): tensor \(tensor) is not one a \(architecture) model uses"
         case .missingRegion(let file, let region):
             return "\(file): the model has no region '\(region)'"
+        case .nonFiniteLogits(let file, let position):
+            return "\(file): the model computed logits that are not finite numbers at position \(position); its weights are damaged"
         }
     }
 }

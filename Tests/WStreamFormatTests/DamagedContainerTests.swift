@@ -158,6 +158,7 @@ import TestSupport
             ("negative rows per block", { $0.tensors[3].rowsPerBlock = -1 }),
             ("huge shape", { $0.tensors[3].shape = [Int.max, Int.max] }),
             ("huge rows per block", { $0.tensors[3].rowsPerBlock = Int.max }),
+            ("rows per block beyond the rows of a one-block tensor", { $0.tensors[1].rowsPerBlock = 1 << 60 }),
             ("q4 without a group size", { $0.tensors[0].groupSize = 0 }),
             ("three-dimensional shape", { $0.tensors[1].shape = [1, 1, 37] }),
             ("duplicate tensor", { $0.tensors[1].name = $0.tensors[2].name }),

@@ -32,7 +32,7 @@ public final class FrameDecoder: @unchecked Sendable {
     ///
     /// The caller has verified the checksum; this checks what zstd itself can detect.
     /// - Returns: nil on success, or why the frame cannot be decoded.
-    func decode(
+    package func decode(
         _ stored: UnsafeRawBufferPointer, encoding: FrameEncoding, shuffle: Int, decodedLength: Int,
         into destination: UnsafeMutableRawBufferPointer
     ) -> String? {

@@ -195,6 +195,10 @@ private final class Generation {
         }
         let options = request.options
         guard generated.count < options.maxTokens else { return .success(result(stop: .maxTokens)) }
+        // NaN or infinite logits would make any choice arbitrary (and sampling would find no candidate at all).
+        guard (0..<vocabulary).allSatisfy({ logits[$0].isFinite }) else {
+            return .failure(ModelError.nonFiniteLogits(file: model.path, position: request.promptIds.count + generated.count))
+        }
         let next = sampler.sample(logits, vocabulary: vocabulary, history: request.promptIds + generated)
         if model.tokenizer.stopTokenIds.contains(next) { return .success(result(stop: .endOfSequence)) }
         generated.append(next)
@@ -253,8 +257,9 @@ extension LanguageModel {
     ///   - onText: return false to stop early.
     ///   - cancellation: checked between prefill chunks and between tokens; once cancelled, generation stops
     ///     with `.cancelled` (a server whose client went away need not finish a long prompt).
-    /// - Throws: `ModelError` for an empty or out-of-vocabulary prompt, one longer than the context, or the error a
-    ///   forward pass met (a damaged streamed frame); the sequence starts over after an error.
+    /// - Throws: `ModelError` for an empty or out-of-vocabulary prompt, one longer than the context, or logits that
+    ///   are not finite (damaged weights), or the error a forward pass met (a damaged streamed frame); the sequence
+    ///   starts over after an error.
     public func generate(
         promptIds: [Int], options: GenerationOptions, cancellation: GenerationCancellation? = nil,
         onText: (String) -> Bool = { _ in true }

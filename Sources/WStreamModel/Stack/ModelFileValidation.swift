@@ -12,13 +12,12 @@ enum ModelFileValidation {
         let outputMatrix: String
     }
 
-    /// Checks the configuration, then that every block region holds exactly the tensors `family` declares, with the
-    /// shapes the configuration implies and float32 vectors, and that the head region starts with the final norm
-    /// and holds the output matrix.
+    /// Checks that every block region holds exactly the tensors `family` declares, with the shapes the configuration
+    /// implies and float32 vectors, and that the head region starts with the final norm and holds the output matrix.
+    /// The configuration itself has passed `validate(_:file:)`.
     /// - Throws: `ModelError` naming the file and the tensor or value at fault.
     static func validate(reader: ContainerReader, config: ModelConfig, family: any ModelFamily) throws -> Layout {
         let file = reader.path
-        try validate(config, file: file)
         let blockRegions = try (0..<config.layerCount).map { layer in
             guard let index = reader.regionIndex(named: "layer.\(layer)") else { throw ModelError.missingRegion(file: file, region: "layer.\(layer)") }
             return index
@@ -57,9 +56,22 @@ enum ModelFileValidation {
         return Layout(blockRegions: blockRegions, headRegion: head, outputMatrix: outputMatrix)
     }
 
-    /// What every family needs of a configuration.
-    private static func validate(_ config: ModelConfig, file: String) throws {
+    /// The largest width, head count or vocabulary a file may declare (2²⁴; real models stay far below).
+    static let maximumSize = 1 << 24
+    /// The most blocks a file may declare.
+    static let maximumLayerCount = 4096
+
+    /// What every family needs of a configuration: checked before a family is made from it, since making one sizes
+    /// tables by it (RoPE's frequencies).
+    /// - Throws: `ModelError.invalidConfiguration` naming the file and the value at fault.
+    static func validate(_ config: ModelConfig, file: String) throws {
         func invalid(_ detail: String) -> ModelError { .invalidConfiguration(file: file, detail: detail) }
+        // Shapes, caches and activations multiply these sizes: bounded, none of their products can overflow.
+        let sizes = [("hidden width", config.hiddenSize), ("heads", config.headCount), ("key/value heads", config.kvHeadCount),
+                     ("head width", config.headDim), ("FFN width", config.ffnSize), ("vocabulary", config.vocabSize),
+                     ("convolution kernel", config.convKernelSize)]
+        if let (name, size) = sizes.first(where: { $0.1 > maximumSize }) { throw invalid("\(name) \(size) is above \(maximumSize)") }
+        guard config.layerCount <= maximumLayerCount else { throw invalid("\(config.layerCount) blocks are more than \(maximumLayerCount)") }
         guard config.hiddenSize > 0, config.layerCount > 0, config.vocabSize > 0 else {
             throw invalid("hidden width \(config.hiddenSize), \(config.layerCount) blocks, vocabulary \(config.vocabSize)")
         }
