@@ -1,5 +1,8 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
+
+// wstream runs on Linux only: the memory budget is read from /proc and held with Linux's mmap, madvise and cgroup
+// semantics (see README.md).
 
 #if canImport(Glibc)
 import Glibc
@@ -76,45 +79,89 @@ let checkedHotPathSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "wstream",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "WStream", targets: ["WStream"]),
+        .library(name: "WStreamServer", targets: ["WStreamServer"]),
         .executable(name: "wstream", targets: ["wstream"]),
+        // What the libFuzzer targets in Fuzz/ (a package of their own) run; see Sources/WStreamFuzzing.
+        .library(name: "WStreamFuzzing", targets: ["WStreamFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Without its default traits Hummingbird needs neither swift-configuration nor full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "WStreamFormat", dependencies: ["CZstd"], swiftSettings: checkedHotPathSettings),
-        .target(name: "WStreamImport", dependencies: ["WStreamFormat"]),
+        .executableTarget(name: "FamilyRegistryGenerator"),
+        .plugin(name: "FamilyRegistry", capability: .buildTool(), dependencies: ["FamilyRegistryGenerator"]),
+        .target(name: "WStreamImport", dependencies: ["WStreamFormat"], plugins: ["FamilyRegistry"]),
         .target(name: "WStreamQuant", swiftSettings: hotPathSettings + kernelConditions),
         .target(name: "WStreamTokenizer", dependencies: ["WStreamFormat"]),
         .target(name: "WStreamPack", dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant"]),
-        .target(name: "WStreamSynth", dependencies: ["WStreamImport"]),
+        .target(name: "WStreamSynth", dependencies: ["WStreamFormat", "WStreamImport"]),
         .target(name: "WStreamRuntime", dependencies: ["WStreamFormat"]),
         .target(
             name: "WStreamModel",
-            dependencies: ["WStreamRuntime", "WStreamQuant", "WStreamTokenizer"],
-            swiftSettings: hotPathSettings),
-        .target(name: "WStream", dependencies: ["WStreamModel"]),
+            dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamQuant", "WStreamTokenizer"],
+            swiftSettings: hotPathSettings, plugins: ["FamilyRegistry"]),
+        .target(name: "WStream", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamTokenizer", "WStreamModel"]),
+        .target(name: "WStreamProcess"),
+        .target(
+            name: "WStreamFuzzing",
+            dependencies: ["WStreamFormat", "WStreamImport", "WStreamTokenizer", "WStreamModel", "WStreamPack", "WStreamSynth"]),
+        .target(
+            name: "WStreamServer",
+            dependencies: [
+                "WStream",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .executableTarget(
             name: "wstream",
             dependencies: [
-                "WStream", "WStreamPack", "WStreamSynth",
+                "WStream", "WStreamServer", "WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamTokenizer", "WStreamPack",
+                "WStreamSynth", "WStreamProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
-        .target(name: "TestSupport", dependencies: ["WStreamFormat"], path: "Tests/TestSupport"),
-        .testTarget(name: "WStreamFormatTests", dependencies: ["WStreamFormat", "TestSupport"]),
-        .testTarget(name: "WStreamImportTests", dependencies: ["WStreamImport", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["WStreamFormat", "WStreamProcess"], path: "Tests/TestSupport"),
+        .testTarget(name: "WStreamFormatTests", dependencies: ["CZstd", "WStreamFormat", "TestSupport"]),
+        .testTarget(name: "WStreamImportTests", dependencies: ["WStreamFormat", "WStreamImport", "TestSupport"]),
         .testTarget(name: "WStreamQuantTests", dependencies: ["WStreamQuant", "TestSupport"]),
-        .testTarget(name: "WStreamTokenizerTests", dependencies: ["WStreamTokenizer", "WStreamImport", "TestSupport"]),
-        .testTarget(name: "WStreamSynthTests", dependencies: ["WStreamSynth", "TestSupport"]),
-        .testTarget(name: "WStreamPackTests", dependencies: ["WStreamPack", "WStreamSynth", "TestSupport"]),
-        .testTarget(name: "WStreamRuntimeTests", dependencies: ["WStreamRuntime", "TestSupport"]),
-        .testTarget(name: "WStreamModelTests", dependencies: ["WStreamModel", "WStreamPack", "TestSupport"]),
-        .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamPack", "WStreamSynth", "TestSupport"]),
-        .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "TestSupport"]),
+        .testTarget(name: "WStreamTokenizerTests", dependencies: ["WStreamFormat", "WStreamTokenizer", "WStreamImport", "TestSupport"]),
+        .testTarget(name: "WStreamSynthTests", dependencies: ["WStreamFormat", "WStreamImport", "WStreamSynth", "TestSupport"]),
+        .testTarget(
+            name: "WStreamPackTests",
+            dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamPack", "WStreamSynth", "TestSupport"]),
+        .testTarget(name: "WStreamRuntimeTests", dependencies: ["WStreamFormat", "WStreamRuntime", "TestSupport"]),
+        .testTarget(
+            name: "WStreamModelTests",
+            dependencies: [
+                "WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamRuntime", "WStreamTokenizer", "WStreamModel", "WStreamPack",
+                "TestSupport",
+            ]),
+        .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamImport", "WStreamPack", "WStreamSynth", "TestSupport"]),
+        .testTarget(name: "wstreamTests", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamTokenizer", "TestSupport"]),
+        .testTarget(name: "WStreamServerTests", dependencies: ["WStreamServer", "TestSupport"]),
+        .testTarget(
+            name: "WStreamFuzzingTests", dependencies: ["WStreamFuzzing", "WStreamFormat", "WStreamImport", "WStreamModel", "TestSupport"]),
+        // The load generator for the server's figures: N clients for T seconds against a running `wstream serve`.
+        .executableTarget(name: "wstream-load", dependencies: ["TestSupport"], path: "Tests/LoadTool"),
+        // The soak behind `make soak`: a `wstream serve` under mixed load, cancellations and idle unloads for T seconds,
+        // its RSS sampled every 100 ms against the budget.
+        .executableTarget(name: "wstream-soak", dependencies: ["TestSupport", "WStreamFormat", "WStreamRuntime", "WStreamQuant"], path: "Tests/SoakTool"),
     ]
 )

@@ -82,10 +82,13 @@ public struct TensorEntry: Codable, Sendable, Equatable {
     public var rowsPerBlock: Int
     public var framesPerBlock: Int
     public var frames: [FrameEntry]
+    /// Where the stored values came from, for people reading the file (e.g. `carried from Q4_0`,
+    /// `quantized from BF16`); nil in files written before it existed. Readers never depend on it.
+    public var origin: String?
 
     public init(
         name: String, shape: [Int], storage: StorageType, groupSize: Int, region: Int,
-        rowsPerBlock: Int, framesPerBlock: Int, frames: [FrameEntry]
+        rowsPerBlock: Int, framesPerBlock: Int, frames: [FrameEntry], origin: String? = nil
     ) {
         self.name = name
         self.shape = shape
@@ -95,6 +98,7 @@ public struct TensorEntry: Codable, Sendable, Equatable {
         self.rowsPerBlock = rowsPerBlock
         self.framesPerBlock = framesPerBlock
         self.frames = frames
+        self.origin = origin
     }
 
     /// Rows of the matrix (1 for a vector).

@@ -1,9 +1,24 @@
-/// The model families wstream can run.
-public enum Architecture: String, Codable, Sendable, CaseIterable {
-    /// Llama and its close relatives (Mistral, Qwen2 with q/k/v biases).
-    case llama
-    /// Liquid AI's LFM2: gated short-convolution blocks mixed with attention blocks.
-    case lfm2
+/// The name of a model family (`llama`, `lfm2`, `qwen3`, …), as `ModelConfig.architecture` records it.
+///
+/// An open set: each family declares its own name in its files (`WStreamModel/Families`,
+/// `WStreamImport/Families`), so adding a family adds no case here. A file naming a family this build does
+/// not know opens and is refused by the model with the list of known families.
+public struct Architecture: RawRepresentable, Codable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { rawValue = value }
+
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
 }
 
 /// What mixes information across positions in one transformer block.
@@ -41,9 +56,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var ropeTheta: Float
     /// The output head reuses the token embedding table.
     public var tiedEmbeddings: Bool
-    /// Q, K and V projections carry biases (Qwen2).
-    public var attentionBias: Bool
-    /// One entry per block; all `.attention` for the Llama family.
+    /// One entry per block: what mixes positions in it (all `.attention` for Llama and Qwen3).
     public var blockKinds: [BlockKind]
     /// LFM2's `conv_L_cache`: the short convolution's kernel size. 0 when unused.
     public var convKernelSize: Int
@@ -54,7 +67,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public init(
         architecture: Architecture, hiddenSize: Int, layerCount: Int, headCount: Int, kvHeadCount: Int,
         headDim: Int, ffnSize: Int, vocabSize: Int, contextLength: Int, normEps: Float, ropeTheta: Float,
-        tiedEmbeddings: Bool, attentionBias: Bool = false, blockKinds: [BlockKind]? = nil, convKernelSize: Int = 0,
+        tiedEmbeddings: Bool, blockKinds: [BlockKind]? = nil, convKernelSize: Int = 0,
         ropeFrequencyFactors: [Float]? = nil
     ) {
         self.architecture = architecture
@@ -69,7 +82,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.normEps = normEps
         self.ropeTheta = ropeTheta
         self.tiedEmbeddings = tiedEmbeddings
-        self.attentionBias = attentionBias
         self.blockKinds = blockKinds ?? Array(repeating: .attention, count: layerCount)
         self.convKernelSize = convKernelSize
         self.ropeFrequencyFactors = ropeFrequencyFactors

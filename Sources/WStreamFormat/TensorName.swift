@@ -28,15 +28,9 @@ public enum BlockTensor: String, CaseIterable, Sendable {
     case attentionV = "attn_v.weight"
     /// `[hidden, heads·headDim]`
     case attentionOutput = "attn_output.weight"
-    /// `[heads·headDim]` (Qwen2)
-    case attentionQBias = "attn_q.bias"
-    /// `[kvHeads·headDim]` (Qwen2)
-    case attentionKBias = "attn_k.bias"
-    /// `[kvHeads·headDim]` (Qwen2)
-    case attentionVBias = "attn_v.bias"
-    /// `[headDim]` per-head RMSNorm on queries (LFM2)
+    /// `[headDim]` per-head RMSNorm on queries, one weight vector shared by every head (LFM2, Qwen3).
     case attentionQNorm = "attn_q_norm.weight"
-    /// `[headDim]` per-head RMSNorm on keys (LFM2)
+    /// `[headDim]` per-head RMSNorm on keys (LFM2, Qwen3).
     case attentionKNorm = "attn_k_norm.weight"
     /// `[3·hidden, hidden]` LFM2 short-conv input projection, output rows in the order B, C, x.
     case convInProjection = "shortconv.in_proj.weight"
@@ -52,4 +46,26 @@ public enum BlockTensor: String, CaseIterable, Sendable {
     case ffnUp = "ffn_up.weight"
     /// `[hidden, ffn]` SwiGLU down projection (`w2`).
     case ffnDown = "ffn_down.weight"
+}
+
+extension BlockTensor {
+    /// The shape `config` implies for this tensor (`[rows, cols]`, or `[count]` for a vector), whatever the family:
+    /// a canonical tensor means the same thing in every family that has it.
+    public func expectedShape(_ config: ModelConfig) -> [Int] {
+        let hidden = config.hiddenSize
+        let queries = config.headCount * config.headDim
+        let keys = config.kvHeadCount * config.headDim
+        switch self {
+        case .attentionNorm, .ffnNorm: return [hidden]
+        case .attentionQ: return [queries, hidden]
+        case .attentionK, .attentionV: return [keys, hidden]
+        case .attentionOutput: return [hidden, queries]
+        case .attentionQNorm, .attentionKNorm: return [config.headDim]
+        case .convInProjection: return [3 * hidden, hidden]
+        case .convWeight: return [hidden, config.convKernelSize]
+        case .convOutProjection: return [hidden, hidden]
+        case .ffnGate, .ffnUp: return [config.ffnSize, hidden]
+        case .ffnDown: return [hidden, config.ffnSize]
+        }
+    }
 }

@@ -3,43 +3,17 @@ import WStreamFormat
 /// The tensors a model of a given configuration must hold, in canonical names, order and shapes,
 /// and the final checks every importer runs before handing tensors on.
 public enum CanonicalLayout {
-    /// Every tensor `config` implies, in the order wstream stores them: embedding, blocks 0…N−1, final norm, head.
-    /// - Parameter config: the model's configuration.
-    public static func expectedShapes(of config: ModelConfig) -> [(name: String, shape: [Int])] {
-        let hidden = config.hiddenSize
-        let queryWidth = config.headCount * config.headDim
-        let keyValueWidth = config.kvHeadCount * config.headDim
-        var expected: [(String, [Int])] = [(TensorName.tokenEmbedding, [config.vocabSize, hidden])]
+    /// Every tensor `config` implies, in the order wstream stores them: embedding, blocks 0…N−1 (each in its
+    /// family's order), final norm, head.
+    /// - Throws: `ImportError.unsupportedArchitecture` when no family of this build is called `config.architecture`.
+    public static func expectedShapes(of config: ModelConfig) throws -> [(name: String, shape: [Int])] {
+        let family = try CheckpointFamilies.family(of: config.architecture, file: "configuration")
+        var expected: [(String, [Int])] = [(TensorName.tokenEmbedding, [config.vocabSize, config.hiddenSize])]
         for (layer, kind) in config.blockKinds.enumerated() {
-            var parts: [(BlockTensor, [Int])] = [(.attentionNorm, [hidden])]
-            switch kind {
-            case .attention:
-                parts += [
-                    (.attentionQ, [queryWidth, hidden]), (.attentionK, [keyValueWidth, hidden]),
-                    (.attentionV, [keyValueWidth, hidden]), (.attentionOutput, [hidden, queryWidth]),
-                ]
-                if config.attentionBias {
-                    parts += [(.attentionQBias, [queryWidth]), (.attentionKBias, [keyValueWidth]), (.attentionVBias, [keyValueWidth])]
-                }
-                if config.architecture == .lfm2 {
-                    parts += [(.attentionQNorm, [config.headDim]), (.attentionKNorm, [config.headDim])]
-                }
-            case .shortConv:
-                parts += [
-                    (.convInProjection, [3 * hidden, hidden]), (.convWeight, [hidden, config.convKernelSize]),
-                    (.convOutProjection, [hidden, hidden]),
-                ]
-            }
-            parts += [
-                (.ffnNorm, [hidden]), (.ffnGate, [config.ffnSize, hidden]), (.ffnUp, [config.ffnSize, hidden]),
-                (.ffnDown, [hidden, config.ffnSize]),
-            ]
-            let order = BlockTensor.allCases
-            parts.sort { order.firstIndex(of: $0.0)! < order.firstIndex(of: $1.0)! }
-            expected += parts.map { (TensorName.block(layer, $0.0), $0.1) }
+            expected += family.blockTensors(kind, config: config).map { (TensorName.block(layer, $0), $0.expectedShape(config)) }
         }
-        expected.append((TensorName.outputNorm, [hidden]))
-        if !config.tiedEmbeddings { expected.append((TensorName.output, [config.vocabSize, hidden])) }
+        expected.append((TensorName.outputNorm, [config.hiddenSize]))
+        if !config.tiedEmbeddings { expected.append((TensorName.output, [config.vocabSize, config.hiddenSize])) }
         return expected
     }
 
@@ -51,17 +25,17 @@ public enum CanonicalLayout {
     ///   - sourceName: the name a canonical tensor has in the source, for error messages.
     /// - Throws: `ImportError.missingTensor`, `.unexpectedTensor` or `.shapeMismatch`.
     static func assemble(
-        config: inout ModelConfig, tensors: [String: MappedTensor], file: String, sourceName: (String) -> String
+        config: inout ModelConfig, tensors: [String: any TensorSource], file: String, sourceName: (String) -> String
     ) throws -> [any TensorSource] {
         var tensors = tensors
-        if let output = tensors[TensorName.output], let embedding = tensors[TensorName.tokenEmbedding],
+        if let output = tensors[TensorName.output] as? MappedTensor, let embedding = tensors[TensorName.tokenEmbedding] as? MappedTensor,
             output.hasSameBytes(as: embedding)
         {
             tensors[TensorName.output] = nil
         }
         config.tiedEmbeddings = tensors[TensorName.output] == nil
         var ordered: [any TensorSource] = []
-        for (name, shape) in expectedShapes(of: config) {
+        for (name, shape) in try expectedShapes(of: config) {
             guard let tensor = tensors.removeValue(forKey: name) else {
                 throw ImportError.missingTensor(file: file, tensor: sourceName(name))
             }

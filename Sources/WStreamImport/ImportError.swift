@@ -44,7 +44,7 @@ public enum ImportError: Error, CustomStringConvertible, Equatable {
         case .unsupportedArchitecture(let file, let found, let supported):
             return "\(file): architecture '\(found)' is not supported (supported: \(supported.joined(separator: ", ")))"
         case .unsupportedTensorType(let file, let tensor, let type):
-            return "\(file): tensor '\(tensor)' has element type \(type), which wstream cannot convert (supported: F32, F16, BF16, Q8_0, Q4_0)"
+            return "\(file): tensor '\(tensor)' has element type \(type), which wstream cannot convert (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL)"
         case .missingMetadata(let file, let key):
             return "\(file): missing or mistyped metadata '\(key)'"
         case .missingTensor(let file, let tensor):

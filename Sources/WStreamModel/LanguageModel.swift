@@ -5,25 +5,38 @@ import WStreamTokenizer
 
 /// A `.wst` model opened for inference within a memory budget.
 ///
-/// Opening measures what the process already holds, adds the KV cache, activations and margins for the
-/// requested context, and fits a `StreamingPlan` into the rest; a budget below the minimum working set
-/// is refused here, before anything large is allocated.
-public final class LanguageModel {
+/// Opening validates the file against its family, measures what the process already holds, collects every other
+/// part of the working set from the component that owns it (caches, activations, scratch, file pages in flight),
+/// and fits a `StreamingPlan` into the rest; a budget below the minimum working set is refused here, before
+/// anything large is allocated.
+///
+/// One thread uses a model at a time (an `Engine` hands it between threads on its queue, hence `Sendable`).
+public final class LanguageModel: @unchecked Sendable {
     /// What to size the model's memory for.
     public struct Options: Sendable {
-        /// Positions the KV cache holds (prompt plus generated tokens).
+        /// Positions each sequence's KV cache holds (prompt plus generated tokens).
         public var contextLength: Int
-        /// Ceiling on peak RSS; nil plans as if memory were unlimited (everything resident).
+        /// Ceiling on the whole process's peak RSS. nil: under an address-space limit (`RLIMIT_AS`), the budget that
+        /// limit leaves room for (`WorkingSet.budget(fitting:)`); otherwise, unless `allowance` is given, plans as if
+        /// memory were unlimited (everything resident).
         public var budget: MemoryBudget?
+        /// Bytes this model may add to the process as it is now, instead of a whole-process `budget`: how a host
+        /// of several models shares one budget among them.
+        public var allowance: Int?
         /// Compute threads.
         public var threads: Int
         /// Prompt tokens run through each block together (each streamed block is decoded once per chunk).
         public var chunkSize = 32
+        /// Sequences that can be generated at once (one forward pass serves all of them); each has its own KV cache.
+        public var sequences = 1
         /// Keep logits for every position of a chunk (evaluation) instead of the last only.
         public var logitsForEveryPosition = false
         /// Store the KV cache as float16 (half the memory). nil: float16 unless the file holds float32
         /// weights (`--bits 32`), which compute in float32 throughout.
         public var float16Cache: Bool?
+        /// How streamed units reach memory. nil: `.direct` inside a memory cgroup with a limit (which charges the page
+        /// cache to the process's group), `.mapped` otherwise.
+        public var streamingIO: StreamingIO?
 
         public init(contextLength: Int, budget: MemoryBudget?, threads: Int) {
             self.contextLength = contextLength
@@ -32,87 +45,162 @@ public final class LanguageModel {
         }
     }
 
+    /// What a model needs beyond the process as it is: the parts of its working set, and the smallest and the
+    /// fully resident sizes of its pool.
+    public struct MemoryNeeds: Sendable {
+        /// The model's own working set (caches, activations, scratch, its threads), without the process.
+        public let workingSet: WorkingSet
+        /// One streaming slot: the smallest pool.
+        public let minimumPoolBytes: Int
+        /// Every unit resident.
+        public let fullyResidentPoolBytes: Int
+
+        /// The least memory the model runs in.
+        public var minimumBytes: Int { workingSet.bytes + minimumPoolBytes }
+        /// The memory at which every weight stays resident.
+        public var fullyResidentBytes: Int { workingSet.bytes + fullyResidentPoolBytes }
+    }
+
     public let path: String
     public let config: ModelConfig
     public let tokenizer: Tokenizer
     public let options: Options
     public let plan: StreamingPlan
-    /// The fixed costs the plan was made around, for `--stats` and errors.
+    /// Everything besides the pool that the plan was made around, for `--stats` and errors.
     public let workingSet: WorkingSet
     let reader: ContainerReader
     let streamer: LayerStreamer
-    let decoder: DecoderModel
-    let state: InferenceState
+    let stack: TransformerStack
+    /// One state per sequence that can run at once; `feed` and `generate(promptIds:)` use the first.
+    let sequences: [SequenceState]
     private let pool: BufferPool
-    /// Tokens the state holds, in order (so a chat's next turn feeds only what is new).
-    var consumed: [Int] = []
+    /// Runs generations on the sequences, several at once.
+    public private(set) lazy var generations = GenerationBatch(model: self)
 
     /// Opens `path` and reserves memory for `options`.
-    /// - Throws: `FormatError` for a damaged file, `ModelError` for a missing tensor,
+    /// - Throws: `FormatError` for a damaged file, `ModelError` for a file its family cannot run,
     ///   `RuntimeError.budgetTooSmall` (with the minimum) when the budget cannot hold the working set.
     public convenience init(path: String, options: Options) throws {
         let reader = try ContainerReader(path: path)
         try self.init(reader: reader, tokenizer: try Tokenizer(spec: reader.metadata.tokenizer), options: options)
     }
 
+    /// What `options` need from a model read by `reader`, without loading anything.
+    /// - Throws: `ModelError` for a file its family cannot run.
+    public static func needs(reader: ContainerReader, options: Options) throws -> MemoryNeeds {
+        let opening = try Opening(reader: reader, options: options)
+        let sizes = opening.units.all.map(\.slotBytes)
+        return MemoryNeeds(workingSet: opening.workingSet, minimumPoolBytes: sizes.max() ?? 0, fullyResidentPoolBytes: sizes.reduce(0, +))
+    }
+
     /// Plans and loads a model whose file and tokenizer are already open.
     public init(reader: ContainerReader, tokenizer: Tokenizer, options: Options) throws {
+        ProcessLimits.prepare()
         self.reader = reader
         self.tokenizer = tokenizer
         path = reader.path
         config = reader.metadata.config
-        var options = options
-        options.contextLength = max(1, min(options.contextLength, config.contextLength))
+        let opening = try Opening(reader: reader, options: options)
+        var options = opening.options
+        let cycle = Array(opening.units.all.indices)
+        let layouts = Dictionary(uniqueKeysWithValues: opening.units.all.enumerated().map { ($0.offset, $0.element) })
+        let sizes = layouts.mapValues(\.slotBytes)
 
-        let regions = try Self.regions(of: reader)
-        try Self.validate(reader: reader, config: config, blockRegions: regions.blocks)
-        let units = Self.streamingUnits(reader: reader, blocks: regions.blocks, head: regions.head)
-        let cycle = Array(units.all.indices)
-        let layouts = Dictionary(uniqueKeysWithValues: units.all.enumerated().map { ($0.offset, $0.element) })
-
-        let computePool = ComputePool(threadCount: options.threads)
-        let chunk = max(1, min(options.chunkSize, options.contextLength))
-        let logitRows = options.logitsForEveryPosition ? chunk : 1
-        let float16Cache = options.float16Cache ?? (reader.metadata.quantization.bits < 32)
-        let stateBytes = InferenceState.byteCount(config: config, capacity: options.contextLength, float16Cache: float16Cache)
-        let activationBytes = Activations.byteCount(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
-        let margin = Self.margin(reader: reader, config: config)
-        let process = ResidentMemory.read()
-        workingSet = WorkingSet(fixed: [
-            ("process", process.current), ("KV cache and state", stateBytes), ("activations", activationBytes), ("margin", margin),
-        ])
-        if let budget = options.budget {
-            // Planning first: a budget below the working set is told its minimum, whatever the peak so far.
-            plan = try workingSet.plan(budget: budget, cycle: cycle, sizes: layouts.mapValues(\.byteCount))
-            guard process.peak <= budget.bytes else { throw RuntimeError.alreadyOverBudget(budget: budget.bytes, peak: process.peak) }
+        if let allowance = options.allowance {
+            // A share of a host's budget: the process is the host's to account for, so only the model's parts count.
+            workingSet = opening.workingSet
+            plan = try workingSet.plan(budget: MemoryBudget(bytes: allowance), cycle: cycle, sizes: sizes)
         } else {
-            plan = StreamingPlan.make(cycle: cycle, sizes: layouts.mapValues(\.byteCount), available: .max)!
+            workingSet = WorkingSet(ProcessBaseline.measure() + opening.workingSet.parts)
+            let addressSpaceLimit = ProcessLimits.addressSpaceLimit
+            let budgetFromLimit = options.budget == nil && addressSpaceLimit != nil
+            if budgetFromLimit, let addressSpaceLimit { options.budget = workingSet.budget(fitting: addressSpaceLimit) }
+            if let budget = options.budget {
+                // Planning first: a budget below the working set is told its minimum, whatever the peak so far.
+                do {
+                    plan = try workingSet.plan(budget: budget, cycle: cycle, sizes: sizes, addressSpaceLimit: addressSpaceLimit)
+                } catch RuntimeError.budgetTooSmall(_, let minimum, _) where budgetFromLimit {
+                    // Nobody asked for this budget: the limit is what is too small.
+                    throw RuntimeError.addressSpaceLimitTooSmall(
+                        limit: addressSpaceLimit!, budget: budget.bytes, overhead: workingSet.addressSpaceOverhead, minimum: minimum)
+                }
+                let peak = ResidentMemory.read().peak
+                guard peak <= budget.bytes else { throw RuntimeError.alreadyOverBudget(budget: budget.bytes, peak: peak) }
+            } else {
+                plan = StreamingPlan.make(cycle: cycle, sizes: sizes, available: .max)!
+            }
         }
 
-        pool = try BufferPool(byteCount: plan.poolBytes)
-        streamer = LayerStreamer(reader: reader, plan: plan, layouts: layouts, pool: pool)
+        pool = try BufferPool(byteCount: LayerStreamer.poolBytes(plan: plan, layouts: layouts, io: opening.io))
+        streamer = LayerStreamer(reader: reader, plan: plan, layouts: layouts, pool: pool, io: opening.io)
         try streamer.loadResidentRegions()
-        state = InferenceState(config: config, capacity: options.contextLength, float16Cache: float16Cache)
-        let activations = Activations(config: config, chunk: chunk, logitRows: logitRows, context: options.contextLength)
-        decoder = try DecoderModel(config: config, file: path, reader: reader, streamer: streamer, pool: computePool,
-                                   activations: activations, blockUnits: units.blocks, headUnits: units.head)
+        let config = config, context = options.contextLength
+        sequences = (0..<options.sequences).map { _ in
+            SequenceState(family: opening.family, config: config, capacity: context, float16Cache: opening.float16Cache)
+        }
+        let activations = Activations(config: config, widestMatrix: opening.widestMatrix, rows: opening.rows,
+                                      logitRows: opening.logitRows, context: options.contextLength)
+        stack = TransformerStack(
+            config: config, family: opening.family, file: path,
+            embedding: EmbeddingTable(reader: reader, entry: reader.tensor(named: TensorName.tokenEmbedding)!),
+            outputMatrix: opening.layout.outputMatrix, streamer: streamer, pool: ComputePool(threadCount: options.threads),
+            activations: activations, blockUnits: opening.units.blocks, headUnits: opening.units.head)
         self.options = options
     }
 
     deinit { streamer.drain() }
 
-    /// Allowance for thread stacks, allocator slack and the Swift runtime's own growth during a run.
-    static let fixedMargin = 6 << 20
+    /// Everything opening a model decides before it allocates: the family, the checked layout, the units the
+    /// streamer serves, buffer sizes, and the model's own working set.
+    private struct Opening {
+        let options: Options
+        let family: any ModelFamily
+        let layout: ModelFileValidation.Layout
+        let units: (all: [RegionLayout], blocks: [Int], head: [Int])
+        let io: StreamingIO
+        let rows: Int
+        let logitRows: Int
+        let float16Cache: Bool
+        let widestMatrix: Int
+        let workingSet: WorkingSet
 
-    /// What the budget must leave besides the measured process, the state and the activations: file pages
-    /// read but not yet released (the decoder's pending range, one frame, and on both the decoder's and the
-    /// embedding lookup's side one mapping window beyond what was read), the sampler's scratch, one
-    /// embedding block, and `fixedMargin`.
-    private static func margin(reader: ContainerReader, config: ModelConfig) -> Int {
-        let largestFrame = reader.metadata.tensors.flatMap(\.frames).map { Int($0.storedLength) }.max() ?? 0
-        let embedding = reader.tensor(named: TensorName.tokenEmbedding)!
-        return fixedMargin + LayerStreamer.releaseGranularity + largestFrame + 4 * ContainerReader.releaseWindow
-            + 16 * config.vocabSize + EmbeddingTable.scratchBytes(for: embedding)
+        init(reader: ContainerReader, options given: Options) throws {
+            let config = reader.metadata.config
+            var options = given
+            options.contextLength = max(1, min(options.contextLength, config.contextLength))
+            options.sequences = max(1, options.sequences)
+            self.options = options
+            try ModelFileValidation.validate(config, file: reader.path)
+            family = try ModelFamilies.family(for: config, file: reader.path)
+            layout = try ModelFileValidation.validate(reader: reader, config: config, family: family)
+            units = LanguageModel.streamingUnits(reader: reader, blocks: layout.blockRegions, head: layout.headRegion)
+            io = options.streamingIO ?? (MemoryCgroup.currentLimit() != nil ? .direct : .mapped)
+            // A forward pass holds a prompt chunk, or one row for each sequence decoding together.
+            rows = max(1, min(options.chunkSize, options.contextLength), options.sequences)
+            logitRows = options.logitsForEveryPosition ? rows : options.sequences
+            float16Cache = options.float16Cache ?? (reader.metadata.quantization.bits < 32)
+            widestMatrix = LanguageModel.widestBlockMatrix(family: family, config: config)
+            let embedding = reader.tensor(named: TensorName.tokenEmbedding)!
+            let sequenceBytes = SequenceState.byteCount(family: family, config: config, capacity: options.contextLength, float16Cache: float16Cache)
+            // Threads this model starts: the compute workers, the streamer's queue, and one for whoever runs it.
+            workingSet = WorkingSet([
+                ProcessBaseline.growth(threadsToStart: options.threads + 1),
+                WorkingSet.Part("KV cache and state", bytes: options.sequences * sequenceBytes),
+                WorkingSet.Part("activations", bytes: Activations.byteCount(
+                    config: config, widestMatrix: widestMatrix, rows: rows, logitRows: logitRows, context: options.contextLength)),
+                Sampler.workingSetPart(vocabulary: config.vocabSize, context: options.contextLength),
+                EmbeddingTable.workingSetPart(for: embedding),
+                LayerStreamer.workingSetPart(reader: reader, layouts: units.all),
+            ].filter { $0.bytes > 0 })
+        }
+    }
+
+    /// The most rows any block matrix of `family` has: the width of the activations' wide buffers.
+    private static func widestBlockMatrix(family: any ModelFamily, config: ModelConfig) -> Int {
+        (0..<config.layerCount).flatMap(family.tensors(ofBlock:)).map { part in
+            let shape = part.expectedShape(config)
+            return shape.count == 2 ? shape[0] : 0
+        }.max() ?? 0
     }
 
     /// The units the streamer serves: one per block, then the head cut into parts no larger than a block,
@@ -120,26 +208,30 @@ public final class LanguageModel {
     private static func streamingUnits(reader: ContainerReader, blocks: [Int], head: Int) -> (all: [RegionLayout], blocks: [Int], head: [Int]) {
         let blockLayouts = blocks.map { RegionLayout(region: $0, in: reader) }
         let largestBlock = blockLayouts.map(\.byteCount).max() ?? 0
-        let headParts = RegionLayout(region: head, in: reader).split(maximumBytes: max(largestBlock, 1 << 20))
+        let headParts = RegionLayout(region: head, in: reader).split(maximumBytes: max(largestBlock, 1 << 20), reader: reader)
         return (blockLayouts + headParts, Array(blockLayouts.indices), Array(blockLayouts.count..<(blockLayouts.count + headParts.count)))
     }
 
-    /// Positions consumed so far in the current sequence.
-    public var position: Int { state.position }
+    /// The sequence `feed` and `generate(promptIds:)` work on.
+    var sequence: SequenceState { sequences[0] }
 
-    /// Starts a new sequence (clears the KV cache position and convolution state).
+    /// Positions consumed so far in the first sequence.
+    public var position: Int { sequence.position }
+
+    /// Starts the first sequence over (clears its KV cache position and convolution state).
     public func reset() {
-        state.reset()
-        consumed = []
+        sequence.reset()
+        generations.forget(0)
     }
 
-    /// Feeds `tokens` (any number) and returns the logits after the last one (`[vocab]`, valid until the next call).
+    /// Feeds `tokens` (any number) to the first sequence and returns the logits after the last one (`[vocab]`,
+    /// valid until the next call).
     public func feed(_ tokens: [Int]) throws -> UnsafeBufferPointer<Float> {
         var logits: UnsafeMutablePointer<Float>?
         var start = 0
         while start < tokens.count {
-            let end = min(start + decoder.activations.chunkCapacity, tokens.count)
-            logits = try decoder.forward(tokens[start..<end], state: state)
+            let end = min(start + chunkCapacity, tokens.count)
+            logits = try stack.forward(tokens[start..<end], batch: Batch([sequence], counts: [end - start]))
             start = end
         }
         return UnsafeBufferPointer(start: logits!, count: config.vocabSize)
@@ -148,65 +240,14 @@ public final class LanguageModel {
     /// Feeds at most one chunk and returns logits for every one of its positions (`[count][vocab]`).
     /// Requires `Options.logitsForEveryPosition`.
     public func feedReturningAllLogits(_ tokens: ArraySlice<Int>) throws -> UnsafeBufferPointer<Float> {
-        precondition(options.logitsForEveryPosition && tokens.count <= decoder.activations.chunkCapacity)
-        let logits = try decoder.forward(tokens, state: state, allLogits: true)
+        precondition(options.logitsForEveryPosition && tokens.count <= chunkCapacity)
+        let logits = try stack.forward(tokens, batch: Batch([sequence], counts: [tokens.count]), allLogits: true)
         return UnsafeBufferPointer(start: logits, count: tokens.count * config.vocabSize)
     }
 
-    /// Largest number of tokens `feedReturningAllLogits` takes at once.
-    public var chunkCapacity: Int { decoder.activations.chunkCapacity }
+    /// Largest number of tokens one forward pass takes.
+    public var chunkCapacity: Int { stack.activations.rowCapacity }
 
-    /// Streaming counters (hits, misses, bytes decoded).
+    /// Streaming counters (hits, misses, bytes streamed).
     public var streamingStatistics: LayerStreamer.Statistics { streamer.statistics }
-
-    // MARK: - Opening
-
-    private static func regions(of reader: ContainerReader) throws -> (blocks: [Int], head: Int) {
-        let config = reader.metadata.config
-        let blocks = try (0..<config.layerCount).map { layer in
-            guard let index = reader.regionIndex(named: "layer.\(layer)") else { throw RuntimeError.missingRegion("layer.\(layer)") }
-            return index
-        }
-        guard let head = reader.regionIndex(named: "head") else { throw RuntimeError.missingRegion("head") }
-        return (blocks, head)
-    }
-
-    /// The configuration is coherent and every tensor the architecture needs is present, in the region of its
-    /// block, with the shape the configuration implies, before anything is loaded: checksums prove a file
-    /// intact, not sane, and the kernels trust these shapes.
-    private static func validate(reader: ContainerReader, config: ModelConfig, blockRegions: [Int]) throws {
-        func invalid(_ detail: String) -> ModelError { .invalidConfiguration(file: reader.path, detail: detail) }
-        guard config.hiddenSize > 0, config.headCount > 0, config.kvHeadCount > 0, config.headCount % config.kvHeadCount == 0 else {
-            throw invalid("\(config.headCount) heads cannot share \(config.kvHeadCount) key/value heads (hidden \(config.hiddenSize))")
-        }
-        guard config.headDim > 0, config.headDim % 2 == 0 else { throw invalid("head width \(config.headDim) is not a positive even number") }
-        guard config.blockKinds.count == config.layerCount else { throw invalid("\(config.blockKinds.count) block kinds for \(config.layerCount) blocks") }
-        if config.blockKinds.contains(.shortConv), config.convKernelSize < 1 { throw invalid("convolution kernel \(config.convKernelSize)") }
-        if let factors = config.ropeFrequencyFactors, factors.count != config.headDim / 2 || factors.contains(where: { !($0 > 0) }) {
-            throw invalid("\(factors.count) RoPE frequency factors for a head width of \(config.headDim)")
-        }
-        func check(_ name: String, _ expected: [Int]) throws {
-            guard let tensor = reader.tensor(named: name) else { throw ModelError.missingTensor(file: reader.path, tensor: name) }
-            guard tensor.shape == expected else {
-                throw ModelError.shapeMismatch(file: reader.path, tensor: name, expected: expected, found: tensor.shape)
-            }
-        }
-        let definition = config.architecture.definition
-        for (layer, region) in blockRegions.enumerated() {
-            let required = definition.requiredTensors(layer: layer, kind: config.blockKinds[layer])
-            for part in BlockTensor.allCases {
-                let name = TensorName.block(layer, part)
-                guard required.contains(part) || reader.tensor(named: name) != nil else { continue }
-                try check(name, part.expectedShape(config))
-                guard reader.tensor(named: name)?.region == region else { throw ModelError.missingTensor(file: reader.path, tensor: name) }
-            }
-        }
-        try check(TensorName.tokenEmbedding, [config.vocabSize, config.hiddenSize])
-        try check(TensorName.outputNorm, [config.hiddenSize])
-        if reader.tensor(named: TensorName.output) != nil { try check(TensorName.output, [config.vocabSize, config.hiddenSize]) }
-        // The final norm comes first in the head, so its first part normalises before any logits are computed.
-        guard let head = reader.regionIndex(named: "head"), reader.tensors(inRegion: head).first?.name == TensorName.outputNorm else {
-            throw ModelError.missingTensor(file: reader.path, tensor: TensorName.outputNorm + " (first in the head region)")
-        }
-    }
 }

@@ -12,9 +12,16 @@ struct PackLayout: Sendable {
         let source: any TensorSource
         let region: Int
         let storage: StorageType
+        /// Affine group size for q4/q8 (the source's own when its groups are carried).
+        let groupSize: Int
+        /// The source's groups, when they are carried over instead of quantized afresh.
+        let carried: (any AffineGroupSource)?
         let rowsPerBlock: Int
         /// Decoded bytes of one row.
         let rowBytes: Int
+
+        /// The origin every block of the tensor shares (carried groups add their counts).
+        var origin: TensorOrigin { TensorOrigin.of(source, storage: storage, carried: carried != nil) }
 
         var blockCount: Int {
             let rows = source.shape.count == 2 ? source.shape[0] : 1
@@ -50,7 +57,7 @@ struct PackLayout: Sendable {
         var byName: [String: any TensorSource] = [:]
         for tensor in model.tensors { byName[tensor.name] = tensor }
         // Canonical order, so files are reproducible; a tied token table moves to the end of `head`.
-        var expected = CanonicalLayout.expectedShapes(of: config)
+        var expected = try CanonicalLayout.expectedShapes(of: config)
         if !untiedTable, let table = expected.firstIndex(where: { $0.name == TensorName.tokenEmbedding }) {
             expected.append(expected.remove(at: table))
         }
@@ -64,11 +71,21 @@ struct PackLayout: Sendable {
             }
             let region = Self.regionName(of: name, untiedTable: untiedTable)
             let isHead = name == TensorName.output || (name == TensorName.tokenEmbedding && !untiedTable)
-            let storage = Self.storage(for: source, bits: isHead ? options.effectiveHeadBits : options.bits)
-            let rowBytes = Self.rowBytes(storage: storage, cols: source.shape.last ?? 0, groupSize: options.groupSize)
+            let bits = isHead ? options.effectiveHeadBits : options.bits
+            var storage = Self.storage(for: source, bits: bits)
+            var groupSize = options.groupSize
+            var carried: (any AffineGroupSource)?
+            if !options.requantize, storage == .q4 || storage == .q8, let groups = source as? any AffineGroupSource,
+                let scheme = groups.affineGroups, !scheme.isNative || options.keepNativeGroups,
+                let width = CarriedGroups.width(for: scheme, targetBits: scheme.isNative ? 8 : bits)
+            {
+                (storage, groupSize, carried) = (width == 4 ? .q4 : .q8, scheme.groupSize, groups)
+            }
+            let rowBytes = Self.rowBytes(storage: storage, cols: source.shape.last ?? 0, groupSize: groupSize)
             let target = name == TensorName.tokenEmbedding ? Self.embeddingBlockBytes : Self.targetBlockBytes
             let rows = source.shape.count == 2 ? source.shape[0] : 1
             placements.append(Placement(source: source, region: names.firstIndex(of: region)!, storage: storage,
+                                        groupSize: groupSize, carried: carried,
                                         rowsPerBlock: min(rows, max(1, target / max(rowBytes, 1))), rowBytes: rowBytes))
         }
         if let stray = byName.keys.sorted().first {

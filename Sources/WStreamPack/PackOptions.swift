@@ -12,10 +12,20 @@ public struct PackOptions: Sendable, Equatable {
     public var headBits: Int?
     /// How groups' scales and biases are chosen.
     public var method = QuantizationMethod.leastSquares
-    /// zstd level for frames (fast by default: weights compress little, see docs/FORMAT.md).
-    public var compressionLevel = 3
+    /// zstd level for frames; nil stores every frame raw, which is the default: a raw unit is read straight into
+    /// place or computed on where it is mapped, while zstd saves only ~5 % of a 4-bit model and costs a decode on
+    /// every pass of a streamed unit (docs/ARCHITECTURE.md has the figures).
+    public var compressionLevel: Int?
     /// Threads that quantise and compress blocks in parallel.
     public var threads = 2
+    /// Re-quantize every matrix from its dequantized values even where the source's own groups (MLX, GGUF Q4_0, …)
+    /// could be carried over. Off by default: carrying avoids a second rounding.
+    public var requantize = false
+    /// Carry groups a source stores natively (MLX: 4- or 8-bit, or any width up to 8, in groups of 32, 64 or 128) at
+    /// their own width and group size, whatever `bits` says: the model stays as it was published. When false they are
+    /// re-quantized to `bits` from their dequantized values; `wstream pack` turns it off when `--bits` is given.
+    /// GGUF blocks mapped onto groups are carried only where their codes fit `bits` (the head: `effectiveHeadBits`).
+    public var keepNativeGroups = true
 
     public init() {}
 
@@ -52,6 +62,19 @@ public struct PackSummary: Sendable {
     /// Decoded and stored bytes of f16/f32 tensors.
     public var floatsDecoded = 0
     public var floatsStored = 0
+    /// Tensors per origin (`carried from Q4_0`, `quantized from BF16`, …).
+    public var origins: [TensorOrigin: Int] = [:]
+    /// How the groups of carried tensors went, per source scheme (`Q4_K`, `MLX q4 g64`).
+    public var carriedGroups: [String: CarriedGroupCounts] = [:]
+
+    /// One line: tensors per origin, with any carried groups that were rounded or re-quantized, e.g.
+    /// `13 carried from Q4_K (… groups with scale or bias rounded to fp16), 3 re-quantized from Q6_K, 5 converted from F32`.
+    public var originLine: String {
+        origins.sorted { ($0.key.orderIndex, $0.key.source) < ($1.key.orderIndex, $1.key.source) }.map { origin, count in
+            let note = origin.path == .carried ? carriedGroups[origin.source]?.note.map { " (\($0))" } ?? "" : ""
+            return "\(count) \(origin)\(note)"
+        }.joined(separator: ", ")
+    }
 
     /// Bits per parameter of the whole file.
     public var bitsPerWeight: Double { parameterCount > 0 ? Double(outputBytes) * 8 / Double(parameterCount) : 0 }

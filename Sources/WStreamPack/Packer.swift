@@ -37,6 +37,7 @@ public enum Packer {
         let totalBytes = layout.placements.reduce(0) { $0 + $1.source.shape.reduce(1, *) * 4 }
         var doneBytes = 0
         var currentRegion = -1
+        var tensorGroups = CarriedGroupCounts()
         for (index, job) in jobs.enumerated() {
             let placement = layout.placements[job.tensor]
             let source = placement.source
@@ -46,21 +47,26 @@ public enum Packer {
                     try writer.beginRegion(layout.regionNames[currentRegion])
                 }
                 try writer.beginTensor(name: source.name, shape: source.shape, storage: placement.storage,
-                                       groupSize: placement.storage == .q4 || placement.storage == .q8 ? options.groupSize : 0,
+                                       groupSize: placement.storage == .q4 || placement.storage == .q8 ? placement.groupSize : 0,
                                        rowsPerBlock: placement.rowsPerBlock)
+                tensorGroups = CarriedGroupCounts()
             }
             for encoded in try pipeline.take(index) {
                 try writer.appendBlock(encoded.frames)
                 summary.add(encoded)
+                if let counts = encoded.carriedGroups { tensorGroups.add(counts) }
             }
             if job.blocks.upperBound == placement.blockCount {
-                try writer.endTensor()
+                let origin = placement.origin
+                summary.origins[origin, default: 0] += 1
+                if placement.carried != nil { summary.carriedGroups[origin.source, default: CarriedGroupCounts()].add(tensorGroups) }
+                try writer.endTensor(origin: tensorGroups.note.map { "\(origin): \($0)" } ?? origin.description)
                 doneBytes += source.shape.reduce(1, *) * 4
                 progress?(PackProgress(tensorName: source.name, tensorsDone: job.tensor + 1,
                                        tensorCount: layout.placements.count, bytesDone: doneBytes, bytesTotal: totalBytes))
             }
         }
-        let quantization = QuantizationInfo(bits: options.bits, groupSize: options.bits <= 8 ? options.groupSize : 0)
+        let quantization = QuantizationInfo(bits: options.bits, groupSize: options.bits <= 8 ? commonGroupSize(layout, options) : 0)
         try writer.finish(config: model.config, tokenizer: model.tokenizer, quantization: quantization,
                           producer: ["source": model.source, "tool": "wstream pack", "quantizer": options.method.rawValue,
                                      "headBits": String(options.effectiveHeadBits)])
@@ -93,6 +99,17 @@ public enum Packer {
     struct EncodedBlock: Sendable {
         var frames: [EncodedFrame]
         var storage: StorageType
+        /// How its groups went, when they were carried from the source.
+        var carriedGroups: CarriedGroupCounts?
+    }
+
+    /// The group size of most quantized weights: the options' unless carried groups of another size dominate.
+    private static func commonGroupSize(_ layout: PackLayout, _ options: PackOptions) -> Int {
+        var weights: [Int: Int] = [:]
+        for placement in layout.placements where placement.storage == .q4 || placement.storage == .q8 {
+            weights[placement.groupSize, default: 0] += placement.source.shape.reduce(1, *)
+        }
+        return weights.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? options.groupSize
     }
 
     /// Reads, converts and encodes the blocks of one job.
@@ -104,6 +121,17 @@ public enum Packer {
         let rowCount = source.shape.count == 2 ? source.shape[0] : 1
         let cols = source.shape.last ?? 0
         let rows = (job.blocks.lowerBound * placement.rowsPerBlock)..<min(rowCount, job.blocks.upperBound * placement.rowsPerBlock)
+        if let carried = placement.carried {
+            let sourceRows = try CarriedGroups.SourceRows(rows, of: carried, groupSize: placement.groupSize)
+            return try job.blocks.map { block in
+                let blockRows = (block * placement.rowsPerBlock)..<min(rowCount, (block + 1) * placement.rowsPerBlock)
+                do {
+                    return try encodeCarried(blockRows, of: sourceRows, placement: placement, options: options)
+                } catch let error as QuantError {
+                    throw PackError.unstorableTensor(source: sourceName, tensor: source.name, reason: error.description)
+                }
+            }
+        }
         // Uninitialised: readRows writes every element (Float needs no initialisation before it is overwritten).
         let values = try [Float](unsafeUninitializedCapacity: rows.count * cols) { buffer, initialized in
             try source.readRows(rows, into: buffer)
@@ -115,7 +143,8 @@ public enum Packer {
                 let start = (blockRows.lowerBound - rows.lowerBound) * cols
                 let slice = UnsafeBufferPointer(rebasing: values[start..<(start + blockRows.count * cols)])
                 do {
-                    return try encodeRows(blockRows, values: slice, cols: cols, storage: placement.storage, options: options)
+                    return try encodeRows(blockRows, values: slice, cols: cols, storage: placement.storage, groupSize: placement.groupSize,
+                                          options: options)
                 } catch let error as QuantError {
                     throw PackError.unstorableTensor(source: sourceName, tensor: source.name, reason: error.description)
                 }
@@ -123,18 +152,27 @@ public enum Packer {
         }
     }
 
+    /// Encodes rows `rows` of a matrix from the source's own groups (see `CarriedGroups`) as one block.
+    private static func encodeCarried(
+        _ rows: Range<Int>, of source: CarriedGroups.SourceRows, placement: PackLayout.Placement, options: PackOptions
+    ) throws -> EncodedBlock {
+        let layout = QuantizedLayout(bits: placement.storage == .q4 ? 4 : 8, groupSize: placement.groupSize, rows: rows.count,
+                                     cols: source.cols)
+        let block = try CarriedGroups.encode(rows, of: source, layout: layout, method: options.method)
+        return EncodedBlock(frames: [encodeFrame(block.codes, shuffle: 1, options: options), encodeFrame(block.scalesAndBiases, shuffle: 2, options: options)],
+                            storage: placement.storage, carriedGroups: block.counts)
+    }
+
     /// Converts and encodes rows `rows` of a matrix (their `values`) as one block.
     private static func encodeRows(
-        _ rows: Range<Int>, values: UnsafeBufferPointer<Float>, cols: Int, storage: StorageType, options: PackOptions
+        _ rows: Range<Int>, values: UnsafeBufferPointer<Float>, cols: Int, storage: StorageType, groupSize: Int, options: PackOptions
     ) throws -> EncodedBlock {
-        let level = options.compressionLevel
+        func encode(_ bytes: [UInt8], shuffle: Int) -> EncodedFrame { encodeFrame(bytes, shuffle: shuffle, options: options) }
         switch storage {
         case .q4, .q8:
-            let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: options.groupSize, rows: rows.count, cols: cols)
+            let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: rows.count, cols: cols)
             let parts = try Quantizer.quantizeBlock(values, rowCount: rows.count, layout: layout, firstRow: rows.lowerBound, method: options.method)
-            let codes = parts.codes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 1, level: level) }
-            let scales = parts.scalesAndBiases.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 2, level: level) }
-            return EncodedBlock(frames: [codes, scales], storage: storage)
+            return EncodedBlock(frames: [encode(parts.codes, shuffle: 1), encode(parts.scalesAndBiases, shuffle: 2)], storage: storage)
         case .f16, .f32:
             let bytes: [UInt8]
             do {
@@ -144,8 +182,14 @@ public enum Packer {
             } catch let error as QuantError {
                 throw error.movedDown(by: rows.lowerBound)
             }
-            let frame = bytes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: storage == .f16 ? 2 : 4, level: level) }
-            return EncodedBlock(frames: [frame], storage: storage)
+            return EncodedBlock(frames: [encode(bytes, shuffle: storage == .f16 ? 2 : 4)], storage: storage)
+        }
+    }
+
+    /// One frame of `bytes`: raw, or zstd-compressed (shuffled by `shuffle` first) when the options ask for it.
+    private static func encodeFrame(_ bytes: [UInt8], shuffle: Int, options: PackOptions) -> EncodedFrame {
+        bytes.withUnsafeBytes { bytes in
+            options.compressionLevel.map { FrameEncoder.encode(bytes, shuffleElementSize: shuffle, level: $0) } ?? FrameEncoder.raw(bytes)
         }
     }
 

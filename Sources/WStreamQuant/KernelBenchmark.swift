@@ -134,6 +134,18 @@ public enum KernelBenchmark {
         return Report(family: .native, matrixCount: set.matrices.count, bytes: set.bytes, bandwidth: bandwidth, figures: figures)
     }
 
+    /// The memory's read bandwidth with `threads` threads, on a buffer of `bytes` (it should be several
+    /// times the last-level cache), read until 1 GiB has been read; the fastest of five measurements.
+    /// - Returns: GB/s (10⁹ bytes per second).
+    public static func memoryBandwidth(threads: Int, bytes: Int = 512 << 20) -> Double {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
+        defer { buffer.deallocate() }
+        // Written once so that every page is really there (untouched pages would all read the zero page).
+        for offset in stride(from: 0, to: bytes, by: 8) { buffer.storeBytes(of: UInt64(truncatingIfNeeded: offset), toByteOffset: offset, as: UInt64.self) }
+        let pool = ComputePool(threadCount: threads)
+        return BandwidthProbe.gigabytesPerSecond([UnsafeRawBufferPointer(buffer)], minimumBytes: 1 << 30, pool: pool)
+    }
+
     /// The fastest of the runs of `body` made within `minimumSeconds` (at least one).
     static func fastest(minimumSeconds: Double, _ body: () -> Void) -> Double {
         let start = monotonicSeconds()

@@ -1,186 +1,224 @@
 import Dispatch
 import WStreamFormat
 
-/// Serves decoded units (regions, or parts of a large one; see `RegionLayout`) to the model under a
-/// `StreamingPlan`: resident units from the pool, streamed ones decoded into reusable slots on a background
-/// queue, one ahead of use. Units are named by their index in `layouts`; the plan's cycle lists them.
-///
-/// Decoding reads the mapped file; the pages it touched are released (`MADV_DONTNEED`) every few MiB,
-/// so file-backed pages never accumulate in the resident set.
+/// Serves units (regions, or parts of a large one; see `RegionLayout`) to the model under a `StreamingPlan`:
+/// resident units from the pool, streamed ones brought in by a background queue one ahead of use, in the plan's
+/// cycle order, mapped or read as `StreamingIO` says. Units are named by their index in `layouts`.
 public final class LayerStreamer: @unchecked Sendable {
     /// Counters since the streamer was made.
     public struct Statistics: Sendable, Equatable {
-        /// Acquisitions served by a resident region.
+        /// Acquisitions served by a resident unit.
         public var hits = 0
-        /// Acquisitions that needed a streamed region.
+        /// Acquisitions that needed a streamed unit.
         public var misses = 0
-        /// Decoded bytes produced for streamed regions.
-        public var bytesDecoded = 0
-        /// Acquisitions that had to wait for their region's decode to finish.
+        /// Bytes of streamed units brought into memory.
+        public var bytesStreamed = 0
+        /// Acquisitions that had to wait for their unit.
         public var stalls = 0
-        /// Time the background queue spent decoding streamed regions.
-        public var decodeSeconds = 0.0
-        /// Time the model spent waiting for a streamed region.
+        /// Time the background queue spent bringing streamed units in.
+        public var loadSeconds = 0.0
+        /// Time the model spent waiting for a streamed unit.
         public var stallSeconds = 0.0
+    }
+
+    /// A unit in memory: in a slot of the pool, or in a mapped window of the file.
+    private struct Loaded {
+        let base: UnsafeRawPointer
+        /// Keeps a mapped unit mapped until it is released.
+        let window: FileWindow?
     }
 
     private enum SlotState {
         case free
-        case decoding(region: Int)
-        case ready(region: Int)
-        case inUse(region: Int)
-        case failed(region: Int, error: any Error)
+        case loading(unit: Int)
+        case ready(unit: Int, Loaded)
+        case inUse(unit: Int, Loaded)
+        case failed(unit: Int, error: any Error)
+
+        var unit: Int? {
+            switch self {
+            case .free: nil
+            case .loading(let unit), .ready(let unit, _), .inUse(let unit, _), .failed(let unit, _): unit
+            }
+        }
     }
 
-    /// File pages read while decoding are dropped after this many bytes.
-    public static let releaseGranularity = 4 << 20
+    /// Units that are decoded (not stored as decoded) are read through mapped pieces of about this size, each
+    /// unmapped before the next, so the file pages they touch never add up.
+    static let decodePieceBytes = 4 << 20
 
     public let plan: StreamingPlan
     public let layouts: [Int: RegionLayout]
+    public let io: StreamingIO
     private let reader: ContainerReader
     private let pool: BufferPool
-    private var residentBase: [Int: UnsafeMutableRawPointer] = [:]
+    private var residentBase: [Int: UnsafeRawPointer] = [:]
     private var slots: [SlotState]
-    private let slotBase: [UnsafeMutableRawPointer]
+    /// Slot memory in the pool, or nil where mapped windows take the slots' place.
+    private let slotBase: [UnsafeMutableRawPointer]?
     private let streamOrder: [Int]
-    private var nextToDecode = 0
+    private var nextToLoad = 0
     private let lock = ConditionLock()
-    private let queue = DispatchQueue(label: "wstream.decode")
-    private let decoder: FrameDecoder
+    private let queue = DispatchQueue(label: "wstream.stream")
+    private let decoder = FrameDecoder()
     private var counters = Statistics()
     private let clock = ContinuousClock()
 
-    /// Lays the resident regions and slots out in `pool`; call `loadResidentRegions()` before use.
-    public init(reader: ContainerReader, plan: StreamingPlan, layouts: [Int: RegionLayout], pool: BufferPool) {
-        precondition(pool.byteCount >= plan.poolBytes, "pool smaller than its plan")
+    /// The pool `plan` needs with `io`: its resident units, and the slots unless mapped windows replace them.
+    public static func poolBytes(plan: StreamingPlan, layouts: [Int: RegionLayout], io: StreamingIO) -> Int {
+        needsSlotMemory(plan: plan, layouts: layouts, io: io) ? plan.poolBytes : plan.residentBytes
+    }
+
+    /// Mapped windows serve streamed units only when every one of them is stored as decoded.
+    private static func needsSlotMemory(plan: StreamingPlan, layouts: [Int: RegionLayout], io: StreamingIO) -> Bool {
+        io == .direct || plan.streamed.contains { !layouts[$0]!.isStoredAsDecoded }
+    }
+
+    /// The file pages decoding may hold at once: one piece and a block that crosses its end. Nothing when every
+    /// unit is stored as decoded (mapped windows count as slots; reads go straight into place).
+    public static func workingSetPart(reader: ContainerReader, layouts: [RegionLayout]) -> WorkingSet.Part {
+        let decoded = layouts.filter { !$0.isStoredAsDecoded }.flatMap(\.placements)
+        let largestBlock = decoded.flatMap { placement in
+            placement.blocks.map { reader.storedRange(of: placement.tensor, blocks: $0..<$0 + 1).count }
+        }.max()
+        return WorkingSet.Part("decoded file pages", bytes: largestBlock.map { decodePieceBytes + $0 + 2 * ReadOnlyFile.pageSize } ?? 0)
+    }
+
+    /// Lays the resident units and slots out in `pool` (`poolBytes(plan:layouts:io:)` of it); call
+    /// `loadResidentRegions()` before use.
+    public init(reader: ContainerReader, plan: StreamingPlan, layouts: [Int: RegionLayout], pool: BufferPool, io: StreamingIO) {
+        precondition(pool.byteCount >= Self.poolBytes(plan: plan, layouts: layouts, io: io), "pool smaller than its plan")
         self.reader = reader
         self.plan = plan
         self.layouts = layouts
         self.pool = pool
-        self.decoder = FrameDecoder()
+        self.io = io
         var offset = 0
-        for region in plan.cycle where plan.resident.contains(region) {
-            residentBase[region] = pool.base + offset
-            offset += layouts[region]!.byteCount
+        for unit in plan.cycle where plan.resident.contains(unit) {
+            offset += layouts[unit]!.slotBytes
         }
-        slotBase = (0..<plan.slotCount).map { pool.base + offset + $0 * plan.slotBytes }
+        slotBase = Self.needsSlotMemory(plan: plan, layouts: layouts, io: io)
+            ? (0..<plan.slotCount).map { pool.base + offset + $0 * plan.slotBytes } : nil
         slots = Array(repeating: .free, count: plan.slotCount)
         streamOrder = plan.streamed
     }
 
-    /// Decodes every resident region into the pool, in cycle order.
-    /// - Parameter progress: called after each region with (regions done, total).
+    /// Reads every resident unit into the pool, in cycle order.
+    /// - Parameter progress: called after each unit with (units done, total).
+    /// - Throws: `FormatError` for a failed read or a damaged frame, naming the tensor.
     public func loadResidentRegions(progress: ((Int, Int) -> Void)? = nil) throws {
         let resident = plan.cycle.filter { plan.resident.contains($0) }
-        for (done, region) in resident.enumerated() {
-            _ = try decode(region: region, into: residentBase[region]!, using: decoder)
+        var offset = 0
+        for (done, unit) in resident.enumerated() {
+            residentBase[unit] = try load(unit, into: pool.base + offset).base
+            offset += layouts[unit]!.slotBytes
             progress?(done + 1, resident.count)
         }
-        lock.withLock { scheduleDecodes() }
+        lock.withLock { scheduleLoads() }
     }
 
     public var statistics: Statistics { lock.withLock { counters } }
 
-    /// The decoded region `region`, waiting for its decode when it is streamed.
-    /// Pair every call with `release(_:)`.
-    /// - Throws: the decode error (e.g. a damaged frame) for that region.
-    public func acquire(_ region: Int) throws -> DecodedRegion {
-        if let base = residentBase[region] {
+    /// Unit `unit` in memory, waiting for it when it is streamed. Pair every call with `release(_:)`.
+    /// - Throws: the error that bringing that unit in met (a failed read, a damaged frame).
+    public func acquire(_ unit: Int) throws -> DecodedRegion {
+        if let base = residentBase[unit] {
             lock.withLock { counters.hits += 1 }
-            return DecodedRegion(layout: layouts[region]!, base: UnsafeRawPointer(base))
+            return DecodedRegion(layout: layouts[unit]!, base: base)
         }
         return try lock.withLock {
             counters.misses += 1
-            if slotIndex(holding: region) == nil { realign(to: region) }
+            if slotIndex(holding: unit) == nil { realign(to: unit) }
             var waited = false
             let start = clock.now
             lock.wait {
-                // Slots still decoding other units (after an error, or out-of-order use) become ready later:
+                // Slots still loading other units (after an error, or out-of-order use) become ready later:
                 // realign again then, freeing them for this unit.
-                guard let index = slotIndex(holding: region) else {
-                    realign(to: region)
+                guard let index = slotIndex(holding: unit) else {
+                    realign(to: unit)
                     return false
                 }
-                if case .decoding = slots[index] { waited = true; return false }
+                if case .loading = slots[index] { waited = true; return false }
                 return true
             }
             if waited {
                 counters.stalls += 1
                 counters.stallSeconds += (clock.now - start).seconds
             }
-            let index = slotIndex(holding: region)!
-            if case .failed(_, let error) = slots[index] {
+            let index = slotIndex(holding: unit)!
+            switch slots[index] {
+            case .failed(_, let error):
                 slots[index] = .free
-                scheduleDecodes()
+                scheduleLoads()
                 throw error
+            case .ready(_, let loaded):
+                slots[index] = .inUse(unit: unit, loaded)
+                return DecodedRegion(layout: layouts[unit]!, base: loaded.base)
+            default:
+                preconditionFailure("unit \(unit) acquired twice")
             }
-            slots[index] = .inUse(region: region)
-            return DecodedRegion(layout: layouts[region]!, base: UnsafeRawPointer(slotBase[index]))
         }
     }
 
-    /// Gives back a region obtained from `acquire(_:)`; a streamed region's slot is reused at once.
-    public func release(_ region: Int) {
-        guard residentBase[region] == nil else { return }
+    /// Gives back a unit obtained from `acquire(_:)`; a streamed unit's slot is reused at once (a mapped one unmapped).
+    public func release(_ unit: Int) {
+        guard residentBase[unit] == nil else { return }
         lock.withLock {
             for index in slots.indices {
-                if case .inUse(let held) = slots[index], held == region {
+                if case .inUse(let held, _) = slots[index], held == unit {
                     slots[index] = .free
                     break
                 }
             }
-            scheduleDecodes()
+            scheduleLoads()
         }
     }
 
-    /// Waits for any decode in flight, so the pool can be torn down safely.
+    /// Waits for any load in flight, so the pool can be torn down safely.
     public func drain() {
         queue.sync {}
     }
 
     // MARK: - Scheduling (all called with `lock` held)
 
-    private func slotIndex(holding region: Int) -> Int? {
-        slots.indices.first { index in
+    private func slotIndex(holding unit: Int) -> Int? {
+        slots.indices.first { slots[$0].unit == unit }
+    }
+
+    /// The model asked for a unit out of the expected order (first use, or after an error): drop prefetched units
+    /// and continue the cycle from the requested one.
+    private func realign(to unit: Int) {
+        for index in slots.indices {
             switch slots[index] {
-            case .decoding(let r), .ready(let r), .inUse(let r), .failed(let r, _): return r == region
-            case .free: return false
+            case .ready, .failed: slots[index] = .free
+            default: break
             }
         }
+        nextToLoad = streamOrder.firstIndex(of: unit)!
+        scheduleLoads()
     }
 
-    /// The model asked for a region out of the expected order (first use, or after an error):
-    /// drop prefetched regions and continue the cycle from the requested one.
-    private func realign(to region: Int) {
-        for index in slots.indices {
-            if case .ready = slots[index] { slots[index] = .free }
-            if case .failed = slots[index] { slots[index] = .free }
-        }
-        nextToDecode = streamOrder.firstIndex(of: region)!
-        scheduleDecodes()
-    }
-
-    /// Starts decoding the next streamed regions of the cycle into free slots.
-    private func scheduleDecodes() {
+    /// Starts bringing the next streamed units of the cycle into free slots.
+    private func scheduleLoads() {
         guard !streamOrder.isEmpty else { return }
         while let free = slots.firstIndex(where: { if case .free = $0 { return true } else { return false } }) {
-            let region = streamOrder[nextToDecode]
-            // A region already in a slot (the cycle wrapped around with few streamed regions) is not decoded twice.
-            if slotIndex(holding: region) != nil { return }
-            nextToDecode = (nextToDecode + 1) % streamOrder.count
-            slots[free] = .decoding(region: region)
+            let unit = streamOrder[nextToLoad]
+            // A unit already in a slot (the cycle wrapped around with few streamed units) is not loaded twice.
+            if slotIndex(holding: unit) != nil { return }
+            nextToLoad = (nextToLoad + 1) % streamOrder.count
+            slots[free] = .loading(unit: unit)
             queue.async { [self] in
                 let start = clock.now
-                let outcome = Result { try decode(region: region, into: slotBase[free], using: decoder) }
+                let outcome = Result { try load(unit, into: slotBase?[free]) }
                 let elapsed = (clock.now - start).seconds
                 lock.withLock {
-                    counters.decodeSeconds += elapsed
+                    counters.loadSeconds += elapsed
                     switch outcome {
-                    case .success(let bytes):
-                        counters.bytesDecoded += bytes
-                        slots[free] = .ready(region: region)
+                    case .success(let loaded):
+                        counters.bytesStreamed += layouts[unit]!.byteCount
+                        slots[free] = .ready(unit: unit, loaded)
                     case .failure(let error):
-                        slots[free] = .failed(region: region, error: error)
+                        slots[free] = .failed(unit: unit, error: error)
                     }
                     lock.broadcast()
                 }
@@ -188,33 +226,59 @@ public final class LayerStreamer: @unchecked Sendable {
         }
     }
 
-    // MARK: - Decoding
+    // MARK: - Loading
 
-    /// Decodes all tensors of `region` into `destination`, releasing the file pages it reads as it goes.
-    private func decode(region: Int, into destination: UnsafeMutableRawPointer, using decoder: FrameDecoder) throws -> Int {
-        let layout = layouts[region]!
-        var pending: (start: UInt64, end: UInt64)?
-        func releasePending() {
-            if let range = pending { reader.adviseDontNeed(fileRange: Int(range.start)..<Int(range.end)) }
-            pending = nil
+    /// Brings `unit` into memory at `destination` (`slotBytes` of it), or maps it when `destination` is nil.
+    private func load(_ unit: Int, into destination: UnsafeMutableRawPointer?) throws -> Loaded {
+        let layout = layouts[unit]!
+        guard layout.isStoredAsDecoded else {
+            try decode(layout, into: destination!)
+            return Loaded(base: destination!, window: nil)
         }
-        defer { releasePending() }
+        let range = layout.storedRange
+        let loaded: Loaded
+        if let destination {
+            let page = ReadOnlyFile.pageSize
+            let alignedStart = range.lowerBound / page * page
+            let base = destination + (range.lowerBound - alignedStart)
+            if io == .direct {
+                let alignedEnd = (range.upperBound + page - 1) / page * page
+                try reader.file.readDirect(into: UnsafeMutableRawBufferPointer(start: destination, count: alignedEnd - alignedStart), at: alignedStart)
+            } else {
+                try reader.file.read(into: UnsafeMutableRawBufferPointer(start: base, count: range.count), at: range.lowerBound)
+            }
+            loaded = Loaded(base: base, window: nil)
+        } else {
+            let window = try reader.file.map(range, populate: true)
+            loaded = Loaded(base: window.bytes.baseAddress!, window: window)
+        }
+        let stored = StoredBytes(UnsafeRawBufferPointer(start: loaded.base, count: range.count), fileOffset: range.lowerBound)
+        for placement in layout.placements {
+            // Bytes read past the page cache come from the disk each pass, so each pass checks them; mapped bytes come
+            // from the page cache, which keeps what was checked the first time.
+            try reader.checkFrames(placement.tensor, blocks: placement.blocks, stored: stored, everyTime: io == .direct && destination != nil)
+        }
+        return loaded
+    }
+
+    /// Decodes every placement of `layout` into `destination`, mapping the file a piece of whole blocks at a time.
+    private func decode(_ layout: RegionLayout, into destination: UnsafeMutableRawPointer) throws {
         for placement in layout.placements {
             let tensor = placement.tensor
-            let first = tensor.decodedOffset(ofBlock: placement.blocks.lowerBound)
-            for block in placement.blocks {
-                let start = destination + placement.offset + tensor.decodedOffset(ofBlock: block) - first
-                let frames = tensor.frames[tensor.frameRange(ofBlock: block)]
-                try reader.decodeBlock(tensor, block: block,
-                                       into: UnsafeMutableRawBufferPointer(start: start, count: tensor.decodedByteCount(ofBlock: block)),
-                                       using: decoder)
-                let firstByte = frames.first!.offset
-                let lastByte = frames.last!.offset + frames.last!.storedLength
-                pending = (min(pending?.start ?? firstByte, firstByte), max(pending?.end ?? lastByte, lastByte))
-                if let range = pending, range.end - range.start >= UInt64(Self.releaseGranularity) { releasePending() }
+            var first = placement.blocks.lowerBound
+            var written = placement.offset
+            while first < placement.blocks.upperBound {
+                var end = first + 1
+                while end < placement.blocks.upperBound,
+                      reader.storedRange(of: tensor, blocks: first..<end + 1).count <= Self.decodePieceBytes { end += 1 }
+                let window = try reader.file.map(reader.storedRange(of: tensor, blocks: first..<end))
+                let bytes = (first..<end).reduce(0) { $0 + tensor.decodedByteCount(ofBlock: $1) }
+                try reader.decode(tensor, blocks: first..<end, stored: StoredBytes(window.bytes, fileOffset: window.range.lowerBound),
+                                  into: UnsafeMutableRawBufferPointer(start: destination + written, count: bytes), using: decoder)
+                written += bytes
+                first = end
             }
         }
-        return layout.byteCount
     }
 }
 

@@ -2,26 +2,43 @@
 import Glibc
 #endif
 
+#if !os(Linux)
+#error("wstream runs on Linux only: the memory budget is read from /proc/self/status")
+#endif
+
 /// The process's resident memory as the kernel reports it in `/proc/self/status`.
 public struct ResidentMemory: Sendable, Equatable {
     /// `VmRSS`: resident now.
     public let current: Int
     /// `VmHWM`: the peak so far — the figure a `MemoryBudget` bounds.
     public let peak: Int
+    /// `VmSize`: address space mapped now (what `RLIMIT_AS` limits).
+    public let addressSpace: Int
+    /// `VmPeak`: the most address space mapped so far.
+    public let addressSpacePeak: Int
 
-    /// Reads `VmRSS` and `VmHWM` from `/proc/self/status` (zero where unavailable).
+    public init(current: Int, peak: Int, addressSpace: Int, addressSpacePeak: Int) {
+        self.current = current
+        self.peak = peak
+        self.addressSpace = addressSpace
+        self.addressSpacePeak = addressSpacePeak
+    }
+
+    /// Reads `VmRSS`, `VmHWM`, `VmSize` and `VmPeak` from `/proc/self/status` (zero where unavailable).
     public static func read() -> ResidentMemory {
-        guard let file = fopen("/proc/self/status", "r") else { return ResidentMemory(current: 0, peak: 0) }
-        defer { fclose(file) }
-        var current = 0
-        var peak = 0
-        var line = [CChar](repeating: 0, count: 256)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(cString: line)
-            if text.hasPrefix("VmRSS:") { current = kilobytes(in: text) * 1024 }
-            if text.hasPrefix("VmHWM:") { peak = kilobytes(in: text) * 1024 }
+        var values: [String: Int] = [:]
+        if let file = fopen("/proc/self/status", "r") {
+            defer { fclose(file) }
+            var line = [CChar](repeating: 0, count: 256)
+            while fgets(&line, Int32(line.count), file) != nil {
+                let text = String(cString: line)
+                for key in ["VmRSS:", "VmHWM:", "VmSize:", "VmPeak:"] where text.hasPrefix(key) {
+                    values[key] = kilobytes(in: text) * 1024
+                }
+            }
         }
-        return ResidentMemory(current: current, peak: peak)
+        return ResidentMemory(current: values["VmRSS:"] ?? 0, peak: values["VmHWM:"] ?? 0,
+                              addressSpace: values["VmSize:"] ?? 0, addressSpacePeak: values["VmPeak:"] ?? 0)
     }
 
     private static func kilobytes(in line: String) -> Int {

@@ -29,7 +29,8 @@ public enum SyntheticModel {
         progress: (_ written: Int, _ total: Int) -> Void = { _, _ in }
     ) throws {
         if let shards, shards < 1 { throw SynthError.invalidArgument("shards must be at least 1, got \(shards)") }
-        let plan = tensorPlan(for: shape.config)
+        let spelling = try HuggingFaceSpelling(architecture: shape.config.architecture)
+        let plan = try tensorPlan(for: shape.config, spelling: spelling)
         let total = plan.reduce(0) { $0 + $1.tensor.byteCount }
         let shardCount = min(max(shards ?? (total + shardBytes - 1) / shardBytes, 1), plan.count)
         try makeDirectory(directory)
@@ -61,14 +62,16 @@ public enum SyntheticModel {
             try writeText(index + "\n", to: directory + "/model.safetensors.index.json")
         }
         let tokenizer = SyntheticTokenizer(config: shape.config)
-        try writeText(SyntheticConfigFile.json(for: shape.config, tokenizer: tokenizer), to: directory + "/config.json")
+        try writeText(SyntheticConfigFile.json(for: shape.config, spelling: spelling, tokenizer: tokenizer), to: directory + "/config.json")
         try writeText(tokenizer.tokenizerJSON, to: directory + "/tokenizer.json")
         try writeText(tokenizer.tokenizerConfigJSON, to: directory + "/tokenizer_config.json")
     }
 
     /// Bytes of bfloat16 weights `shape` writes.
-    public static func weightBytes(of shape: SyntheticShape) -> Int {
-        tensorPlan(for: shape.config).reduce(0) { $0 + $1.tensor.byteCount }
+    /// - Throws: `ImportError.unsupportedArchitecture` for a shape of a family this build does not know.
+    public static func weightBytes(of shape: SyntheticShape) throws -> Int {
+        try tensorPlan(for: shape.config, spelling: HuggingFaceSpelling(architecture: shape.config.architecture))
+            .reduce(0) { $0 + $1.tensor.byteCount }
     }
 
     /// One tensor to write: its Hugging Face name and shape, and whether it is a norm weight.
@@ -81,14 +84,12 @@ public enum SyntheticModel {
     }
 
     /// Every tensor of `config` in canonical order, named and shaped as Hugging Face stores them.
-    static func tensorPlan(for config: ModelConfig) -> [PlannedTensor] {
-        let naming = HFTensorNaming(architecture: config.architecture)
-        return CanonicalLayout.expectedShapes(of: config).enumerated().map { index, expected in
-            var shape = expected.shape
-            // Hugging Face keeps LFM2's depthwise conv weight as [hidden, 1, kernel].
-            if expected.name.hasSuffix(BlockTensor.convWeight.rawValue) { shape.insert(1, at: 1) }
-            return PlannedTensor(
-                tensor: SafetensorsWriter.Tensor(name: naming.sourceName(expected.name), dtype: .bf16, shape: shape),
+    static func tensorPlan(for config: ModelConfig, spelling: HuggingFaceSpelling) throws -> [PlannedTensor] {
+        try CanonicalLayout.expectedShapes(of: config).enumerated().map { index, expected in
+            PlannedTensor(
+                tensor: SafetensorsWriter.Tensor(
+                    name: spelling.tensorName(expected.name), dtype: .bf16,
+                    shape: spelling.storedShape(expected.name, canonicalShape: expected.shape)),
                 index: index, isNorm: expected.name.hasSuffix("norm.weight"),
                 rows: expected.shape.count == 2 ? expected.shape[0] : 1, cols: expected.shape.last!)
         }

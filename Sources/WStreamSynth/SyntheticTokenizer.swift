@@ -24,11 +24,9 @@ struct SyntheticTokenizer {
         .split(separator: " ").map { " " + $0 }) + ["ing", "ed", "er", "ly", "tion", "es", "'s", "\n\n", "  ", "    "]
 
     /// - Parameters:
-    ///   - config: vocabulary size and architecture (which decides the special tokens).
+    ///   - config: the vocabulary size and context length.
     init(config: ModelConfig) {
-        let specials = config.architecture == .llama
-            ? ["<|begin_of_text|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>"]
-            : ["<|startoftext|>", "<|im_start|>", "<|im_end|>"]
+        let specials = ["<|startoftext|>", "<|endoftext|>", "<|im_start|>", "<|im_end|>"]
         let byteCharacters = Self.byteCharacters()
         var tokens = byteCharacters
         var known = Set(tokens)
@@ -59,7 +57,7 @@ struct SyntheticTokenizer {
         self.merges = merges
         specialIds = Array(firstSpecial..<config.vocabSize)
         bosTokenId = firstSpecial
-        eosTokenId = config.architecture == .llama ? firstSpecial + 1 : config.vocabSize - 1
+        eosTokenId = firstSpecial + 1
         contextLength = config.contextLength
     }
 

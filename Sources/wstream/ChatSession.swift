@@ -19,13 +19,19 @@ struct ChatSession {
             guard let line = readLine(), !line.isEmpty else { break }
             messages.append(ChatMessage(role: "user", content: line))
             var reply = ""
-            for try await piece in try engine.generate(messages: messages, options: options) {
-                Terminal.write(piece)
-                reply += piece
+            var finished: GenerationResult?
+            for try await event in try engine.generate(messages: messages, options: options) {
+                switch event {
+                case .text(let piece):
+                    Terminal.write(piece)
+                    reply += piece
+                case .finished(let result):
+                    finished = result
+                }
             }
             Terminal.write("\n")
             messages.append(ChatMessage(role: "assistant", content: reply))
-            if showStats, let result = engine.lastResult { StatisticsReport.print(result.statistics) }
+            if showStats, let result = finished { StatisticsReport.print(result.statistics) }
         }
     }
 }

@@ -4,14 +4,15 @@ import WStream
 enum StatisticsReport {
     static func print(_ s: GenerationStatistics) {
         let budget = s.budgetBytes.map { "budget \(ByteCount.format($0)) (\(Terminal.decimal(Double(s.peakResidentBytes) / Double($0) * 100))% used)" } ?? "no budget"
-        let perToken = Terminal.megabytes(s.bytesDecodedPerToken)
+        let perToken = Terminal.megabytes(s.bytesStreamedPerToken)
         Terminal.error("""
 
             prompt     \(s.promptTokens) tokens, \(Terminal.decimal(s.prefillTokensPerSecond)) tok/s prefill
             generated  \(s.generatedTokens) tokens, \(Terminal.decimal(s.decodeTokensPerSecond)) tok/s decode (stop: \(s.stopReason.rawValue))
-            peak RSS   \(ByteCount.format(s.peakResidentBytes)) (VmHWM), \(budget)
+            peak RSS   \(ByteCount.format(s.peakResidentBytes)) (VmHWM), \(budget); address space \(ByteCount.format(s.peakAddressSpaceBytes)) (VmPeak)
             pool       \(ByteCount.format(s.poolBytes)): \(s.residentRegions) regions resident, \(s.streamedRegions) streamed
-            streaming  \(s.hits) hits, \(s.misses) misses, \(perToken) decoded per generated token\(s.bytesDecoded > 0 ? " at \(Terminal.decimal(s.streamingBytesPerSecond / 1e9, places: 2)) GB/s, \(Terminal.decimal(s.stallSeconds * 1000 / Double(max(s.generatedTokens, 1)))) ms/token waiting" : "")
+            plan       pool + \(ByteCount.format(s.workingSetBytes)) resident (\(ByteCount.format(s.workingSetAddressSpace)) of address space) for everything else
+            streaming  \(s.hits) hits, \(s.misses) misses, \(perToken) streamed per generated token\(s.streamingIO.map { " (\($0))" } ?? "")\(s.bytesStreamed > 0 ? " at \(Terminal.decimal(s.streamingBytesPerSecond / 1e9, places: 2)) GB/s, \(Terminal.decimal(s.stallSeconds * 1000 / Double(max(s.generatedTokens, 1)))) ms/token waiting" : "")
             """)
     }
 }

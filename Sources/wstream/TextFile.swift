@@ -1,24 +1,17 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import ArgumentParser
+import WStreamFormat
 
-/// Reads small text inputs without Foundation.
+/// Reads small text inputs (stories, messages, templates) through the reader's I/O layer.
 enum TextFile {
     /// The whole file as UTF-8 (invalid bytes replaced).
-    /// - Throws: a `ValidationError` naming the file and the system's reason.
+    /// - Throws: a `CommandFailure` naming the file and the system's reason.
     static func read(_ path: String) throws -> String {
-        guard let file = fopen(path, "rb") else {
-            throw ValidationError("\(path): \(String(cString: strerror(errno)))")
+        do {
+            let file = try ReadOnlyFile(path: path)
+            var bytes = [UInt8](repeating: 0, count: file.size)
+            try bytes.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
+            return String(decoding: bytes, as: UTF8.self)
+        } catch let error as FormatError {
+            throw CommandFailure(error.description)
         }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WStreamRuntime
 
 @main
 struct WStreamCommand: AsyncParsableCommand {
@@ -13,5 +14,12 @@ struct WStreamCommand: AsyncParsableCommand {
               wstream pack ./Llama-3.2-1B -o llama.wst
               wstream run llama.wst --budget 700M --prompt "Once upon a time" --stats
             """,
-        subcommands: [Pack.self, Inspect.self, Verify.self, Run.self, Tokenize.self, Eval.self, Bench.self, Synth.self])
+        version: "0.1.0",
+        subcommands: [Pack.self, Inspect.self, Verify.self, Run.self, Serve.self, Tokenize.self, Template.self, Eval.self, Bench.self, Synth.self, FlipSweep.self])
+
+    /// Sets the allocator and thread-stack limits before any thread starts (see `ProcessLimits`), then runs the command.
+    static func main() async {
+        ProcessLimits.prepare()
+        await main(nil)
+    }
 }

@@ -28,22 +28,6 @@ public struct ReferenceFile: Decodable {
     /// Decodes `relative` (e.g. `stories260K/reference.json`) from the shared models folder.
     public static func load(_ relative: String) throws -> ReferenceFile {
         let path = try SharedModels.path(relative)
-        return try JSONDecoder().decode(ReferenceFile.self, from: Data(try FileBytes.read(path)))
-    }
-}
-
-/// Whole-file reads for test fixtures.
-public enum FileBytes {
-    public static func read(_ path: String) throws -> [UInt8] {
-        guard let file = fopen(path, "rb") else { throw MissingSharedFile(path: path) }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return bytes
+        return try JSONDecoder().decode(ReferenceFile.self, from: Data(try FileContents.read(path)))
     }
 }

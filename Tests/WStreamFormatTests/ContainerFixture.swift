@@ -35,7 +35,7 @@ struct FixtureTensor {
 /// shuffles whose element size does not divide the frame, and a tensor larger than the writer's buffer.
 enum ContainerFixture {
     static let config = ModelConfig(
-        architecture: .llama, hiddenSize: 64, layerCount: 2, headCount: 2, kvHeadCount: 1, headDim: 32, ffnSize: 128,
+        architecture: "llama", hiddenSize: 64, layerCount: 2, headCount: 2, kvHeadCount: 1, headDim: 32, ffnSize: 128,
         vocabSize: 10, contextLength: 256, normEps: 1e-5, ropeTheta: 10000, tiedEmbeddings: false)
     static let tokenizer = TokenizerSpec(
         model: .sentencePiece, preTokenizer: .metaspace, tokens: ["<unk>", "<s>", "</s>", "▁a", "b"], scores: [0, 0, 0, -1, -2],
@@ -100,31 +100,5 @@ enum ContainerFixture {
         }
         try writer.finish(config: config, tokenizer: tokenizer, quantization: quantization, producer: ["tool": "fixture"])
         return tensors
-    }
-}
-
-/// Whole-file helpers for damaging containers.
-enum FileBytes {
-    static func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
-    static func write(_ bytes: [UInt8], to path: String) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
-    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
-
-    /// Writes `path`'s data area with new metadata from `transform` and a header that matches it,
-    /// as a hostile writer could: every checksum is right, only the content lies.
-    static func rewriteMetadata(of path: String, to newPath: String, _ transform: (inout ContainerMetadata) -> Void) throws {
-        let reader = try ContainerReader(path: path)
-        var metadata = reader.metadata
-        transform(&metadata)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = Array(try encoder.encode(metadata))
-        var bytes = Array(try read(path)[..<Int(reader.header.metadataOffset)])
-        let metadataOffset = bytes.count
-        bytes += json
-        let header = ContainerHeader(
-            alignment: reader.header.alignment, metadataOffset: UInt64(metadataOffset), metadataLength: UInt64(json.count),
-            metadataChecksum: XXH64.hash(json), fileLength: UInt64(bytes.count))
-        bytes.replaceSubrange(0..<ContainerHeader.size, with: header.bytes)
-        try write(bytes, to: newPath)
     }
 }

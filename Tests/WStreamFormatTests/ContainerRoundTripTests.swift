@@ -15,9 +15,7 @@ import TestSupport
             #expect(tensor.shape == expected.shape)
             #expect(tensor.storage == expected.storage)
             #expect(tensor.decodedByteCount == expected.decoded.count)
-            var decoded = [UInt8](repeating: 0xAA, count: tensor.decodedByteCount)
-            try decoded.withUnsafeMutableBytes { try reader.decodeTensor(tensor, into: $0, using: decoder) }
-            #expect(decoded == expected.decoded, "\(expected.name)")
+            #expect(try reader.decodedBytes(of: tensor, using: decoder) == expected.decoded, "\(expected.name)")
         }
     }
 
@@ -31,28 +29,12 @@ import TestSupport
             // Backwards, so no block can lean on state left by the one before it.
             for block in (0..<tensor.blockCount).reversed() {
                 var bytes = [UInt8](repeating: 0, count: tensor.rowsPerBlock * tensor.decodedBytesPerRow)
-                let count = try bytes.withUnsafeMutableBytes { try reader.decodeBlock(tensor, block: block, into: $0, using: decoder) }
-                let offset = reader.decodedOffset(of: tensor, block: block)
+                let count = try bytes.withUnsafeMutableBytes { try reader.readBlock(tensor, block: block, into: $0, using: decoder) }
+                let offset = tensor.decodedOffset(ofBlock: block)
                 #expect(count == tensor.decodedByteCount(ofBlock: block))
                 #expect(Array(bytes[..<count]) == Array(expected.decoded[offset..<offset + count]), "\(expected.name) block \(block)")
             }
         }
-    }
-
-    @Test func framesDecodeOneByOneInOrder() throws {
-        let path = directory.file("model.wst")
-        let written = try ContainerFixture.write(to: path)
-        let reader = try ContainerReader(path: path)
-        let decoder = FrameDecoder()
-        let tensor = try #require(reader.tensor(named: "token_embd.weight"))
-        var joined: [UInt8] = []
-        for index in tensor.frames.indices {
-            var bytes = [UInt8](repeating: 0, count: Int(tensor.frames[index].decodedLength))
-            let count = try bytes.withUnsafeMutableBytes { try reader.decodeFrame(tensor, frameIndex: index, into: $0, using: decoder) }
-            #expect(count == bytes.count)
-            joined += bytes
-        }
-        #expect(joined == written[0].decoded)
     }
 
     @Test func regionsStartOnAlignmentBoundariesAndHoldTheirTensors() throws {
@@ -101,7 +83,8 @@ import TestSupport
         #expect(big.frames.allSatisfy { $0.encoding == .zstd && $0.shuffle == 4 && $0.storedLength < $0.decodedLength })
         let random = try #require(reader.tensor(named: "output.weight"))
         #expect(random.frames.allSatisfy { $0.encoding == .raw && $0.storedLength == $0.decodedLength })
-        #expect(random.frames.allSatisfy { Array(reader.frameBytes($0)).count == Int($0.storedLength) })
+        #expect(reader.isStoredAsDecoded(random, blocks: 0..<random.blockCount))
+        #expect(!reader.isStoredAsDecoded(big, blocks: 0..<1))
     }
 
     @Test func verifyVisitsEveryFrame() throws {
@@ -113,21 +96,5 @@ import TestSupport
         let total = reader.metadata.tensors.reduce(0) { $0 + $1.frames.count }
         #expect(reports.count == total)
         #expect(reports.last.map { $0 == (total, total) } == true)
-    }
-
-    @Test func adviceOverRegionsAndRangesLeavesTheDataReadable() throws {
-        let path = directory.file("model.wst")
-        let written = try ContainerFixture.write(to: path)
-        let reader = try ContainerReader(path: path)
-        for index in reader.metadata.regions.indices {
-            reader.adviseWillNeed(region: index)
-            reader.adviseDontNeed(region: index)
-        }
-        reader.adviseDontNeed(fileRange: 5..<reader.fileSize + 100)
-        reader.adviseWillNeed(fileRange: 0..<1)
-        let tensor = try #require(reader.tensor(named: "blk.0.attn_q.weight"))
-        var decoded = [UInt8](repeating: 0, count: tensor.decodedByteCount)
-        try decoded.withUnsafeMutableBytes { try reader.decodeTensor(tensor, into: $0, using: FrameDecoder()) }
-        #expect(decoded == written[2].decoded)
     }
 }

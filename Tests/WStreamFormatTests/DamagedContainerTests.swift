@@ -9,13 +9,13 @@ import TestSupport
     private func fixture() throws -> (path: String, bytes: [UInt8], reader: ContainerReader) {
         let path = directory.file("good.wst")
         try ContainerFixture.write(to: path, alignment: 4096)
-        return (path, try FileBytes.read(path), try ContainerReader(path: path))
+        return (path, try FileContents.read(path), try ContainerReader(path: path))
     }
 
     /// Opens `bytes` as a file and returns the FormatError it must raise.
     private func openError(_ bytes: [UInt8], name: String = "bad.wst") throws -> FormatError {
         let path = directory.file(name)
-        try FileBytes.write(bytes, to: path)
+        try FileContents.write(bytes, to: path)
         do {
             _ = try ContainerReader(path: path)
         } catch let error as FormatError {
@@ -92,7 +92,7 @@ import TestSupport
         var damaged = bytes
         damaged[Int(frame.offset) + Int(frame.storedLength) / 2] ^= 0x01
         let path = directory.file("frame.wst")
-        try FileBytes.write(damaged, to: path)
+        try FileContents.write(damaged, to: path)
         let reader = try ContainerReader(path: path)
 
         let verifyError = #expect(throws: FormatError.self) { try reader.verify() }
@@ -103,20 +103,18 @@ import TestSupport
         #expect(name == tensor.name && index == 1 && offset == frame.offset && expected == frame.checksum)
         #expect(verifyError?.description.contains("frame 1 of tensor blk.0.attn_q.weight is damaged") == true)
 
-        var out = [UInt8](repeating: 0, count: tensor.decodedByteCount)
-        let decodeError = #expect(throws: FormatError.self) {
-            try out.withUnsafeMutableBytes { try reader.decodeTensor(tensor, into: $0, using: FrameDecoder()) }
-        }
+        let decodeError = #expect(throws: FormatError.self) { try reader.decodedBytes(of: tensor) }
         #expect(decodeError == verifyError)
         // Blocks whose frames are intact still decode.
-        try out.withUnsafeMutableBytes { _ = try reader.decodeBlock(tensor, block: 0, into: $0, using: FrameDecoder()) }
+        var out = [UInt8](repeating: 0, count: tensor.decodedByteCount)
+        try out.withUnsafeMutableBytes { _ = try reader.readBlock(tensor, block: 0, into: $0, using: FrameDecoder()) }
     }
 
     @Test func aZstdFrameThatDeclaresTheWrongSizeFailsVerifyAndDecode() throws {
         let (path, _, _) = try fixture()
         let hostile = directory.file("size.wst")
         var target = ""
-        try FileBytes.rewriteMetadata(of: path, to: hostile) { metadata in
+        try ContainerRewrite.rewriteMetadata(of: path, to: hostile) { metadata in
             // Swap two zstd frames' decoded lengths inside one block: the block total still matches.
             let index = metadata.tensors.firstIndex { $0.name == "blk.1.ffn_down.weight" }!
             target = metadata.tensors[index].name
@@ -131,10 +129,7 @@ import TestSupport
         let reader = try ContainerReader(path: hostile)
         let tensor = try #require(reader.tensor(named: target))
         #expect(throws: FormatError.self) { try reader.verify() }
-        var out = [UInt8](repeating: 0, count: tensor.decodedByteCount)
-        let error = #expect(throws: FormatError.self) {
-            try out.withUnsafeMutableBytes { try reader.decodeTensor(tensor, into: $0, using: FrameDecoder()) }
-        }
+        let error = #expect(throws: FormatError.self) { try reader.decodedBytes(of: tensor) }
         guard case .decodeFailed(_, let name, 0, _, _)? = error else {
             Issue.record("decode gave \(String(describing: error))")
             return
@@ -163,6 +158,7 @@ import TestSupport
             ("negative rows per block", { $0.tensors[3].rowsPerBlock = -1 }),
             ("huge shape", { $0.tensors[3].shape = [Int.max, Int.max] }),
             ("huge rows per block", { $0.tensors[3].rowsPerBlock = Int.max }),
+            ("rows per block beyond the rows of a one-block tensor", { $0.tensors[1].rowsPerBlock = 1 << 60 }),
             ("q4 without a group size", { $0.tensors[0].groupSize = 0 }),
             ("three-dimensional shape", { $0.tensors[1].shape = [1, 1, 37] }),
             ("duplicate tensor", { $0.tensors[1].name = $0.tensors[2].name }),
@@ -170,7 +166,7 @@ import TestSupport
         ]
         for (label, transform) in cases {
             let hostile = directory.file("hostile.wst")
-            try FileBytes.rewriteMetadata(of: path, to: hostile, transform)
+            try ContainerRewrite.rewriteMetadata(of: path, to: hostile, transform)
             do {
                 _ = try ContainerReader(path: hostile)
                 Issue.record("\(label): opened")
@@ -183,13 +179,24 @@ import TestSupport
         }
     }
 
+    /// The kernels read q4/q8 groups in whole chunks of 32 columns: a file that says otherwise is refused at open,
+    /// however valid its checksums, before any kernel could read past a group.
+    @Test(arguments: [16, 48, 8192])
+    func aGroupSizeTheKernelsCannotReadIsRefusedAtOpen(groupSize: Int) throws {
+        let (path, _, _) = try fixture()
+        let hostile = directory.file("group-\(groupSize).wst")
+        try ContainerRewrite.rewriteMetadata(of: path, to: hostile) { $0.tensors[0].groupSize = groupSize }
+        let error = #expect(throws: FormatError.self) { try ContainerReader(path: hostile) }
+        #expect(error?.description.contains("group size \(groupSize) does not fit") == true, "\(String(describing: error))")
+    }
+
     @Test func metadataThatIsNotJSONIsRejected() throws {
         let path = directory.file("json.wst")
         let json = Array("{\"config\": 1".utf8)
         let header = ContainerHeader(
             alignment: 4096, metadataOffset: 64, metadataLength: UInt64(json.count), metadataChecksum: XXH64.hash(json),
             fileLength: UInt64(64 + json.count))
-        try FileBytes.write(header.bytes + json, to: path)
+        try FileContents.write(header.bytes + json, to: path)
         #expect {
             try ContainerReader(path: path)
         } throws: { error in

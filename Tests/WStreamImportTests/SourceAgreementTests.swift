@@ -20,7 +20,7 @@ import WStreamImport
     @Test func storiesConfigMatchesTheModelCard() throws {
         let config = try ModelImporter.importWeights(at: SharedModels.storiesHF).config
         #expect(config == ModelConfig(
-            architecture: .llama, hiddenSize: 64, layerCount: 5, headCount: 8, kvHeadCount: 4, headDim: 8, ffnSize: 172,
+            architecture: "llama", hiddenSize: 64, layerCount: 5, headCount: 8, kvHeadCount: 4, headDim: 8, ffnSize: 172,
             vocabSize: 512, contextLength: 512, normEps: 1e-5, ropeTheta: 10_000, tiedEmbeddings: true))
     }
 
@@ -34,7 +34,7 @@ import WStreamImport
     @Test func tinyLFM2ConfigMatchesTheModelCard() throws {
         let config = try HuggingFaceModel.loadConfig(directory: SharedModels.tinyLFM2HF)
         #expect(config == ModelConfig(
-            architecture: .lfm2, hiddenSize: 128, layerCount: 6, headCount: 4, kvHeadCount: 2, headDim: 32, ffnSize: 256,
+            architecture: "lfm2", hiddenSize: 128, layerCount: 6, headCount: 4, kvHeadCount: 2, headDim: 32, ffnSize: 256,
             vocabSize: 50257, contextLength: 4096, normEps: 1e-5, ropeTheta: 1e6, tiedEmbeddings: true,
             blockKinds: [.shortConv, .shortConv, .attention, .shortConv, .attention, .shortConv], convKernelSize: 3))
     }

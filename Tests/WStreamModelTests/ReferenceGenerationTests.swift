@@ -48,9 +48,21 @@ import WStreamPack
         }
     }
 
+    @Test(arguments: ["hf", "gguf"])
+    func tinyQwen3Float32MatchesLlamaCpp(input: String) throws {
+        let reference = try ReferenceFile.load("tiny-qwen3/reference.json")
+        let directory = TemporaryDirectory()
+        let source = try SharedModels.path(input == "hf" ? "tiny-qwen3/hf" : "tiny-qwen3/tiny-qwen3.gguf")
+        let path = try Self.packed(source, bits: 32, in: directory)
+        for item in reference.cases {
+            let ids = try Self.greedyIds(model: path, prompt: item.promptText, count: item.generatedIds.count, expectedPromptIds: item.promptIds)
+            #expect(ids == item.generatedIds)
+        }
+    }
+
     @Test func stories260KLogitsMatchRunC() throws {
         let reference = try ReferenceFile.load("stories260K/reference.json").cases[0]
-        let bytes = try FileBytes.read(try SharedModels.path("stories260K/logits-once-upon-a-time.f32"))
+        let bytes = try FileContents.read(try SharedModels.path("stories260K/logits-once-upon-a-time.f32"))
         let expected = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let directory = TemporaryDirectory()
         let path = try Self.packed(try SharedModels.storiesHF, bits: 32, in: directory)

@@ -66,6 +66,19 @@ import WStreamQuant
         var sampler = Sampler(options: options)
         #expect(sampler.sample(&logits, vocabulary: 3, history: [1]) == 0)
     }
+
+    /// OpenAI's rule: logit − count·frequency − presence, over the tokens in the window only.
+    @Test func frequencyAndPresencePenaltiesSubtractPerOccurrenceAndOnce() {
+        var options = SamplingOptions.greedy
+        options.frequencyPenalty = 0.5
+        options.presencePenalty = 0.25
+        options.repetitionWindow = 4
+        var logits: [Float] = [3.0, 3.5, 2.0, 1.0]
+        var sampler = Sampler(options: options)
+        // Token 0 once (outside the window twice more), token 1 twice: 3 − 0.75 = 2.25, 3.5 − 1.25 = 2.25.
+        #expect(sampler.sample(&logits, vocabulary: 4, history: [0, 0, 0, 1, 2, 1]) == 0)
+        #expect(logits == [2.25, 2.25, 1.25, 1.0])
+    }
 }
 
 @Suite struct StopStringFilterTests {
@@ -80,6 +93,14 @@ import WStreamQuant
         }
         #expect(stopped)
         #expect(out == "Hello there")
+    }
+
+    /// The stop that appears first in the text ends it, whatever the order of the list.
+    @Test func theEarliestStopInTheTextWinsNotTheFirstInTheList() {
+        var filter = StopStringFilter(stops: ["B", "A"])
+        let (emit, stopped) = filter.push("xAyB")
+        #expect(stopped)
+        #expect(emit == "x")
     }
 
     @Test func aPartialMatchIsReleasedWhenItDoesNotComplete() {

@@ -24,15 +24,13 @@ struct PackedFile {
 
     /// All decoded bytes of `tensor`.
     func bytes(of tensor: TensorEntry) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: tensor.decodedByteCount)
-        try bytes.withUnsafeMutableBytes { try reader.decodeTensor(tensor, into: $0, using: decoder) }
-        return bytes
+        try reader.decodedBytes(of: tensor, using: decoder)
     }
 
     /// Decoded bytes of row block `block` alone.
     func bytes(of tensor: TensorEntry, block: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: tensor.decodedByteCount(ofBlock: block))
-        try bytes.withUnsafeMutableBytes { _ = try reader.decodeBlock(tensor, block: block, into: $0, using: decoder) }
+        try bytes.withUnsafeMutableBytes { _ = try reader.readBlock(tensor, block: block, into: $0, using: decoder) }
         return bytes
     }
 

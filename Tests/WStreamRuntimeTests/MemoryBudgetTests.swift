@@ -17,7 +17,7 @@ import WStreamRuntime
     }
 
     @Test func tooSmallBudgetStatesTheMinimum() {
-        let workingSet = WorkingSet(fixed: [("process", 20 << 20), ("KV cache and state", 4 << 20)])
+        let workingSet = WorkingSet([WorkingSet.Part("process", bytes: 20 << 20), WorkingSet.Part("KV cache and state", bytes: 4 << 20)])
         #expect(throws: RuntimeError.self) {
             try workingSet.plan(budget: MemoryBudget(bytes: 30 << 20), cycle: [0, 1], sizes: [0: 10 << 20, 1: 8 << 20])
         }

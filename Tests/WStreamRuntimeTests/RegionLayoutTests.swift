@@ -20,7 +20,7 @@ import WStreamRuntime
             try values.withUnsafeBytes { try writer.appendBlock([FrameEncoder.encode($0, shuffleElementSize: 4, level: 1)]) }
         }
         try writer.endTensor()
-        let config = ModelConfig(architecture: .llama, hiddenSize: 64, layerCount: 0, headCount: 1, kvHeadCount: 1, headDim: 64,
+        let config = ModelConfig(architecture: "llama", hiddenSize: 64, layerCount: 0, headCount: 1, kvHeadCount: 1, headDim: 64,
                                  ffnSize: 64, vocabSize: 100, contextLength: 8, normEps: 1e-5, ropeTheta: 1e4, tiedEmbeddings: false)
         try writer.finish(config: config, tokenizer: TokenizerSpec(model: .bytePairEncoding, preTokenizer: .byteLevel, tokens: ["a"]),
                           quantization: QuantizationInfo(bits: 32, groupSize: 0), producer: [:])
@@ -32,7 +32,7 @@ import WStreamRuntime
         let reader = try Self.headFile(in: directory)
         let whole = RegionLayout(region: 0, in: reader)
         let blockBytes = 8 * 64 * 4
-        let parts = whole.split(maximumBytes: 3 * blockBytes)
+        let parts = whole.split(maximumBytes: 3 * blockBytes, reader: reader)
         #expect(parts.count == 5)
         #expect(parts.map(\.name) == (1...5).map { "head[\($0)/5]" })
         #expect(parts[0].placement(of: TensorName.outputNorm) != nil, "the norm stays in the first part")
@@ -41,6 +41,6 @@ import WStreamRuntime
         #expect(rows.first?.lowerBound == 0 && rows.last?.upperBound == 100)
         #expect(zip(rows, rows.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
         #expect(parts.allSatisfy { $0.byteCount <= 3 * blockBytes + RegionLayout.tensorAlignment })
-        #expect(whole.split(maximumBytes: whole.byteCount).count == 1)
+        #expect(whole.split(maximumBytes: whole.byteCount, reader: reader).count == 1)
     }
 }

@@ -34,9 +34,9 @@ import WStreamSynth
         let eos_token_id: Int
     }
 
-    @Test(arguments: [("llama-tiny", ["<|begin_of_text|>", "<|end_of_text|>", "<|im_start|>", "<|im_end|>"]),
-                      ("lfm2-tiny", ["<|startoftext|>", "<|im_start|>", "<|im_end|>"])])
-    func tokenizerFilesAreConsistent(name: String, specials: [String]) throws {
+    @Test(arguments: ["llama-tiny", "lfm2-tiny"])
+    func tokenizerFilesAreConsistent(name: String) throws {
+        let specials = ["<|startoftext|>", "<|endoftext|>", "<|im_start|>", "<|im_end|>"]
         let shape = try SyntheticShape.named(name)
         try SyntheticModel.write(shape: shape, to: directory.path, seed: 1, shards: 1)
         let tokenizer = try JSONDecoder().decode(TokenizerFile.self, from: try read("tokenizer.json"))
@@ -60,6 +60,7 @@ import WStreamSynth
         #expect(config.bos_token == specials[0])
         #expect(tokenizer.model.vocab[config.bos_token] == modelConfig.bos_token_id)
         #expect(tokenizer.model.vocab[config.eos_token] == modelConfig.eos_token_id)
+        #expect(config.eos_token == specials[1])
         #expect(config.chat_template.contains("<|im_start|>"))
     }
 

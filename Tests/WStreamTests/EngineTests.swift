@@ -19,12 +19,19 @@ import WStreamSynth
         let reference = try ReferenceFile.load("stories260K/reference.json").cases[0]
         let directory = TemporaryDirectory()
         let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 32, in: directory))
+        try await engine.load(budget: nil)
         var options = GenerationOptions()
         options.sampling = .greedy
         options.maxTokens = reference.generatedIds.count
         var pieces: [String] = []
-        for try await piece in engine.generate(prompt: reference.promptText, options: options) { pieces.append(piece) }
-        let result = try #require(engine.lastResult)
+        var finished: GenerationResult?
+        for try await event in engine.generate(prompt: reference.promptText, options: options) {
+            switch event {
+            case .text(let piece): pieces.append(piece)
+            case .finished(let result): finished = result
+            }
+        }
+        let result = try #require(finished)
         #expect(result.promptIds == reference.promptIds)
         #expect(result.generatedIds == reference.generatedIds)
         #expect(pieces.count > 1, "text should arrive in pieces")
@@ -38,6 +45,7 @@ import WStreamSynth
     @Test func breakingOutOfTheLoopEndsTheStreamAndTheEngineCarriesOn() async throws {
         let directory = TemporaryDirectory()
         let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 4, in: directory))
+        try await engine.load(budget: nil)
         var options = GenerationOptions()
         options.maxTokens = 200
         options.sampling.seed = 1
@@ -46,12 +54,16 @@ import WStreamSynth
             received += 1
             if received == 3 { break }
         }
-        let first = try #require(engine.lastResult)
-        #expect(first.statistics.stopReason == .cancelled || first.statistics.stopReason == .maxTokens)
         options.maxTokens = 5
         var pieces = 0
-        for try await _ in engine.generate(prompt: "Lily went", options: options) { pieces += 1 }
-        #expect(try #require(engine.lastResult).generatedIds.count == 5)
+        var finished: GenerationResult?
+        for try await event in engine.generate(prompt: "Lily went", options: options) {
+            switch event {
+            case .text: pieces += 1
+            case .finished(let result): finished = result
+            }
+        }
+        #expect(try #require(finished).generatedIds.count == 5)
         #expect(pieces > 0)
     }
 
@@ -60,22 +72,56 @@ import WStreamSynth
         let model = directory.file("lfm2-tiny")
         try SyntheticModel.write(shape: try SyntheticShape.named("lfm2-tiny"), to: model, seed: 3, shards: 1)
         let engine = try Engine(path: try Self.packed(model, bits: 4, in: directory))
+        try await engine.load(budget: nil)
         var options = GenerationOptions()
         options.maxTokens = 4
         options.sampling = .greedy
-        for try await _ in try engine.generate(messages: [ChatMessage(role: "user", content: "hello there")], options: options) {}
-        let ids = try #require(engine.lastResult).promptIds
+        var finished: GenerationResult?
+        for try await event in try engine.generate(messages: [ChatMessage(role: "user", content: "hello there")], options: options) {
+            if case .finished(let result) = event { finished = result }
+        }
+        let ids = try #require(finished).promptIds
         let start = engine.tokenizer.encode("<|im_start|>", addSpecialTokens: false, parseSpecialTokens: true)
         #expect(start.count == 1, "<|im_start|> is one special token")
         #expect(ids.filter { $0 == start[0] }.count == 2, "a user turn and the generation prompt: \(ids)")
     }
 
-    @Test func aBudgetBelowTheMinimumIsRefusedWithTheMinimum() async throws {
+    @Test func aBudgetBelowTheMinimumIsRefusedWhenLoadingWithTheMinimum() async throws {
         let directory = TemporaryDirectory()
-        let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 4, in: directory),
-                                budget: MemoryBudget(bytes: 1 << 20))
-        await #expect(throws: RuntimeError.self) {
+        let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 4, in: directory))
+        #expect(engine.minimumBytes > 0 && engine.fullyResidentBytes > engine.minimumBytes)
+        await #expect(throws: RuntimeError.budgetTooSmall(budget: 1 << 10, minimum: engine.minimumBytes,
+                                                          breakdown: "\(engine.path) at \(engine.contextLength) positions for 1 sequence(s)")) {
+            try await engine.load(allowance: 1 << 10)
+        }
+        #expect(engine.memory.state == .unloaded)
+        await #expect(throws: EngineError.notLoaded(path: engine.path)) {
             for try await _ in engine.generate(prompt: "Once") {}
         }
+    }
+
+    /// Loading with an allowance reports its pool and KV cache; unloading frees them, and a later load with a
+    /// smaller allowance keeps fewer regions resident.
+    @Test func loadUnloadAndReplanReportTheirMemory() async throws {
+        let directory = TemporaryDirectory()
+        var configuration = Engine.Configuration()
+        configuration.contextLength = 256
+        configuration.parallel = 2
+        let engine = try Engine(path: try Self.packed(try SharedModels.tinyLFM2HF, bits: 4, in: directory), configuration: configuration)
+        try await engine.load(allowance: engine.fullyResidentBytes)
+        let full = engine.memory
+        #expect(full.state == .loaded && full.allowanceBytes == engine.fullyResidentBytes)
+        #expect(full.kvBytes > 0 && full.poolBytes > 0)
+        try await engine.load(allowance: engine.minimumBytes)
+        #expect(engine.memory.poolBytes < full.poolBytes, "the minimum keeps one streaming slot, not every weight")
+        var options = GenerationOptions()
+        options.maxTokens = 3
+        var tokens = 0
+        for try await event in engine.generate(prompt: "Hello", options: options) {
+            if case .finished(let result) = event { tokens = result.generatedIds.count }
+        }
+        #expect(tokens == 3)
+        await engine.unload()
+        #expect(engine.memory == .unloaded)
     }
 }

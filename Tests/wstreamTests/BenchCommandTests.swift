@@ -1,21 +1,50 @@
+import FoundationEssentials
 import Testing
 import TestSupport
 
 /// `wstream bench` runs each budget in a fresh child and reports it, including budgets below the minimum.
 @Suite(.serialized) struct BenchCommandTests {
-    @Test func benchPrintsARowPerBudgetAndReportsOneBelowTheMinimum() throws {
+    /// The report `--json` prints, as much of it as the test reads.
+    struct Report: Decodable {
+        struct Machine: Decodable {
+            let diskBandwidth: Double?
+        }
+        struct Run: Decodable {
+            struct Statistics: Decodable {
+                let peak_resident_bytes: Int
+                let decode_tokens_per_second: Double
+                let streamed_regions: Int
+                let weight_bytes: Int
+            }
+            let budget: String
+            let outcome: String
+            let detail: String?
+            let statistics: Statistics?
+        }
+        let machine: Machine
+        let runs: [Run]
+    }
+
+    @Test func benchReportsEachBudgetTheMinimumAndTheDiskAndWritesItsResults() throws {
         let model = try Fixtures.synthetic()
+        let output = Fixtures.scratch.file("bench-results")
         let result = try WStreamExecutable.run(
-            "bench", model.path, "--budgets", "1G,\(BudgetTests.budget),8M", "--prompt-tokens", "16", "--generate", "8")
+            "bench", model.path, "--budgets", "1G,\(BudgetTests.budget),8M", "--prompt-tokens", "16", "--generate", "8", "--json",
+            "--output", output)
         #expect(result.succeeded, "\(result)")
-        let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("budget") && $0.contains("peak RSS") && $0.contains("decode tok/s") }, "\(result)")
-        let fits = try #require(lines.first { $0.hasPrefix("1G ") }, "\(result)")
-        #expect(fits.contains("MiB") && fits.contains("/0 "), "1G holds the whole model, nothing streamed: \(fits)")
-        let streams = try #require(lines.first { $0.hasPrefix("\(BudgetTests.budget) ") }, "\(result)")
-        #expect(streams.contains("MiB") && !streams.contains("below minimum") && !streams.contains("/0 "), "\(streams)")
-        let below = try #require(lines.first { $0.hasPrefix("8M ") }, "\(result)")
-        #expect(below.contains("below minimum (") && below.contains("MiB"), "\(below)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+        #expect((report.machine.diskBandwidth ?? 0) > 0, "the disk probe ran")
+        #expect(report.runs.map(\.budget) == ["1G", BudgetTests.budget, "8M"])
+        let fits = try #require(report.runs[0].statistics, "\(result)")
+        #expect(fits.streamed_regions == 0 && fits.decode_tokens_per_second > 0 && fits.weight_bytes > 0)
+        let streams = try #require(report.runs[1].statistics, "\(result)")
+        #expect(streams.streamed_regions > 0 && streams.peak_resident_bytes <= BudgetTests.budgetBytes)
+        #expect(report.runs[2].outcome == "below minimum" && report.runs[2].detail?.contains("MiB") == true)
+        let markdown = String(decoding: try FileContents.read(output + "/results.md"), as: UTF8.self)
+        #expect(markdown.contains("| \(BudgetTests.budget) |") && markdown.contains("below minimum"))
+        let chart = String(decoding: try FileContents.read(output + "/chart.svg"), as: UTF8.self)
+        #expect(chart.hasPrefix("<svg") && chart.contains("<polyline"))
+        #expect(try FileContents.read(output + "/results.json").count > 100)
     }
 
     @Test func benchKernelsReportsBandwidthAndEveryKernelAtOneAndTwoThreads() throws {

@@ -9,6 +9,7 @@ import TestSupport
         ("verify", ["<model>"]),
         ("run", ["--budget", "--prompt", "--max-tokens", "--temperature", "--stats", "--print-ids", "--chat"]),
         ("tokenize", ["--text", "--parse-special"]),
+        ("template", ["--messages", "--tools", "--no-generation-prompt", "--bos", "--eos", "--var", "--now"]),
         ("eval", ["--text", "--reference", "--budget"]),
         ("bench", ["--budgets", "--prompt-tokens", "--generate", "--threads", "--kernels"]),
         ("synth", ["--shape"]),

@@ -25,7 +25,7 @@ import TestSupport
 
     static func tokenizerCases() throws -> [TokenizerCases.Case] {
         let path = try SharedModels.path("stories260K/tokenizer-cases.json")
-        return try JSONDecoder().decode(TokenizerCases.self, from: Data(try FileBytes.read(path))).cases
+        return try JSONDecoder().decode(TokenizerCases.self, from: Data(try FileContents.read(path))).cases
     }
 
     @Test(arguments: ["no\u{a0}break space", "Once upon a time", "multiple   internal    spaces"])

@@ -39,10 +39,7 @@ public final class ContainerWriter {
         self.destination = destination
         self.alignment = alignment
         self.calls = calls
-        let slash = destination.lastIndex(of: "/")
-        let folder = slash.map { String(destination[...$0]) } ?? ""
-        let name = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
-        temporaryPath = "\(folder).\(name).tmp-\(getpid())"
+        temporaryPath = WriterTemporaryFile.path(for: destination)
         guard alignment > 0, ContainerHeader.alignmentRange.contains(UInt64(alignment)), alignment.nonzeroBitCount == 1 else {
             throw .writerMisuse(file: destination, reason: "alignment \(alignment) is not a power of two between 64 and 1 GiB")
         }
@@ -57,6 +54,9 @@ public final class ContainerWriter {
     }
 
     deinit { abandon() }
+
+    /// Tensors start on a multiple of this many bytes within their region.
+    public static let tensorAlignment = 64
 
     /// Starts a new region on an alignment boundary (`embed`, `layer.<i>`, `head`).
     /// - Throws: `FormatError` when a tensor is still open, the name is taken, or writing fails.
@@ -79,7 +79,7 @@ public final class ContainerWriter {
     ///   - rowsPerBlock: rows per block (the last block may be shorter).
     /// - Throws: `FormatError` when no region is open, a tensor is open, the name is taken, or the shape is inconsistent.
     public func beginTensor(name: String, shape: [Int], storage: StorageType, groupSize: Int, rowsPerBlock: Int) throws {
-        try step { _ throws(FormatError) in
+        try step { output throws(FormatError) in
             guard !regions.isEmpty else { throw misuse("tensor \(name) begun before any region") }
             guard current == nil else { throw misuse("tensor \(name) begun while tensor \(current!.name) is open") }
             guard !tensorNames.contains(name) else { throw misuse("tensor \(name) written twice") }
@@ -87,6 +87,9 @@ public final class ContainerWriter {
                 name: name, shape: shape, storage: storage, groupSize: groupSize, region: regions.count - 1,
                 rowsPerBlock: rowsPerBlock, framesPerBlock: 0, frames: [])
             try MetadataValidator.validateShape(tensor, file: destination)
+            // Each tensor starts on a cache line, so that a raw tensor used where it is mapped or read keeps its rows'
+            // SIMD loads aligned as the file lies.
+            try output.writeZeros((Self.tensorAlignment - output.position % Self.tensorAlignment) % Self.tensorAlignment)
             current = tensor
         }
     }
@@ -124,13 +127,15 @@ public final class ContainerWriter {
     }
 
     /// Ends the current tensor.
+    /// - Parameter origin: where its stored values came from (`TensorEntry.origin`), known once every block is encoded.
     /// - Throws: `FormatError` when blocks are missing.
-    public func endTensor() throws {
+    public func endTensor(origin: String? = nil) throws {
         try step { _ throws(FormatError) in
-            guard let tensor = current else { throw misuse("endTensor without beginTensor") }
+            guard var tensor = current else { throw misuse("endTensor without beginTensor") }
             guard tensor.framesPerBlock > 0, tensor.frames.count == tensor.blockCount * tensor.framesPerBlock else {
                 throw misuse("\(tensor.name) ended after \(tensor.frames.count / max(1, tensor.framesPerBlock)) of \(tensor.blockCount) blocks")
             }
+            tensor.origin = origin
             tensors.append(tensor)
             tensorNames.insert(tensor.name)
             current = nil

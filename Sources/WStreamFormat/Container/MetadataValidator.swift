@@ -82,6 +82,9 @@ enum MetadataValidator {
               checkedProduct(bytesPerRow, tensor.rows) != nil else {
             throw fail("storage \(tensor.storage.rawValue) with group size \(tensor.groupSize) does not fit \(tensor.cols) columns")
         }
-        guard tensor.rowsPerBlock >= 1 else { throw fail("rowsPerBlock \(tensor.rowsPerBlock) must be at least 1") }
+        // At most the tensor's rows: then a block's size is at most the tensor's, which fits (kernels multiply by it).
+        guard tensor.rowsPerBlock >= 1, tensor.rowsPerBlock <= tensor.rows else {
+            throw fail("rowsPerBlock \(tensor.rowsPerBlock) is not between 1 and the tensor's \(tensor.rows) rows")
+        }
     }
 }

@@ -7,6 +7,8 @@ extension TensorEntry {
     ///
     /// f32: `4·cols`; f16: `2·cols`; q8/q4: the codes of a row padded to a multiple of `groupSize`
     /// (`paddedCols·bits/8`) plus an fp16 scale and an fp16 bias per group (`4·paddedCols/groupSize`).
+    /// A q4/q8 group size is a multiple of `groupSizeQuantum` up to `maximumGroupSize`: the kernels read groups in
+    /// whole chunks of 32 columns.
     public static func decodedBytesPerRow(storage: StorageType, cols: Int, groupSize: Int) -> Int? {
         guard cols >= 1 else { return nil }
         switch storage {
@@ -14,7 +16,7 @@ extension TensorEntry {
         case .f16: return checkedProduct(cols, 2)
         case .q8, .q4:
             let bits = storage == .q8 ? 8 : 4
-            guard groupSize >= 1 else { return nil }
+            guard groupSize >= groupSizeQuantum, groupSize <= maximumGroupSize, groupSize % groupSizeQuantum == 0 else { return nil }
             let groups = cols / groupSize + (cols % groupSize == 0 ? 0 : 1)
             guard let padded = checkedProduct(groups, groupSize), let codeBits = checkedProduct(padded, bits),
                   codeBits % 8 == 0, let groupBytes = checkedProduct(groups, 4) else { return nil }
@@ -22,6 +24,11 @@ extension TensorEntry {
             return overflow ? nil : total
         }
     }
+
+    /// q4/q8 group sizes are multiples of this.
+    public static let groupSizeQuantum = 32
+    /// The largest q4/q8 group size a file may use.
+    public static let maximumGroupSize = 4096
 
     /// Decoded bytes per row of this tensor (0 when its shape and storage are inconsistent,
     /// which a validated file never has).

@@ -7,23 +7,32 @@ public final class FrameDecoder: @unchecked Sendable {
     private let context: OpaquePointer
     /// Holds a decompressed, still-shuffled frame; grown on demand and kept for the next frame.
     private var scratch: UnsafeMutableRawBufferPointer
+    /// Holds stored bytes read from the file before they are decoded (`stagingBuffer`).
+    private var staging: UnsafeMutableRawBufferPointer
 
     public init() {
         guard let context = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx failed: out of memory") }
         self.context = context
         scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        staging = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     }
 
     deinit {
         ZSTD_freeDCtx(context)
         scratch.deallocate()
+        staging.deallocate()
+    }
+
+    /// A buffer of `count` bytes for stored bytes about to be decoded with this decoder, kept for the next call.
+    func stagingBuffer(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        Self.grow(&staging, to: count)
     }
 
     /// Decodes one frame's stored bytes into `destination` (exactly `decodedLength` bytes are written).
     ///
     /// The caller has verified the checksum; this checks what zstd itself can detect.
     /// - Returns: nil on success, or why the frame cannot be decoded.
-    func decode(
+    package func decode(
         _ stored: UnsafeRawBufferPointer, encoding: FrameEncoding, shuffle: Int, decodedLength: Int,
         into destination: UnsafeMutableRawBufferPointer
     ) -> String? {
@@ -58,10 +67,15 @@ public final class FrameDecoder: @unchecked Sendable {
     }
 
     private func scratchBuffer(_ count: Int) -> UnsafeMutableRawBufferPointer {
-        if scratch.count < count {
-            scratch.deallocate()
-            scratch = .allocate(byteCount: count, alignment: 64)
+        Self.grow(&scratch, to: count)
+    }
+
+    /// The first `count` bytes of `buffer`, reallocated first when it is smaller.
+    private static func grow(_ buffer: inout UnsafeMutableRawBufferPointer, to count: Int) -> UnsafeMutableRawBufferPointer {
+        if buffer.count < count {
+            buffer.deallocate()
+            buffer = .allocate(byteCount: count, alignment: 64)
         }
-        return UnsafeMutableRawBufferPointer(rebasing: scratch[0..<count])
+        return UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
     }
 }

@@ -20,6 +20,11 @@ public enum FrameEncoder {
                 stored: compressed, decodedLength: bytes.count, checksum: XXH64.hash(compressed),
                 encoding: .zstd, shuffle: shuffleElementSize)
         }
+        return raw(bytes)
+    }
+
+    /// Stores `bytes` as they are (`encoding == .raw`, `shuffle == 1`): a reader can use them where they lie.
+    public static func raw(_ bytes: UnsafeRawBufferPointer) -> EncodedFrame {
         let raw = Array(bytes)
         return EncodedFrame(stored: raw, decodedLength: bytes.count, checksum: XXH64.hash(raw), encoding: .raw, shuffle: 1)
     }

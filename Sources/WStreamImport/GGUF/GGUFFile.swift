@@ -106,6 +106,13 @@ struct GGUFFile {
         case 1: return .f16
         case 8: return .q8_0
         case 2: return .q4_0
+        case 3: return .q4_1
+        case 10: return .q2_K
+        case 11: return .q3_K
+        case 12: return .q4_K
+        case 13: return .q5_K
+        case 14: return .q6_K
+        case 20: return .iq4_nl
         case 30: return .bf16
         default:
             throw ImportError.unsupportedTensorType(file: path, tensor: tensor.name, type: Self.typeName(tensor.typeCode))

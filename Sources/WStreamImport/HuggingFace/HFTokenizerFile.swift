@@ -29,7 +29,7 @@ public enum HFTokenizerFile {
         var spec = try makeSpec(file, path: tokenizerPath)
         let added = Dictionary(file.addedTokens.map { ($0.content, $0.id) }, uniquingKeysWith: { first, _ in first })
         applyConfig(config, generation: generation, template: file.bosTemplate, to: &spec) { added[$0] ?? file.model.vocab[$0] }
-        if spec.chatTemplate == nil, let data = try? Data(contentsOf: URL(filePath: directory + "/chat_template.jinja")) {
+        if spec.chatTemplate == nil, let data = try? contents(of: directory + "/chat_template.jinja") {
             spec.chatTemplate = String(decoding: data, as: UTF8.self)
         }
         return spec
@@ -38,9 +38,9 @@ public enum HFTokenizerFile {
     private static func decode<T: Decodable>(_ path: String, required: Bool) throws -> T? {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(filePath: path))
+            data = try contents(of: path)
         } catch {
-            if required { throw Error(file: path, problem: "cannot read the file (\(error))") }
+            if required { throw Error(file: path, problem: "cannot read the file (\(error.reason))") }
             return nil
         }
         do {
@@ -50,6 +50,17 @@ public enum HFTokenizerFile {
         } catch {
             throw Error(file: path, problem: "not a tokenizer description wstream understands: \(error)")
         }
+    }
+
+    /// The bytes of the file at `path`, read as every other source file is (Foundation's `Data(contentsOf:)` leaks
+    /// a 4 KiB buffer for each empty file it reads).
+    /// - Throws: `FormatError.io` naming the failing call.
+    private static func contents(of path: String) throws(FormatError) -> Data {
+        let file = try ReadOnlyFile(path: path)
+        var data = Data(count: file.size)
+        // withUnsafeMutableBytes only rethrows untyped errors: carry ours out in a Result.
+        try data.withUnsafeMutableBytes { bytes in Result { () throws(FormatError) in try file.read(into: bytes, at: 0) } }.get()
+        return data
     }
 
     private static func makeSpec(_ file: HFTokenizerJSON, path: String) throws -> TokenizerSpec {
@@ -62,10 +73,17 @@ public enum HFTokenizerFile {
         }
         let (preTokenizer, splitPattern, addPrefixSpace) = try preparation(of: file, path: path)
 
-        var count = (model.vocab.values.max() ?? -1) + 1
-        for added in file.addedTokens { count = max(count, added.id + 1) }
+        // Ids index the token table, which holds every id up to the largest: a real vocabulary's ids are dense, so a
+        // file may leave some unused, but never more than it lists tokens (or it could make any table it likes).
+        let entries = model.vocab.count + file.addedTokens.count
+        let idLimit = 2 * entries + 1024
+        let listed = model.vocab.map { ($0.key, $0.value) } + file.addedTokens.map { ($0.content, $0.id) }
+        if let (text, id) = listed.first(where: { !(0..<idLimit).contains($0.1) }) {
+            throw Error(file: path, problem: "token \(JSONString.quoted(text)) has id \(id); the ids of \(entries) tokens lie in 0..<\(idLimit)")
+        }
+        let count = (listed.map(\.1).max() ?? -1) + 1
         var tokens = [String?](repeating: nil, count: count)
-        for (text, id) in model.vocab where id >= 0 { tokens[id] = text }
+        for (text, id) in model.vocab { tokens[id] = text }
         var types = [TokenizerSpec.TokenType](repeating: .normal, count: count)
         for (id, text) in tokens.enumerated() {
             if text == nil {
@@ -75,7 +93,7 @@ public enum HFTokenizerFile {
             }
         }
         var specialIds: [Int] = []
-        for added in file.addedTokens where added.id >= 0 {
+        for added in file.addedTokens {
             tokens[added.id] = added.content
             types[added.id] = added.special ? .control : .userDefined
             if added.special { specialIds.append(added.id) }

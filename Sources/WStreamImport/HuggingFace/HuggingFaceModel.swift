@@ -15,25 +15,36 @@ public struct HuggingFaceModel: Sendable {
     /// The configuration `config.json` alone describes (`vocabSize` and `ffnSize` as declared, tying as declared).
     /// - Throws: `ImportError` naming config.json for unsupported architectures or missing keys.
     public static func loadConfig(directory: String) throws -> ModelConfig {
-        try HFConfig.load(directory: directory).modelConfig(file: directory + "/config.json")
+        try loadConfigAndFamily(directory: directory).config
+    }
+
+    /// The configuration of `directory/config.json` and the family that reads it.
+    private static func loadConfigAndFamily(directory: String) throws -> (config: ModelConfig, family: any CheckpointFamily.Type) {
+        let file = try HFConfigFile.load(directory: directory)
+        let (family, modelType) = try CheckpointFamilies.family(of: file)
+        return (try family.config(from: file, modelType: modelType), family)
     }
 
     /// Reads `config.json` and maps the safetensors weights (single or sharded); nothing is read until rows are asked for.
     /// - Parameter directory: the model directory.
     /// - Throws: `ImportError` for unsupported architectures or dtypes, missing or unexpected tensors, bad shapes or offsets.
     public init(directory: String) throws {
-        let configPath = directory + "/config.json"
-        let hfConfig = try HFConfig.load(directory: directory)
-        var config = try hfConfig.modelConfig(file: configPath)
-        let naming = HFTensorNaming(architecture: config.architecture)
+        var (config, family) = try Self.loadConfigAndFamily(directory: directory)
+        let quantization = try MLXQuantizationConfig.load(directory: directory)
 
         let files = try Self.safetensorsFiles(directory: directory)
-        var canonical: [String: MappedTensor] = [:]
+        var canonical: [String: any TensorSource] = [:]
         var fileOfTensor: [String: String] = [:]
+        var sourceNames: [String: String] = [:]
+        var quantizedModules = MLXQuantizedModules()
         for path in files {
             let safetensors = try SafetensorsFile(path: path)
             for entry in safetensors.entries.values {
-                guard let name = naming.canonicalName(entry.name) else {
+                if MLXQuantizedModules.isGroupParameter(entry.name) {
+                    try quantizedModules.add(entry, in: safetensors.file)
+                    continue
+                }
+                guard let name = family.canonicalName(huggingFace: entry.name, config: config) else {
                     if entry.name.hasSuffix("rotary_emb.inv_freq") { continue }  // recomputed from rope_theta
                     throw ImportError.unexpectedTensor(file: path, tensor: entry.name)
                 }
@@ -41,27 +52,23 @@ public struct HuggingFaceModel: Sendable {
                     throw ImportError.malformed(file: path, detail: "tensor '\(entry.name)' also appears in \(fileOfTensor[name]!)")
                 }
                 canonical[name] = try MappedTensor(
-                    name: name, shape: Self.canonicalShape(entry, canonicalName: name, file: path), storage: entry.storage,
+                    name: name, shape: Self.canonicalShape(entry, canonicalName: name, family: family, file: path), storage: entry.storage,
                     file: safetensors.file, offset: entry.offset)
                 fileOfTensor[name] = path
+                sourceNames[name] = entry.name
             }
         }
         let weightsDescription = files.count == 1 ? files[0] : directory + "/*.safetensors"
         guard let embedding = canonical[TensorName.tokenEmbedding] else {
-            throw ImportError.missingTensor(file: weightsDescription, tensor: naming.sourceName(TensorName.tokenEmbedding))
+            throw ImportError.missingTensor(file: weightsDescription, tensor: family.huggingFaceName(canonical: TensorName.tokenEmbedding))
         }
         if !config.tiedEmbeddings, canonical[TensorName.output] == nil {
-            throw ImportError.missingTensor(file: weightsDescription, tensor: naming.sourceName(TensorName.output))
+            throw ImportError.missingTensor(file: weightsDescription, tensor: family.huggingFaceName(canonical: TensorName.output))
         }
         config.vocabSize = embedding.shape[0]
-        if config.architecture == .lfm2, let gate = canonical[TensorName.block(0, .ffnGate)], gate.shape[0] != config.ffnSize {
-            throw ImportError.shapeMismatch(
-                file: fileOfTensor[TensorName.block(0, .ffnGate)] ?? weightsDescription,
-                tensor: naming.sourceName(TensorName.block(0, .ffnGate)) + " (FFN width from config.json's block_ff_dim)",
-                expected: [config.ffnSize, config.hiddenSize], found: gate.shape)
-        }
+        try quantizedModules.resolve(&canonical, sourceNames: sourceNames, config: config, quantization: quantization)
         tensors = try CanonicalLayout.assemble(config: &config, tensors: canonical, file: weightsDescription) {
-            naming.sourceName($0)
+            family.huggingFaceName(canonical: $0)
         }
         self.config = config
     }
@@ -91,11 +98,14 @@ public struct HuggingFaceModel: Sendable {
         return [single]
     }
 
-    /// Source shapes are canonical except LFM2's depthwise conv weight `[hidden, 1, kernel]`, stored as `[hidden, kernel]`.
-    private static func canonicalShape(_ entry: SafetensorsFile.Entry, canonicalName: String, file: String) throws -> [Int] {
+    /// The source shape, as the family maps it (e.g. a depthwise convolution's `[hidden, 1, kernel]` to `[hidden, kernel]`).
+    private static func canonicalShape(
+        _ entry: SafetensorsFile.Entry, canonicalName: String, family: any CheckpointFamily.Type, file: String
+    ) throws -> [Int] {
         var shape = entry.shape
-        if canonicalName.hasSuffix(BlockTensor.convWeight.rawValue), shape.count == 3, shape[1] == 1 {
-            shape.remove(at: 1)
+        if let dot = canonicalName.dropFirst("blk.".count).firstIndex(of: "."), canonicalName.hasPrefix("blk."),
+           let part = BlockTensor(rawValue: String(canonicalName[canonicalName.index(after: dot)...])) {
+            shape = family.canonicalShape(part, huggingFaceShape: shape)
         }
         guard shape.count == 1 || shape.count == 2 else {
             throw ImportError.unsupported(file: file, detail: "tensor '\(entry.name)' has shape \(entry.shape)")

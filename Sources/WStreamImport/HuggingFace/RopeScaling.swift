@@ -4,14 +4,22 @@ import Glibc
 
 /// config.json's `rope_scaling` (or `rope_parameters`), turned into per-frequency divisors
 /// (`ModelConfig.ropeFrequencyFactors`).
-struct RopeScaling: Decodable {
-    let rope_theta: Double?
+struct RopeScaling {
     let rope_type: String?
     let type: String?
     let factor: Double?
     let low_freq_factor: Double?
     let high_freq_factor: Double?
     let original_max_position_embeddings: Double?
+
+    init(values: [String: JSONValue]) {
+        rope_type = values["rope_type"]?.string
+        type = values["type"]?.string
+        factor = values["factor"]?.double
+        low_freq_factor = values["low_freq_factor"]?.double
+        high_freq_factor = values["high_freq_factor"]?.double
+        original_max_position_embeddings = values["original_max_position_embeddings"]?.double
+    }
 
     /// Llama 3's scaling (transformers' `_compute_llama3_parameters`): wavelengths longer than
     /// `original / low_freq_factor` are divided by `factor`, shorter than `original / high_freq_factor` kept,

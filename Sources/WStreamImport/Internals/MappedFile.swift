@@ -1,39 +1,25 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import WStreamFormat
 
-/// A whole file mapped read-only (`mmap(PROT_READ, MAP_PRIVATE)`); pages are read on first touch, never loaded up front.
-///
-/// The mapping lives as long as the object; tensor sources hold a reference so the file stays mapped while they are used.
-final class MappedFile: @unchecked Sendable {
-    let path: String
-    let size: Int
-    /// Start of the mapping; immutable and read-only, which is what makes sharing across threads safe.
-    let base: UnsafeRawPointer
+/// A whole source file (GGUF, safetensors, JSON) mapped read-only through WStreamFormat's `ReadOnlyFile`, with the
+/// bounds checks and page releases an importer needs. Pages are read on first touch, never loaded up front; tensor
+/// sources hold the mapping, so the file stays mapped while they are used.
+struct MappedFile: @unchecked Sendable {
+    private let window: FileWindow
 
     /// - Throws: `ImportError.unreadable` when the file cannot be opened or mapped, `.truncated` when it is empty.
     init(path: String) throws {
-        self.path = path
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw ImportError.unreadable(file: path, reason: Self.errorText()) }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw ImportError.unreadable(file: path, reason: Self.errorText()) }
-        guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw ImportError.unreadable(file: path, reason: "not a regular file")
-        }
-        size = Int(status.st_size)
-        guard size > 0 else { throw ImportError.truncated(file: path, what: "header", offset: 0, needed: 8, fileSize: 0) }
-        let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
-        guard let mapped, mapped != MAP_FAILED else { throw ImportError.unreadable(file: path, reason: Self.errorText()) }
-        base = UnsafeRawPointer(mapped)
+        let file: ReadOnlyFile
+        do { file = try ReadOnlyFile(path: path) } catch { throw ImportError.unreadable(file: path, reason: error.reason) }
+        guard file.size > 0 else { throw ImportError.truncated(file: path, what: "header", offset: 0, needed: 8, fileSize: 0) }
+        do { window = try file.map(0..<file.size) } catch { throw ImportError.unreadable(file: path, reason: error.reason) }
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
-
-    /// The whole mapping as bytes.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+    var path: String { window.file.path }
+    var size: Int { window.range.count }
+    /// Start of the mapping; immutable and read-only, which is what makes sharing across threads safe.
+    var base: UnsafeRawPointer { window.bytes.baseAddress! }
+    /// The whole file as bytes.
+    var bytes: UnsafeRawBufferPointer { window.bytes }
 
     /// Throws unless `offset..<offset+count` lies inside the file.
     func checkRange(offset: Int, count: Int, tensor: String) throws {
@@ -44,19 +30,21 @@ final class MappedFile: @unchecked Sendable {
         }
     }
 
-    /// Drops the pages around `offset..<offset+count` from this process's resident set (`madvise(MADV_DONTNEED)`).
+    /// Drops the pages around `offset..<offset+count` from this process's resident set.
     ///
     /// Reading a model row by row would otherwise keep every page read resident: 2.3 GB of RSS to pack a 1.2B
-    /// model. The pages stay in the page cache; a later read of the same bytes just maps them again.
+    /// model. The range is widened by `FileWindow.faultAroundReach`, because a read fault maps the cached pages
+    /// around it too, which would otherwise stay resident.
     func releasePages(offset: Int, count: Int) {
-        // Widened like the container reader's releases: a read fault maps the cached pages around it too
-        // (fault-around, and the whole large folio on current kernels), which would otherwise stay resident.
-        let window = ContainerReader.releaseWindow
-        let start = offset / window * window
-        let end = min((offset + count + window - 1) / window * window, (size + 4095) / 4096 * 4096)
-        guard end > start else { return }
-        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+        let reach = FileWindow.faultAroundReach
+        window.release((offset / reach * reach)..<((offset + count + reach - 1) / reach * reach))
     }
+}
 
-    private static func errorText() -> String { String(cString: strerror(errno)) }
+extension FormatError {
+    /// The reason of an I/O error without the path (the importer's errors name the file themselves).
+    var reason: String {
+        if case .io(_, let operation, let reason) = self { return "\(operation): \(reason)" }
+        return description
+    }
 }

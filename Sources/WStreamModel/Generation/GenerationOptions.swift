@@ -1,3 +1,5 @@
+import WStreamRuntime
+
 /// What to generate and when to stop.
 public struct GenerationOptions: Sendable, Equatable {
     /// Most tokens to generate (`-n`).
@@ -36,27 +38,36 @@ public struct GenerationStatistics: Sendable, Equatable {
     public var stopReason = StopReason.maxTokens
     /// VmHWM after generation: the process's peak resident set so far.
     public var peakResidentBytes = 0
+    /// VmPeak after generation: the most address space the process has mapped so far.
+    public var peakAddressSpaceBytes = 0
     public var budgetBytes: Int?
     public var poolBytes = 0
+    /// Bytes of weights one forward pass reads (every unit, resident or streamed).
+    public var weightBytes = 0
+    /// Everything the plan counts besides the pool: resident bytes, and address space.
+    public var workingSetBytes = 0
+    public var workingSetAddressSpace = 0
     public var residentRegions = 0
     public var streamedRegions = 0
     public var hits = 0
     public var misses = 0
-    /// Bytes decoded for streamed regions while generating (after the prompt).
-    public var bytesDecoded = 0
-    /// Time the background decoder spent on streamed regions while generating.
+    /// How streamed units reached memory (nil when nothing streams).
+    public var streamingIO: StreamingIO?
+    /// Bytes of streamed units brought into memory while generating (after the prompt).
+    public var bytesStreamed = 0
+    /// Time the background queue spent bringing streamed units in while generating.
     public var streamingSeconds = 0.0
-    /// Time generation waited for a streamed region to be decoded.
+    /// Time generation waited for a streamed unit.
     public var stallSeconds = 0.0
 
     public init() {}
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(generatedTokens) / decodeSeconds : 0 }
-    /// Decoded bytes per generated token (streamed regions only).
-    public var bytesDecodedPerToken: Int { bytesDecoded / max(generatedTokens, 1) }
-    /// Speed of the background decoder while generating, in bytes per second.
-    public var streamingBytesPerSecond: Double { streamingSeconds > 0 ? Double(bytesDecoded) / streamingSeconds : 0 }
+    /// Streamed bytes per generated token.
+    public var bytesStreamedPerToken: Int { bytesStreamed / max(generatedTokens, 1) }
+    /// Speed of the background queue while generating, in bytes per second.
+    public var streamingBytesPerSecond: Double { streamingSeconds > 0 ? Double(bytesStreamed) / streamingSeconds : 0 }
 }
 
 /// Ids and text of one generation.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import WStreamQuant
+import WStreamRuntime
 
 /// How the next token is chosen from the logits.
 public struct SamplingOptions: Sendable, Equatable {
@@ -15,8 +16,12 @@ public struct SamplingOptions: Sendable, Equatable {
     public var minP: Float = 0.05
     /// Divide positive (multiply negative) logits of recently seen tokens by this; 1 = off.
     public var repetitionPenalty: Float = 1.0
-    /// How many recent tokens the repetition penalty looks at.
+    /// How many recent tokens the repetition, frequency and presence penalties look at.
     public var repetitionWindow: Int = 64
+    /// Subtracted from a token's logit once per time it occurs in the window (OpenAI's `frequency_penalty`); 0 = off.
+    public var frequencyPenalty: Float = 0
+    /// Subtracted once from the logit of every token that occurs in the window (OpenAI's `presence_penalty`); 0 = off.
+    public var presencePenalty: Float = 0
     /// Same seed, same choices. nil draws a seed from the system.
     public var seed: UInt64?
 
@@ -46,6 +51,13 @@ struct Sampler {
         if options.repetitionPenalty != 1 {
             for id in Set(history.suffix(options.repetitionWindow)) where id < vocabulary {
                 logits[id] = logits[id] > 0 ? logits[id] / options.repetitionPenalty : logits[id] * options.repetitionPenalty
+            }
+        }
+        if options.frequencyPenalty != 0 || options.presencePenalty != 0 {
+            var counts: [Int: Int] = [:]
+            for id in history.suffix(options.repetitionWindow) where id < vocabulary { counts[id, default: 0] += 1 }
+            for (id, count) in counts {
+                logits[id] -= Float(count) * options.frequencyPenalty + options.presencePenalty
             }
         }
         if options.temperature <= 0 {
@@ -80,6 +92,13 @@ struct Sampler {
 }
 
 extension Sampler {
+    /// What sampling allocates per token at most: the candidates (an id and a logit, 16 bytes, per token of the
+    /// vocabulary when top-k is off) with their probabilities, and the history of ids it is given (twice:
+    /// the array and the penalty's set).
+    static func workingSetPart(vocabulary: Int, context: Int) -> WorkingSet.Part {
+        WorkingSet.Part("sampler", bytes: 20 * vocabulary + 16 * context)
+    }
+
     /// The tokens that can still be chosen, most likely first: the `topK` largest logits (selected with a
     /// bounded heap, not by sorting the vocabulary every token), or, without top-k, those that can pass
     /// min-p. Sorting 128k logits per token cost ~10 % of decode time.

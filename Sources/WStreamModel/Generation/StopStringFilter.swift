@@ -11,12 +11,11 @@ struct StopStringFilter {
     mutating func push(_ text: String) -> (emit: String, stopped: Bool) {
         guard !stops.isEmpty else { return (text, false) }
         pending += text
-        for stop in stops {
-            if let range = pending.range(of: stop) {
-                let emit = String(pending[..<range.lowerBound])
-                pending = ""
-                return (emit, true)
-            }
+        // The stop that appears first ends the text, whichever comes first in the list.
+        if let earliest = stops.compactMap({ pending.range(of: $0)?.lowerBound }).min() {
+            let emit = String(pending[..<earliest])
+            pending = ""
+            return (emit, true)
         }
         // Keep the longest tail that is a prefix of some stop string.
         var keep = 0

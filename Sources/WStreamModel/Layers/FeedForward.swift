@@ -6,15 +6,15 @@ import WStreamQuant
 
 /// The SwiGLU MLP: `down(silu(gate(x)) ⊙ up(x))`.
 enum FeedForward {
-    /// Reads `a.normed`, writes `a.blockOutput`.
-    static func forward(layer: Int, weights: RegionWeights, config: ModelConfig, count: Int, scratch a: Activations, pool: ComputePool) throws {
-        let width = config.ffnSize
-        Linear.apply(try weights.matrix(TensorName.block(layer, .ffnGate)), a.normed, count: count, a.wide, pool: pool)
-        Linear.apply(try weights.matrix(TensorName.block(layer, .ffnUp)), a.normed, count: count, a.wide2, pool: pool)
-        for i in 0..<(count * width) {
-            let g = a.wide[i]
-            a.wide[i] = g / (1 + expf(-g)) * a.wide2[i]
+    /// Reads `x.normed [rows, hidden]`, writes `x.mixed [rows, hidden]` (through `x.wide` and `x.wide2`, `[rows, ffn]`).
+    static func swiGLU(_ w: BlockWeights, rows: Int, x: Activations, pool: ComputePool) throws {
+        let gate = try w.matrix(.ffnGate)
+        Linear.apply(gate, x.normed, rows: rows, into: x.wide, pool: pool)
+        Linear.apply(try w.matrix(.ffnUp), x.normed, rows: rows, into: x.wide2, pool: pool)
+        for i in 0..<(rows * gate.rows) {
+            let g = x.wide[i]
+            x.wide[i] = g / (1 + expf(-g)) * x.wide2[i]
         }
-        Linear.apply(try weights.matrix(TensorName.block(layer, .ffnDown)), a.wide, count: count, a.blockOutput, pool: pool)
+        Linear.apply(try w.matrix(.ffnDown), x.wide, rows: rows, into: x.mixed, pool: pool)
     }
 }

@@ -4,12 +4,13 @@ import Glibc
 
 /// Root-mean-square normalisation: `y = x / sqrt(mean(x²) + ε) · w`.
 enum RMSNorm {
-    /// Normalises `count` rows of `width` from `input` into `output` (they may be the same buffer).
+    /// Normalises `rows` rows of `width` from `input` into `output` (they may be the same buffer), each with the
+    /// same `weight[width]` (a block's norm over its rows, or a per-head q/k norm over every head of every row).
     static func apply(
-        _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>,
-        width: Int, count: Int, epsilon: Float
+        _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>,
+        rows: Int, width: Int, epsilon: Float
     ) {
-        for row in 0..<count {
+        for row in 0..<rows {
             let x = input + row * width
             let y = output + row * width
             let meanSquare = VectorMath.dot(x, x, width) / Float(width)

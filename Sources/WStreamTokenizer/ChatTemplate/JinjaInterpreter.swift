@@ -1,318 +1,283 @@
-/// Renders parsed template nodes.
-struct JinjaInterpreter {
-    private enum Flow { case normal, breakLoop, continueLoop }
+/// Renders parsed template nodes with Jinja's semantics in transformers' sandbox: scopes as Jinja
+/// builds them, Python values and errors, and the limits of `TemplateLimits` on every step.
+final class JinjaInterpreter {
+    enum Flow { case normal, breakLoop, continueLoop }
 
-    /// Innermost last; a `for` body gets its own scope, as in Jinja.
-    private var scopes: [[String: JinjaValue]]
-    private(set) var output = ""
+    let limits: TemplateLimits
+    let clock: TemplateClock
+    /// The render variables and top-level `set`s; globals such as `range` sit behind it.
+    let root = JinjaFrame(parent: nil)
+    private var output = ""
+    private var steps = 0
+    private var recursion = 0
+    private var callDepth = 0
+    /// Objects that may take part in a reference cycle (a macro stored in the frame it captures, a
+    /// namespace holding itself); they are emptied when rendering ends so that nothing leaks.
+    private var cycleCandidates: [AnyObject] = []
 
-    init(variables: [String: JinjaValue]) { scopes = [variables] }
-
-    mutating func render(_ nodes: [JinjaNode]) throws {
-        _ = try run(nodes)
+    init(limits: TemplateLimits, clock: TemplateClock) {
+        self.limits = limits
+        self.clock = clock
     }
 
-    private func evaluationError(_ message: String) -> TokenizerError { .chatTemplateEvaluation(message: message) }
+    /// The text `nodes` render to.
+    func render(_ nodes: [JinjaNode]) throws -> String {
+        defer { releaseCycles() }
+        _ = try execute(nodes, in: root)
+        return output
+    }
 
-    private mutating func run(_ nodes: [JinjaNode]) throws -> Flow {
-        for node in nodes {
-            switch node {
-            case .text(let text): output += text
-            case .output(let expression): output += try evaluate(expression).text
-            case .conditional(let branches, let otherwise):
-                let chosen = try branches.first { try evaluate($0.0).isTrue }?.1 ?? otherwise
-                let flow = try run(chosen)
-                if flow != .normal { return flow }
-            case .forLoop(let names, let iterable, let condition, let body, let otherwise):
-                try loop(names, over: evaluate(iterable), condition: condition, body: body, otherwise: otherwise)
-            case .assignment(let name, let attribute, let value):
-                let result = try evaluate(value)
-                if let attribute {
-                    guard case .namespace(let namespace) = lookup(name) else {
-                        throw evaluationError("cannot set \(name).\(attribute): \(name) is not a namespace")
-                    }
-                    namespace.values[attribute] = result
-                } else {
-                    scopes[scopes.count - 1][name] = result
-                }
-            case .breakLoop: return .breakLoop
-            case .continueLoop: return .continueLoop
+    private func releaseCycles() {
+        for object in cycleCandidates {
+            switch object {
+            case let frame as JinjaFrame: frame.variables = [:]
+            case let namespace as JinjaNamespace: namespace.attributes = JinjaDictionary()
+            case let loop as JinjaLoop: loop.lastChanged = nil
+            case let iterator as JinjaIterator: iterator.release()
+            default: break
             }
+        }
+        cycleCandidates = []
+        root.variables = [:]
+    }
+
+    func retainForCleanup(_ object: AnyObject) { cycleCandidates.append(object) }
+
+    // MARK: - Limits
+
+    /// Counts `amount` steps of work against `limits.maxSteps`.
+    func charge(_ amount: Int = 1) throws {
+        steps += amount
+        guard steps <= limits.maxSteps else {
+            throw JinjaFailure.limit("rendering took more than \(limits.maxSteps) steps")
+        }
+    }
+
+    /// Counts work proportional to a string just built (one step per 64 bytes).
+    func charge(bytes: Int) throws {
+        try charge(bytes >> 6)
+    }
+
+    /// Runs `body` one recursion level deeper, failing beyond `limits.maxRecursion`.
+    func nested<T>(_ body: () throws -> T) throws -> T {
+        recursion += 1
+        defer { recursion -= 1 }
+        guard recursion <= limits.maxRecursion else {
+            throw JinjaFailure.limit("rendering recursed deeper than \(limits.maxRecursion) levels")
+        }
+        return try body()
+    }
+
+    /// Runs a macro body (or `caller`, or a recursive loop level) one call deeper.
+    func call<T>(_ body: () throws -> T) throws -> T {
+        callDepth += 1
+        defer { callDepth -= 1 }
+        guard callDepth <= limits.maxCallDepth else {
+            throw JinjaFailure.limit("macro calls nest deeper than \(limits.maxCallDepth) levels")
+        }
+        return try body()
+    }
+
+    /// `str(value)` within the output limit.
+    func str(_ value: JinjaValue) throws -> String {
+        try PythonText.str(value, maxBytes: limits.maxOutputBytes)
+    }
+
+    /// `repr(value)` within the output limit.
+    func repr(_ value: JinjaValue) throws -> String {
+        try PythonText.repr(value, maxBytes: limits.maxOutputBytes)
+    }
+
+    func string(_ text: String) throws -> JinjaValue {
+        try PythonOperators.checkLength(text.utf8.count, limits)
+        try charge(bytes: text.utf8.count)
+        return .string(text)
+    }
+
+    func list(_ items: [JinjaValue]) throws -> JinjaValue {
+        try PythonOperators.checkCount(items.count, limits)
+        return .list(try JinjaSequence(items, maxNesting: limits.maxNesting))
+    }
+
+    func tuple(_ items: [JinjaValue]) throws -> JinjaValue {
+        try PythonOperators.checkCount(items.count, limits)
+        return .tuple(try JinjaSequence(items, maxNesting: limits.maxNesting))
+    }
+
+    // MARK: - Output
+
+    private func write(_ text: String) throws {
+        guard output.utf8.count + text.utf8.count <= limits.maxOutputBytes else {
+            throw JinjaFailure.limit("the output grew beyond \(limits.maxOutputBytes) bytes")
+        }
+        try charge(bytes: text.utf8.count)
+        output += text
+    }
+
+    /// The text `body` writes, instead of writing it.
+    func capture(_ body: () throws -> Flow) throws -> (text: String, flow: Flow) {
+        let saved = output
+        output = ""
+        defer { output = saved }
+        let flow = try body()
+        return (output, flow)
+    }
+
+    // MARK: - Statements
+
+    func execute(_ nodes: [JinjaNode], in frame: JinjaFrame) throws -> Flow {
+        try nested {
+            for node in nodes {
+                try charge()
+                let flow = try execute(node, in: frame)
+                if flow != .normal { return flow }
+            }
+            return .normal
+        }
+    }
+
+    private func execute(_ node: JinjaNode, in frame: JinjaFrame) throws -> Flow {
+        switch node {
+        case .text(let text):
+            try write(text)
+        case .output(let expression):
+            let value = try evaluate(expression, in: frame)
+            do { try write(try str(value)) } catch { throw JinjaFailure.located(error, at: expression.position) }
+        case .forLoop(let loop):
+            try runLoop(loop, in: frame, iterable: nil, depth0: 0)
+        case .conditional(let branches, let otherwise):
+            for branch in branches {
+                if try evaluate(branch.condition, in: frame).isTrue { return try execute(branch.body, in: frame) }
+            }
+            return try execute(otherwise, in: frame)
+        case .assign(let target, let expression, let position):
+            let value = try evaluate(expression, in: frame)
+            try assign(target, value, in: frame, at: position)
+        case .assignBlock(let target, let filter, let body, let position):
+            let (text, flow) = try capture { try execute(body, in: JinjaFrame(parent: frame)) }
+            var value = JinjaValue.string(text)
+            if let filter { value = try applyFilterChain(filter, to: value, in: frame) }
+            try assign(target, value, in: frame, at: position)
+            return flow
+        case .macro(let definition):
+            frame.variables[definition.name] = .callable(.macro(JinjaMacro(definition, frame: frame)))
+            retainForCleanup(frame)
+        case .callBlock(let call, let callerDefinition):
+            guard case .call(let callee, let arguments) = call.kind else { return .normal }
+            let caller = JinjaValue.callable(.macro(JinjaMacro(callerDefinition, frame: frame)))
+            retainForCleanup(frame)
+            let result = try located(call.position) {
+                var values = try evaluateArguments(arguments, in: frame)
+                values.keywords.append(("caller", caller))
+                return try self.call(try evaluate(callee, in: frame), values)
+            }
+            try write(try located(call.position) { try str(result) })
+        case .filterBlock(let filter, let body):
+            let (text, flow) = try capture { try execute(body, in: JinjaFrame(parent: frame)) }
+            let value = try applyFilterChain(filter, to: .string(text), in: frame)
+            try write(try located(filter.position) { try str(value) })
+            return flow
+        case .with(let targets, let body):
+            let inner = JinjaFrame(parent: frame)
+            for (target, expression) in targets {
+                try assign(target, try evaluate(expression, in: frame), in: inner, at: expression.position)
+            }
+            return try execute(body, in: inner)
+        case .generation(let body):
+            return try execute(body, in: JinjaFrame(parent: frame))
+        case .breakLoop:
+            return .breakLoop
+        case .continueLoop:
+            return .continueLoop
+        case .unsupported(let construct, let position):
+            throw JinjaFailure.unsupported(construct, at: position)
         }
         return .normal
     }
 
-    private mutating func loop(
-        _ names: [String], over iterable: JinjaValue, condition: JinjaExpression?, body: [JinjaNode], otherwise: [JinjaNode]
-    ) throws {
-        let items: [JinjaValue]
-        switch iterable {
-        case .list(let values): items = values
-        case .dictionary(let entries): items = entries.map { .string($0.0) }
-        case .string(let text): items = text.map { .string(String($0)) }
-        case .undefined, .none: items = []
-        default: throw evaluationError("cannot loop over \(iterable.representation)")
-        }
-        var selected: [JinjaValue] = []
-        for item in items {
-            if let condition {
-                scopes.append(bind(names, item))
-                defer { scopes.removeLast() }
-                guard try evaluate(condition).isTrue else { continue }
+    /// `body`, with `position` added to a template error that has none.
+    func located<T>(_ position: TemplatePosition, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw JinjaFailure.located(error, at: position) }
+    }
+
+    /// A `for` loop; `iterable` and `depth0` are given when a recursive loop calls itself.
+    @discardableResult
+    func runLoop(_ loop: JinjaForLoop, in frame: JinjaFrame, iterable: JinjaValue?, depth0: Int) throws -> Flow {
+        let source = try iterable ?? evaluate(loop.iterable, in: frame)
+        var items = try located(loop.iterable.position) { try elements(of: source) }
+        if let condition = loop.condition {
+            items = try items.filter { item in
+                let test = JinjaFrame(parent: frame)
+                try assign(loop.target, item, in: test, at: loop.position)
+                return try evaluate(condition, in: test).isTrue
             }
-            selected.append(item)
         }
-        if selected.isEmpty {
-            _ = try run(otherwise)
-            return
+        guard !items.isEmpty else { return try execute(loop.otherwise, in: JinjaFrame(parent: frame)) }
+        let state = JinjaLoop(items: items, depth0: depth0, recursion: loop.isRecursive ? (loop, frame) : nil)
+        for (offset, item) in items.enumerated() {
+            try charge()
+            state.index0 = offset
+            let body = JinjaFrame(parent: frame)
+            body.variables["loop"] = .loop(state)
+            try assign(loop.target, item, in: body, at: loop.position)
+            if try execute(loop.body, in: body) == .breakLoop { break }
         }
-        for (index, item) in selected.enumerated() {
-            var scope = bind(names, item)
-            scope["loop"] = .dictionary([
-                ("index", .integer(index + 1)), ("index0", .integer(index)),
-                ("revindex", .integer(selected.count - index)), ("revindex0", .integer(selected.count - index - 1)),
-                ("first", .boolean(index == 0)), ("last", .boolean(index == selected.count - 1)),
-                ("length", .integer(selected.count)),
-                ("previtem", index > 0 ? selected[index - 1] : .undefined),
-                ("nextitem", index + 1 < selected.count ? selected[index + 1] : .undefined),
-            ])
-            scopes.append(scope)
-            let flow = try run(body)
-            scopes.removeLast()
-            if flow == .breakLoop { break }
+        return .normal
+    }
+
+    /// Binds `value` to a name, a namespace attribute, or (unpacking) a tuple of targets.
+    func assign(_ target: JinjaTarget, _ value: JinjaValue, in frame: JinjaFrame, at position: TemplatePosition) throws {
+        switch target {
+        case .name(let name):
+            frame.variables[name] = value
+        case .namespaceAttribute(let name, let attribute, let position):
+            guard case .namespace(let namespace)? = frame.lookup(name) else {
+                throw JinjaFailure.render("cannot assign attribute on non-namespace object", at: position)
+            }
+            guard !attribute.hasPrefix("_") else {
+                throw JinjaFailure.render(
+                    "SecurityError: Chat templates cannot store underscore-prefixed attributes on a namespace, but got '\(attribute)'",
+                    at: position)
+            }
+            try located(position) { try namespace.attributes.set(.string(attribute), value, maxNesting: limits.maxNesting) }
+        case .tuple(let targets, let position):
+            let items = try located(position) { try elements(of: value) }
+            guard items.count == targets.count else {
+                let problem = items.count < targets.count
+                    ? "not enough values to unpack (expected \(targets.count), got \(items.count))"
+                    : "too many values to unpack (expected \(targets.count))"
+                throw JinjaFailure.render(problem, at: position)
+            }
+            for (target, item) in zip(targets, items) { try assign(target, item, in: frame, at: position) }
         }
     }
 
-    /// The loop variables for one item; several names unpack a pair (`for key, value in x.items()`).
-    private func bind(_ names: [String], _ item: JinjaValue) -> [String: JinjaValue] {
-        guard names.count > 1 else { return [names[0]: item] }
-        guard case .list(let parts) = item else { return [names[0]: item] }
-        return Dictionary(zip(names, parts + Array(repeating: .undefined, count: max(0, names.count - parts.count))),
-            uniquingKeysWith: { first, _ in first })
-    }
-
-    private func lookup(_ name: String) -> JinjaValue {
-        for scope in scopes.reversed() { if let value = scope[name] { return value } }
-        return .undefined
-    }
-
-    // MARK: - Expressions
-
-    private mutating func evaluate(_ expression: JinjaExpression) throws -> JinjaValue {
-        switch expression {
-        case .string(let value): return .string(value)
-        case .integer(let value): return .integer(value)
-        case .number(let value): return .number(value)
-        case .boolean(let value): return .boolean(value)
-        case .none: return .none
-        case .variable(let name): return lookup(name)
-        case .list(let items): return .list(try items.map { try evaluate($0) })
-        case .dictionary(let items): return .dictionary(try items.map { (try evaluate($0.0).text, try evaluate($0.1)) })
-        case .attribute(let base, let name): return try evaluate(base).member(name)
-        case .item(let base, let key): return try item(evaluate(base), evaluate(key))
-        case .slice(let base, let start, let end):
-            return try slice(evaluate(base), start.map { try evaluate($0) }, end.map { try evaluate($0) })
-        case .call(let callee, let arguments, let keywords):
-            let values = try arguments.map { try evaluate($0) }
-            let named = try keywords.map { ($0.0, try evaluate($0.1)) }
-            return try call(callee, values, named)
-        case .filter(let base, let name, let arguments):
-            return try filter(name, evaluate(base), arguments.map { try evaluate($0) })
-        case .test(let base, let name, let negated):
-            let result = try test(name, evaluate(base))
-            return .boolean(negated ? !result : result)
-        case .unary(let op, let operand):
-            let value = try evaluate(operand)
-            if op == "not" { return .boolean(!value.isTrue) }
-            switch value {
-            case .integer(let number): return .integer(-number)
-            case .number(let number): return .number(-number)
-            default: throw evaluationError("cannot negate \(value.representation)")
-            }
-        case .binary("and", let left, let right):
-            let first = try evaluate(left)
-            return first.isTrue ? try evaluate(right) : first
-        case .binary("or", let left, let right):
-            let first = try evaluate(left)
-            return first.isTrue ? first : try evaluate(right)
-        case .binary(let op, let left, let right):
-            return try binary(op, evaluate(left), evaluate(right))
-        case .conditional(let value, let condition, let otherwise):
-            if try evaluate(condition).isTrue { return try evaluate(value) }
-            return try otherwise.map { try evaluate($0) } ?? .undefined
-        }
-    }
-
-    private func binary(_ op: String, _ left: JinjaValue, _ right: JinjaValue) throws -> JinjaValue {
-        switch (op, left, right) {
-        case ("==", _, _): return .boolean(left == right)
-        case ("!=", _, _): return .boolean(!(left == right))
-        case ("~", _, _): return .string(left.text + right.text)
-        case ("in", _, .string(let text)): return .boolean(text.contains(left.text))
-        case ("in", _, .list(let items)): return .boolean(items.contains { $0 == left })
-        case ("in", _, .dictionary(let items)): return .boolean(items.contains { $0.0 == left.text })
-        case ("in", _, .undefined), ("in", _, .none): return .boolean(false)
-        case ("+", .string(let a), .string(let b)): return .string(a + b)
-        case ("+", .list(let a), .list(let b)): return .list(a + b)
-        case let ("<", .string(a), .string(b)): return .boolean(a < b)
-        case let (">", .string(a), .string(b)): return .boolean(a > b)
-        case let ("<=", .string(a), .string(b)): return .boolean(a <= b)
-        case let (">=", .string(a), .string(b)): return .boolean(a >= b)
-        case let ("*", .string(text), .integer(count)): return .string(String(repeating: text, count: max(0, count)))
-        case let (_, .integer(a), .integer(b)):
-            switch op {
-            case "+": return .integer(a + b)
-            case "-": return .integer(a - b)
-            case "*": return .integer(a * b)
-            case "/": return .number(Double(a) / Double(b))
-            case "//", "%":
-                guard b != 0 else { throw evaluationError("division by zero") }
-                // Python floors, so the remainder takes the divisor's sign.
-                let quotient = Int((Double(a) / Double(b)).rounded(.down))
-                return .integer(op == "//" ? quotient : a - quotient * b)
-            default: return .boolean(compare(op, Double(a), Double(b)))
-            }
-        default:
-            guard let a = Self.number(left), let b = Self.number(right) else {
-                throw evaluationError("cannot apply \(op) to \(left.representation) and \(right.representation)")
-            }
-            switch op {
-            case "+": return .number(a + b)
-            case "-": return .number(a - b)
-            case "*": return .number(a * b)
-            case "/": return .number(a / b)
-            default: return .boolean(compare(op, a, b))
-            }
-        }
-    }
-
-    private static func number(_ value: JinjaValue) -> Double? {
+    /// The elements Python's `iter(value)` yields: characters of a string, keys of a dictionary, …
+    func elements(of value: JinjaValue) throws -> [JinjaValue] {
+        let result: [JinjaValue]
         switch value {
-        case .integer(let number): Double(number)
-        case .number(let number): number
-        case .boolean(let flag): flag ? 1 : 0
-        default: nil
-        }
-    }
-
-    private func compare(_ op: String, _ a: Double, _ b: Double) -> Bool {
-        switch op {
-        case "<": a < b
-        case ">": a > b
-        case "<=": a <= b
-        default: a >= b
-        }
-    }
-
-    private func item(_ base: JinjaValue, _ key: JinjaValue) throws -> JinjaValue {
-        switch (base, key) {
-        case let (.list(items), .integer(index)):
-            let position = index < 0 ? items.count + index : index
-            return items.indices.contains(position) ? items[position] : .undefined
-        case let (.string(text), .integer(index)):
-            let characters = Array(text)
-            let position = index < 0 ? characters.count + index : index
-            return characters.indices.contains(position) ? .string(String(characters[position])) : .undefined
-        default: return base.member(key.text)
-        }
-    }
-
-    private func slice(_ base: JinjaValue, _ start: JinjaValue?, _ end: JinjaValue?) throws -> JinjaValue {
-        func bounds(_ count: Int) -> Range<Int> {
-            func clamp(_ value: JinjaValue?, _ fallback: Int) -> Int {
-                guard case .integer(let index) = value else { return fallback }
-                return min(max(index < 0 ? count + index : index, 0), count)
+        case .list(let sequence), .tuple(let sequence): result = sequence.items
+        // Iterating a Markup yields plain characters (str.__iter__), unlike indexing it.
+        case .string(let text), .markup(let text):
+            let count = text.unicodeScalars.count
+            try PythonOperators.checkCount(count, limits)
+            result = text.unicodeScalars.map { .string(String($0)) }
+        case .dictionary(let dictionary): result = dictionary.keys
+        case .range(let range): result = range.elements
+        case .view(let view): result = view.elements
+        case .undefined: result = []
+        case .iterator(let iterator):
+            var collected: [JinjaValue] = []
+            while let next = try iterator.next() {
+                collected.append(next)
+                try PythonOperators.checkCount(collected.count, limits)
+                try charge()
             }
-            let lower = clamp(start, 0)
-            return lower..<max(lower, clamp(end, count))
+            return collected
+        case .loop(let loop): result = loop.items
+        default: throw JinjaFailure.render("'\(value.typeName)' object is not iterable")
         }
-        switch base {
-        case .list(let items): return .list(Array(items[bounds(items.count)]))
-        case .string(let text):
-            let characters = Array(text)
-            return .string(String(characters[bounds(characters.count)]))
-        default: throw evaluationError("cannot slice \(base.representation)")
-        }
-    }
-
-    private mutating func call(_ callee: JinjaExpression, _ arguments: [JinjaValue], _ keywords: [(String, JinjaValue)]) throws
-        -> JinjaValue
-    {
-        if case .attribute(let base, let method) = callee {
-            return try JinjaMethods.call(method, on: evaluate(base), arguments)
-        }
-        guard case .variable(let name) = callee else { throw evaluationError("only named functions can be called") }
-        switch name {
-        case "raise_exception": throw TokenizerError.chatTemplateRaised(message: arguments.first?.text ?? "")
-        case "namespace":
-            var values: [String: JinjaValue] = [:]
-            for (key, value) in keywords { values[key] = value }
-            return .namespace(JinjaNamespace(values))
-        case "range":
-            let numbers = arguments.compactMap { if case .integer(let value) = $0 { value } else { nil } }
-            guard numbers.count == arguments.count, (1...2).contains(numbers.count) else {
-                throw evaluationError("range() takes one or two integers")
-            }
-            let (lower, upper) = numbers.count == 1 ? (0, numbers[0]) : (numbers[0], numbers[1])
-            return .list(lower < upper ? (lower..<upper).map { .integer($0) } : [])
-        default: throw evaluationError("unknown function \(name)()")
-        }
-    }
-
-    private func filter(_ name: String, _ value: JinjaValue, _ arguments: [JinjaValue]) throws -> JinjaValue {
-        switch name {
-        case "trim": return .string(JinjaMethods.strip(value.text))
-        case "upper", "lower", "title", "capitalize", "replace": return try JinjaMethods.call(name, on: .string(value.text), arguments)
-        case "length", "count":
-            switch value {
-            case .list(let items): return .integer(items.count)
-            case .dictionary(let items): return .integer(items.count)
-            case .string(let text): return .integer(text.count)
-            default: return .integer(0)
-            }
-        case "default", "d":
-            if case .undefined = value { return arguments.first ?? .string("") }
-            if arguments.count > 1, arguments[1].isTrue, !value.isTrue { return arguments[0] }
-            return value
-        case "tojson": return .string(value.json)
-        case "string": return .string(value.text)
-        case "int": return .integer(Int(value.text) ?? Self.number(value).map { Int($0) } ?? 0)
-        case "list":
-            if case .string(let text) = value { return .list(text.map { .string(String($0)) }) }
-            return value
-        case "first", "last":
-            guard case .list(let items) = value else { return .undefined }
-            return (name == "first" ? items.first : items.last) ?? .undefined
-        case "reverse":
-            if case .list(let items) = value { return .list(items.reversed()) }
-            return .string(String(value.text.reversed()))
-        case "join":
-            guard case .list(let items) = value else { return .string(value.text) }
-            return .string(items.map(\.text).joined(separator: arguments.first?.text ?? ""))
-        case "items": return try JinjaMethods.call("items", on: value, [])
-        default: throw evaluationError("unsupported filter |\(name)")
-        }
-    }
-
-    private func test(_ name: String, _ value: JinjaValue) throws -> Bool {
-        switch (name, value) {
-        case ("defined", .undefined): false
-        case ("defined", _): true
-        case ("undefined", .undefined): true
-        case ("undefined", _): false
-        case ("none", .none): true
-        case ("string", .string): true
-        case ("number", .integer), ("number", .number), ("integer", .integer), ("float", .number): true
-        case ("boolean", .boolean): true
-        case ("true", .boolean(true)), ("false", .boolean(false)): true
-        case ("mapping", .dictionary), ("mapping", .namespace): true
-        case ("sequence", .list), ("sequence", .string), ("iterable", .list), ("iterable", .string), ("iterable", .dictionary): true
-        case ("even", .integer(let number)): number % 2 == 0
-        case ("odd", .integer(let number)): number % 2 != 0
-        case ("none", _), ("string", _), ("number", _), ("integer", _), ("float", _), ("boolean", _), ("true", _),
-            ("false", _), ("mapping", _), ("sequence", _), ("iterable", _), ("even", _), ("odd", _):
-            false
-        default: throw evaluationError("unsupported test 'is \(name)'")
-        }
+        try charge(result.count)
+        return result
     }
 }

@@ -1,311 +1,321 @@
-/// Parses the lexer's parts into nodes: `for`/`endfor` (with `else` and an `if` filter), `if`/`elif`/`else`/`endif`,
-/// `set`, `break`, `continue`, and expressions with Jinja's operator precedence.
+/// Parses a chat template's tokens into nodes, following Jinja's own parser rule for rule so that the
+/// same source means the same thing (precedence, tuples without parentheses, `is` tests with one bare
+/// argument, filters binding tighter than unary minus, …).
 struct JinjaParser {
-    typealias Token = JinjaLexer.Token
+    var tokens: [JinjaToken]
+    var index = 0
+    let limits: TemplateLimits
+    /// Current depth of nested blocks and parenthesised expressions, bounded by `limits.maxNesting`.
+    var nesting = 0
+    /// End tags of the blocks being parsed, innermost last, for "not closed" messages.
+    private var openBlocks: [(tag: String, position: TemplatePosition)] = []
 
-    private var parts: [JinjaLexer.Part]
-    private var position = 0
-
-    init(_ parts: [JinjaLexer.Part]) { self.parts = parts }
-
-    static func parse(_ source: String) throws -> [JinjaNode] {
-        var parser = JinjaParser(try JinjaLexer(source).parts())
-        let (nodes, end) = try parser.nodes(until: [])
-        if let end { throw syntax("unexpected {% \(end) %}") }
+    /// Parses and checks `source`.
+    /// - Throws: `TokenizerError.chatTemplate` (`.syntax`, or `.limit` when the template is too large or too deep).
+    static func parse(_ source: String, limits: TemplateLimits) throws -> [JinjaNode] {
+        guard source.utf8.count <= limits.maxTemplateBytes else {
+            throw JinjaFailure.limit("the template has \(source.utf8.count) bytes, more than the \(limits.maxTemplateBytes) allowed")
+        }
+        var parser = JinjaParser(tokens: try JinjaLexer.tokenize(source), limits: limits)
+        let nodes = try parser.parseBody(until: [])
+        try JinjaNameCheck.check(nodes)
         return nodes
     }
 
-    private static func syntax(_ message: String) -> TokenizerError {
-        .chatTemplateSyntax(message: message, offset: 0)
+    init(tokens: [JinjaToken], limits: TemplateLimits) {
+        self.tokens = tokens
+        self.limits = limits
     }
 
-    /// Nodes up to one of the `ends` keywords; returns which one ended them (nil at the end of the template).
-    private mutating func nodes(until ends: Set<String>) throws -> ([JinjaNode], String?) {
-        var result: [JinjaNode] = []
-        while position < parts.count {
-            let part = parts[position]
-            position += 1
-            switch part {
-            case .text(let text): result.append(.text(text))
-            case .output(let tokens):
-                var expressions = Expressions(tokens)
-                result.append(.output(try expressions.whole()))
-            case .statement(let tokens):
-                guard case .name(let keyword) = tokens.first else { throw Self.syntax("empty or malformed {% %} tag") }
-                if ends.contains(keyword) {
-                    position -= 1
-                    return (result, keyword)
-                }
-                if let node = try statement(keyword, Array(tokens.dropFirst())) { result.append(node) }
-            }
-        }
-        return (result, nil)
+    // MARK: - Token stream
+
+    var current: JinjaToken { tokens[index] }
+
+    func peek(_ offset: Int = 1) -> JinjaToken { tokens[min(index + offset, tokens.count - 1)] }
+
+    mutating func advance() -> JinjaToken {
+        let token = tokens[index]
+        if index < tokens.count - 1 { index += 1 }
+        return token
     }
 
-    private mutating func statement(_ keyword: String, _ tokens: [Token]) throws -> JinjaNode? {
-        switch keyword {
-        case "for":
-            var expressions = Expressions(tokens)
-            var names = [try expressions.name()]
-            while expressions.skip(.symbol(",")) { names.append(try expressions.name()) }
-            try expressions.expect(.name("in"))
-            let iterable = try expressions.orExpression()
-            let condition = expressions.skip(.name("if")) ? try expressions.orExpression() : nil
-            try expressions.end()
-            let (body, end) = try nodes(until: ["else", "endfor"])
-            var otherwise: [JinjaNode] = []
-            if end == "else" {
-                position += 1
-                (otherwise, _) = try nodes(until: ["endfor"])
-            }
-            try close("endfor")
-            return .forLoop(names: names, iterable: iterable, condition: condition, body: body, otherwise: otherwise)
-        case "if":
-            var branches: [(JinjaExpression, [JinjaNode])] = []
-            var expressions = Expressions(tokens)
-            var condition = try expressions.whole()
-            while true {
-                let (body, end) = try nodes(until: ["elif", "else", "endif"])
-                branches.append((condition, body))
-                guard end == "elif", case .statement(let next) = parts[position] else { break }
-                position += 1
-                var elif = Expressions(Array(next.dropFirst()))
-                condition = try elif.whole()
-            }
-            var otherwise: [JinjaNode] = []
-            if position < parts.count, case .statement(let next) = parts[position], next.first == .name("else") {
-                position += 1
-                (otherwise, _) = try nodes(until: ["endif"])
-            }
-            try close("endif")
-            return .conditional(branches: branches, otherwise: otherwise)
-        case "set":
-            var expressions = Expressions(tokens)
-            let name = try expressions.name()
-            let attribute = expressions.skip(.symbol(".")) ? try expressions.name() : nil
-            try expressions.expect(.symbol("="))
-            let value = try expressions.whole()
-            return .assignment(name: name, attribute: attribute, value: value)
-        case "break": return .breakLoop
-        case "continue": return .continueLoop
-        // Assistant-mask markers for training; they render their body unchanged.
-        case "generation", "endgeneration": return nil
-        default: throw Self.syntax("unsupported tag {% \(keyword) %}")
-        }
-    }
-
-    private mutating func close(_ keyword: String) throws {
-        guard position < parts.count, case .statement(let tokens) = parts[position], tokens.first == .name(keyword) else {
-            throw Self.syntax("missing {% \(keyword) %}")
-        }
-        position += 1
-    }
-}
-
-/// Recursive-descent expression parser over one tag's tokens.
-struct Expressions {
-    typealias Token = JinjaLexer.Token
-    private let tokens: [Token]
-    private var index = 0
-
-    init(_ tokens: [Token]) { self.tokens = tokens }
-
-    private func error(_ message: String) -> TokenizerError {
-        .chatTemplateSyntax(message: "\(message) in expression \(tokens.map(Self.spelling).joined(separator: " "))", offset: 0)
-    }
-
-    private static func spelling(_ token: Token) -> String {
-        switch token {
-        case .name(let text), .symbol(let text): text
-        case .string(let text): text.debugDescription
-        case .integer(let value): String(value)
-        case .number(let value): String(value)
-        }
-    }
-
-    private var current: Token? { index < tokens.count ? tokens[index] : nil }
-
-    mutating func skip(_ token: Token) -> Bool {
-        guard current == token else { return false }
+    mutating func skip(symbol: String) -> Bool {
+        guard current.isSymbol(symbol) else { return false }
         index += 1
         return true
     }
 
-    mutating func expect(_ token: Token) throws {
-        guard skip(token) else { throw error("expected \(Self.spelling(token))") }
+    mutating func skip(name: String) -> Bool {
+        guard current.isName(name) else { return false }
+        index += 1
+        return true
     }
 
-    mutating func name() throws -> String {
-        guard case .name(let name) = current else { throw error("expected a name") }
+    mutating func expect(symbol: String) throws {
+        guard skip(symbol: symbol) else { throw unexpected(expected: "'\(symbol)'") }
+    }
+
+    mutating func expectName() throws -> String {
+        guard case .name(let name) = current.kind else { throw unexpected(expected: "a name") }
         index += 1
         return name
     }
 
-    mutating func end() throws {
-        if let current { throw error("unexpected \(Self.spelling(current))") }
-    }
-
-    /// An expression that must use all tokens.
-    mutating func whole() throws -> JinjaExpression {
-        let result = try expression()
-        try end()
-        return result
-    }
-
-    mutating func expression() throws -> JinjaExpression {
-        let value = try orExpression()
-        guard skip(.name("if")) else { return value }
-        let condition = try orExpression()
-        let otherwise = skip(.name("else")) ? try expression() : nil
-        return .conditional(value, condition: condition, otherwise: otherwise)
-    }
-
-    mutating func orExpression() throws -> JinjaExpression {
-        var left = try andExpression()
-        while skip(.name("or")) { left = .binary("or", left, try andExpression()) }
-        return left
-    }
-
-    private mutating func andExpression() throws -> JinjaExpression {
-        var left = try notExpression()
-        while skip(.name("and")) { left = .binary("and", left, try notExpression()) }
-        return left
-    }
-
-    private mutating func notExpression() throws -> JinjaExpression {
-        skip(.name("not")) ? .unary("not", try notExpression()) : try comparison()
-    }
-
-    private mutating func comparison() throws -> JinjaExpression {
-        var left = try additive()
-        while true {
-            if let current, case .symbol(let op) = current, ["==", "!=", "<", ">", "<=", ">="].contains(op) {
-                index += 1
-                left = .binary(op, left, try additive())
-            } else if skip(.name("in")) {
-                left = .binary("in", left, try additive())
-            } else if current == .name("not"), index + 1 < tokens.count, tokens[index + 1] == .name("in") {
-                index += 2
-                left = .unary("not", .binary("in", left, try additive()))
-            } else {
-                return left
-            }
-        }
-    }
-
-    private mutating func additive() throws -> JinjaExpression {
-        var left = try concatenation()
-        while let current, current == .symbol("+") || current == .symbol("-") {
-            index += 1
-            left = .binary(current == .symbol("+") ? "+" : "-", left, try concatenation())
-        }
-        return left
-    }
-
-    private mutating func concatenation() throws -> JinjaExpression {
-        var left = try multiplicative()
-        while skip(.symbol("~")) { left = .binary("~", left, try multiplicative()) }
-        return left
-    }
-
-    private mutating func multiplicative() throws -> JinjaExpression {
-        var left = try unary()
-        while let current, case .symbol(let op) = current, ["*", "/", "//", "%"].contains(op) {
-            index += 1
-            left = .binary(op, left, try unary())
-        }
-        return left
-    }
-
-    private mutating func unary() throws -> JinjaExpression {
-        if skip(.symbol("-")) { return .unary("-", try unary()) }
-        return try postfix(try primary())
-    }
-
-    private mutating func primary() throws -> JinjaExpression {
-        guard let token = current else { throw error("expression ends early") }
+    mutating func expect(_ kind: JinjaToken.Kind, spelled spelling: String) throws {
+        guard current.kind == kind else { throw unexpected(expected: spelling) }
         index += 1
-        switch token {
-        case .string(var text):
-            // Adjacent string literals concatenate, as in Python.
-            while case .string(let more) = current {
-                text += more
-                index += 1
-            }
-            return .string(text)
-        case .integer(let value): return .integer(value)
-        case .number(let value): return .number(value)
-        case .name("true"), .name("True"): return .boolean(true)
-        case .name("false"), .name("False"): return .boolean(false)
-        case .name("none"), .name("None"): return .none
-        case .name(let name): return .variable(name)
-        case .symbol("("):
-            let inner = try expression()
-            try expect(.symbol(")"))
-            return inner
-        case .symbol("["):
-            var items: [JinjaExpression] = []
-            while !skip(.symbol("]")) {
-                items.append(try expression())
-                if !skip(.symbol(",")) { try expect(.symbol("]")); break }
-            }
-            return .list(items)
-        case .symbol("{"):
-            var items: [(JinjaExpression, JinjaExpression)] = []
-            while !skip(.symbol("}")) {
-                let key = try expression()
-                try expect(.symbol(":"))
-                items.append((key, try expression()))
-                if !skip(.symbol(",")) { try expect(.symbol("}")); break }
-            }
-            return .dictionary(items)
-        default: throw error("unexpected \(Self.spelling(token))")
-        }
     }
 
-    private mutating func postfix(_ base: JinjaExpression) throws -> JinjaExpression {
-        var value = base
+    func unexpected(expected: String) -> TokenizerError {
+        if current.kind == .end { return endOfTemplate() }
+        return JinjaFailure.syntax("expected \(expected), found \(current.spelling)", at: current.position)
+    }
+
+    private func endOfTemplate() -> TokenizerError {
+        guard let open = openBlocks.last else {
+            return JinjaFailure.syntax("unexpected end of template", at: current.position)
+        }
+        return JinjaFailure.syntax(
+            "unexpected end of template: '\(open.tag)' opened at \(open.position) is never closed", at: current.position)
+    }
+
+    /// Runs `body` one nesting level deeper, failing beyond `limits.maxNesting`.
+    mutating func nested<T>(_ body: (inout JinjaParser) throws -> T) throws -> T {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= limits.maxNesting else {
+            throw JinjaFailure.limit("blocks or parentheses nest deeper than \(limits.maxNesting) levels", at: current.position)
+        }
+        return try body(&self)
+    }
+
+    // MARK: - Statements
+
+    /// Nodes up to a block tag whose name is in `endTags` (left as the current token) or the end.
+    mutating func parseBody(until endTags: Set<String>) throws -> [JinjaNode] {
+        var nodes: [JinjaNode] = []
         while true {
-            if skip(.symbol(".")) {
-                value = .attribute(value, try name())
-            } else if skip(.symbol("[")) {
-                let start = current == .symbol(":") ? nil : try expression()
-                if skip(.symbol(":")) {
-                    let end = current == .symbol("]") ? nil : try expression()
-                    value = .slice(value, start: start, end: end)
-                } else if let start {
-                    value = .item(value, start)
-                }
-                try expect(.symbol("]"))
-            } else if skip(.symbol("(")) {
-                let (arguments, keywords) = try callArguments()
-                value = .call(value, arguments: arguments, keywords: keywords)
-            } else if skip(.symbol("|")) {
-                let filter = try name()
-                let arguments = skip(.symbol("(")) ? try callArguments().0 : []
-                value = .filter(value, name: filter, arguments: arguments)
-            } else if skip(.name("is")) {
-                let negated = skip(.name("not"))
-                value = .test(value, name: try name(), negated: negated)
-            } else {
-                return value
+            let token = current
+            switch token.kind {
+            case .data(let text):
+                index += 1
+                nodes.append(.text(text))
+            case .variableBegin:
+                index += 1
+                let expression = try parseTuple()
+                try expect(.variableEnd, spelled: "'}}'")
+                nodes.append(.output(expression))
+            case .blockBegin:
+                index += 1
+                if case .name(let name) = current.kind, endTags.contains(name) { return nodes }
+                nodes += try parseStatement()
+                try expect(.blockEnd, spelled: "'%}'")
+            case .end:
+                return nodes
+            default:
+                throw unexpected(expected: "template text or a tag")
             }
         }
     }
 
-    /// After `(`: positional and `name=value` arguments up to `)`.
-    private mutating func callArguments() throws -> ([JinjaExpression], [(String, JinjaExpression)]) {
-        var arguments: [JinjaExpression] = []
-        var keywords: [(String, JinjaExpression)] = []
-        while !skip(.symbol(")")) {
-            if case .name(let key) = current, index + 1 < tokens.count, tokens[index + 1] == .symbol("=") {
-                index += 2
-                keywords.append((key, try expression()))
-            } else {
-                arguments.append(try expression())
-            }
-            if !skip(.symbol(",")) { try expect(.symbol(")")); break }
+    /// `:`? `%}` then a body up to one of `endTags`; the end tag's name stays current unless `dropEnd`.
+    private mutating func parseBlock(_ tag: String, at position: TemplatePosition, until endTags: Set<String>, dropEnd: Bool) throws -> [JinjaNode] {
+        _ = skip(symbol: ":")
+        try expect(.blockEnd, spelled: "'%}'")
+        openBlocks.append((tag, position))
+        defer { openBlocks.removeLast() }
+        let body = try nested { try $0.parseBody(until: endTags) }
+        guard current.kind != .end else {
+            throw JinjaFailure.syntax(
+                "unexpected end of template: '\(tag)' opened at \(position) is never closed (expected "
+                    + endTags.sorted().map { "'\($0)'" }.joined(separator: " or ") + ")", at: current.position)
         }
-        return (arguments, keywords)
+        if dropEnd { index += 1 }
+        return body
+    }
+
+    private mutating func parseStatement() throws -> [JinjaNode] {
+        let token = current
+        guard case .name(let tag) = token.kind else { throw JinjaFailure.syntax("tag name expected", at: token.position) }
+        let position = token.position
+        index += 1
+        switch tag {
+        case "for": return [try parseFor(at: position)]
+        case "if": return [try parseIf(at: position)]
+        case "set": return [try parseSet(at: position)]
+        case "macro": return [try parseMacro(at: position)]
+        case "call": return [try parseCallBlock(at: position)]
+        case "filter":
+            let filter = try parseFilter(nil, startInline: true)
+            return [.filterBlock(filter: filter, body: try parseBlock("filter", at: position, until: ["endfilter"], dropEnd: true))]
+        case "with": return [try parseWith(at: position)]
+        case "print":
+            var expressions: [JinjaNode] = []
+            while current.kind != .blockEnd {
+                if !expressions.isEmpty { try expect(symbol: ",") }
+                expressions.append(.output(try parseExpression()))
+            }
+            return expressions
+        case "generation":
+            return [.generation(try parseBlock("generation", at: position, until: ["endgeneration"], dropEnd: true))]
+        case "break": return [.breakLoop(position)]
+        case "continue": return [.continueLoop(position)]
+        case "block", "autoescape":
+            while current.kind != .blockEnd && current.kind != .end { index += 1 }
+            _ = try parseBlock(tag, at: position, until: ["end" + tag], dropEnd: true)
+            // `{% endblock name %}` may repeat the block's name.
+            if tag == "block", case .name = current.kind { index += 1 }
+            return [.unsupported("the '\(tag)' tag", position)]
+        case "extends", "include", "import", "from":
+            while current.kind != .blockEnd && current.kind != .end { index += 1 }
+            return [.unsupported("the '\(tag)' tag (a chat template is rendered on its own, without a loader)", position)]
+        default:
+            var message = "unknown tag '\(tag)'"
+            if let open = openBlocks.last { message += " inside '\(open.tag)' opened at \(open.position)" }
+            throw JinjaFailure.syntax(message, at: position)
+        }
+    }
+
+    private mutating func parseFor(at position: TemplatePosition) throws -> JinjaNode {
+        let target = try parseAssignTarget(endNames: ["in"], allowNamespace: false)
+        if target.names.contains("loop") {
+            throw JinjaFailure.syntax("cannot assign to the special loop variable 'loop' in a for-loop target", at: position)
+        }
+        guard skip(name: "in") else { throw unexpected(expected: "'in'") }
+        let iterable = try parseTuple(allowConditional: false, endNames: ["recursive"])
+        var condition: JinjaExpression?
+        if skip(name: "if") { condition = try parseExpression() }
+        let isRecursive = skip(name: "recursive")
+        let body = try parseBlock("for", at: position, until: ["endfor", "else"], dropEnd: false)
+        var otherwise: [JinjaNode] = []
+        if advance().isName("else") {
+            otherwise = try parseBlock("for", at: position, until: ["endfor"], dropEnd: true)
+        }
+        return .forLoop(JinjaForLoop(
+            target: target, iterable: iterable, condition: condition, body: body, otherwise: otherwise,
+            isRecursive: isRecursive, position: position))
+    }
+
+    private mutating func parseIf(at position: TemplatePosition) throws -> JinjaNode {
+        var branches: [(condition: JinjaExpression, body: [JinjaNode])] = []
+        var otherwise: [JinjaNode] = []
+        while true {
+            let condition = try parseTuple(allowConditional: false)
+            let body = try parseBlock("if", at: position, until: ["elif", "else", "endif"], dropEnd: false)
+            branches.append((condition, body))
+            let token = advance()
+            if token.isName("elif") { continue }
+            if token.isName("else") { otherwise = try parseBlock("if", at: position, until: ["endif"], dropEnd: true) }
+            break
+        }
+        return .conditional(branches: branches, otherwise: otherwise)
+    }
+
+    private mutating func parseSet(at position: TemplatePosition) throws -> JinjaNode {
+        let target = try parseAssignTarget(endNames: [], allowNamespace: true)
+        if skip(symbol: "=") { return .assign(target, try parseTuple(), position) }
+        let filter: JinjaExpression? = current.isSymbol("|") ? try parseFilter(nil, startInline: false) : nil
+        let body = try parseBlock("set", at: position, until: ["endset"], dropEnd: true)
+        return .assignBlock(target, filter: filter, body: body, position)
+    }
+
+    private mutating func parseWith(at position: TemplatePosition) throws -> JinjaNode {
+        var targets: [(JinjaTarget, JinjaExpression)] = []
+        while current.kind != .blockEnd {
+            if !targets.isEmpty { try expect(symbol: ",") }
+            let target = try parseAssignTarget(endNames: [], allowNamespace: false)
+            try expect(symbol: "=")
+            targets.append((target, try parseExpression()))
+        }
+        return .with(targets: targets, body: try parseBlock("with", at: position, until: ["endwith"], dropEnd: true))
+    }
+
+    private mutating func parseMacro(at position: TemplatePosition) throws -> JinjaNode {
+        let name = try expectName()
+        let parameters = try parseSignature()
+        let body = try parseBlock("macro", at: position, until: ["endmacro"], dropEnd: true)
+        return .macro(Self.macroDefinition(name: name, parameters: parameters, body: body, at: position))
+    }
+
+    private mutating func parseCallBlock(at position: TemplatePosition) throws -> JinjaNode {
+        let parameters = current.isSymbol("(") ? try parseSignature() : []
+        let call = try parseExpression()
+        guard case .call = call.kind else { throw JinjaFailure.syntax("expected a call after 'call'", at: call.position) }
+        let body = try parseBlock("call", at: position, until: ["endcall"], dropEnd: true)
+        return .callBlock(call: call, caller: Self.macroDefinition(name: "caller", parameters: parameters, body: body, at: position))
+    }
+
+    private mutating func parseSignature() throws -> [(name: String, defaultValue: JinjaExpression?)] {
+        try expect(symbol: "(")
+        var parameters: [(name: String, defaultValue: JinjaExpression?)] = []
+        while !current.isSymbol(")") {
+            if !parameters.isEmpty { try expect(symbol: ",") }
+            let token = current
+            let name = try expectName()
+            if skip(symbol: "=") {
+                parameters.append((name, try parseExpression()))
+            } else if name == "caller" {
+                throw JinjaFailure.syntax(
+                    "when defining macros or call blocks the special \"caller\" argument must be omitted or be given a default", at: token.position)
+            } else if parameters.contains(where: { $0.defaultValue != nil }) {
+                throw JinjaFailure.syntax("non-default argument follows default argument", at: token.position)
+            } else {
+                parameters.append((name, nil))
+            }
+        }
+        try expect(symbol: ")")
+        return parameters
+    }
+
+    private static func macroDefinition(
+        name: String, parameters: [(name: String, defaultValue: JinjaExpression?)], body: [JinjaNode], at position: TemplatePosition
+    ) -> JinjaMacroDefinition {
+        let names = JinjaNameCheck.namesRead(in: body)
+        return JinjaMacroDefinition(
+            name: name, parameters: parameters, body: body, readsVarargs: names.contains("varargs"),
+            readsKeywordArguments: names.contains("kwargs"), readsCaller: names.contains("caller"), position: position)
+    }
+
+    /// A name, `namespace.attribute` (for `set`), or a tuple of targets.
+    private mutating func parseAssignTarget(endNames: Set<String>, allowNamespace: Bool) throws -> JinjaTarget {
+        let start = current.position
+        var targets: [JinjaTarget] = []
+        var isTuple = false
+        while true {
+            if !targets.isEmpty { try expect(symbol: ",") }
+            if isTupleEnd(endNames) { break }
+            targets.append(try parseSingleTarget(allowNamespace: allowNamespace))
+            if current.isSymbol(",") { isTuple = true } else { break }
+        }
+        guard isTuple || targets.count != 1 else { return targets[0] }
+        guard !targets.isEmpty else { throw unexpected(expected: "an assignment target") }
+        return .tuple(targets, start)
+    }
+
+    private mutating func parseSingleTarget(allowNamespace: Bool) throws -> JinjaTarget {
+        let token = current
+        if case .name(let name) = token.kind {
+            guard !["true", "false", "True", "False", "none", "None"].contains(name) else {
+                throw JinjaFailure.syntax("cannot assign to the constant '\(name)'", at: token.position)
+            }
+            index += 1
+            if allowNamespace, skip(symbol: ".") { return .namespaceAttribute(name, try expectName(), token.position) }
+            return .name(name)
+        }
+        if token.isSymbol("(") {
+            index += 1
+            let inner = try nested { try $0.parseAssignTarget(endNames: [], allowNamespace: allowNamespace) }
+            try expect(symbol: ")")
+            return inner
+        }
+        throw JinjaFailure.syntax("cannot assign to \(token.spelling)", at: token.position)
+    }
+
+    func isTupleEnd(_ endNames: Set<String>) -> Bool {
+        switch current.kind {
+        case .variableEnd, .blockEnd, .symbol(")"): return true
+        case .name(let name): return endNames.contains(name)
+        default: return false
+        }
     }
 }

@@ -1,24 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
+import FoundationEssentials
 import WStream
 import WStreamFormat
 import WStreamQuant
+import WStreamProcess
 import WStreamTokenizer
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure peak memory and tokens/s of a model at several budgets, each in a fresh process.",
+        abstract: "Measure peak memory and tokens/s of a model at several budgets, each in a fresh process, against the machine's limits.",
         discussion: """
             For each budget, `wstream run` is started anew (so no budget inherits another's memory) with a \
             prompt of exactly --prompt-tokens tokens and greedy decoding of --generate tokens. Peak RSS is that \
-            child's VmHWM (/proc/self/status at the end of its run). A budget below the model's minimum is \
-            reported as such and the others still run.
+            child's VmHWM. A budget below the model's minimum is reported as such and the others still run.
+
+            The same invocation measures the machine's limits: the disk's bandwidth on the model's file \
+            (O_DIRECT), so that each run's decode speed can be set against what the disk allows for the bytes it \
+            streams per token. --cgroup also runs each budget inside a memory cgroup of that size with the page \
+            cache dropped first (root; cgroup v1 or v2), where the page cache counts against the process. \
+            --peer-llama-bench and --peer-gguf run a llama.cpp you already have on its GGUF of the same weights, \
+            on the host and in the same cgroups. --output writes results.md, chart.svg and results.json there; \
+            --json prints the report as JSON.
 
             --kernels times the matrix kernels alone on random weights shaped like LFM2-1.2B's linear layers \
             (about 800 MB, far beyond the last-level cache), read in turn as a token reads them: the \
             float-activation kernels against the int8 ones, decode (1 input) and prefill, at 1 and 2 threads. \
             A bandwidth probe reads the same memory first, and each kernel's weight GB/s is given as a share of it.
 
-              wstream bench llama.wst --budgets 2G,700M,500M,350M
+              wstream bench lfm2.wst --budgets 2G,700M,350M
+              wstream bench lfm2.wst --cgroup --peer-llama-bench ~/llama.cpp/build/bin/llama-bench --peer-gguf lfm2-q4_0.gguf --output bench
               wstream bench --kernels
             """)
 
@@ -32,10 +45,25 @@ struct Bench: AsyncParsableCommand {
     var promptTokens = 128
 
     @Option(help: "Tokens to generate.")
-    var generate = 128
+    var generate = 64
 
-    @Option(help: "Compute threads for each run (default: all cores).")
+    @Option(help: "Compute threads for each run (default: the cores this process may use).")
     var threads = Engine.coreCount
+
+    @Flag(help: "Also run each budget inside a memory cgroup of that size, page cache dropped first (needs root).")
+    var cgroup = false
+
+    @Option(help: "A llama-bench executable to run side by side (with --peer-gguf).")
+    var peerLlamaBench: String?
+
+    @Option(name: .customLong("peer-gguf"), help: "The peer's GGUF of the same weights (e.g. llama-quantize Q4_0 of the F16 file the model was packed from).")
+    var peerGgufFile: String?
+
+    @Option(help: "A folder to write results.md, chart.svg and results.json into.")
+    var output: String?
+
+    @Flag(help: "Print the report as JSON instead of tables.")
+    var json = false
 
     @Flag(help: "Time the matrix kernels on a model-sized set of matrices, against the memory bandwidth.")
     var kernels = false
@@ -51,6 +79,7 @@ struct Bench: AsyncParsableCommand {
         if promptTokens < 1 || generate < 1 { throw ValidationError("--prompt-tokens and --generate must be at least 1") }
         if kernelLayers < 1 || kernelLayers > 16 { throw ValidationError("--kernel-layers must be 1…16, not \(kernelLayers)") }
         if kernelInputCounts == nil { throw ValidationError("--kernel-inputs must be positive integers separated by commas, not '\(kernelInputs)'") }
+        if (peerLlamaBench == nil) != (peerGgufFile == nil) { throw ValidationError("--peer-llama-bench and --peer-gguf go together") }
         for text in budgetTexts {
             do { _ = try MemoryBudget(parsing: text) } catch { throw ValidationError("\(error)") }
         }
@@ -60,34 +89,104 @@ struct Bench: AsyncParsableCommand {
         if kernels { runKernels() }
         guard let model else { return }
         let prompt = try syntheticPrompt(for: model)
-        print("\(model): \(prompt.count) prompt tokens, \(generate) generated, \(threads) threads, greedy")
-        let widths = [10, 12, 14, 14, 20, 16]
-        print(row(["budget", "peak RSS", "prefill tok/s", "decode tok/s", "resident/streamed", "decoded/token"], widths))
-        var failed = false
+        var report = BenchReport(
+            model: model, promptTokens: prompt.count, generatedTokens: generate,
+            machine: try measureMachine(model: model), runs: [], cgroupRuns: [], peer: peerLlamaBench.map { "\($0) on \(peerGgufFile!)" },
+            peerRuns: [])
+        if !json { print("\(model): \(prompt.count) prompt tokens, \(generate) generated, \(threads) threads, greedy") }
         for budget in budgetTexts {
-            let child = try ChildProcess.run(ChildProcess.currentExecutable, [
-                "run", model, "--budget", budget, "--prompt-ids", prompt.map(String.init).joined(separator: ","),
-                "-n", "\(generate)", "--temperature", "0", "--threads", "\(threads)", "--stats-json",
-            ])
-            if child.exitStatus == 2 {
-                print(row([budget, "below minimum (\(minimum(in: child.stderr)))"], [10, 60]))
-            } else if child.exitStatus == 0, let stats = StatisticsRecord.find(in: child.stderr) {
-                print(row([
-                    budget, ByteCount.format(stats.peakResidentBytes),
-                    Terminal.decimal(stats.prefillTokensPerSecond), Terminal.decimal(stats.decodeTokensPerSecond),
-                    "\(stats.residentRegions)/\(stats.streamedRegions)", Terminal.megabytes(stats.bytesDecodedPerToken),
-                ], widths))
-            } else {
-                failed = true
-                let how = child.signal.map { "killed by signal \($0)" } ?? "exit status \(child.exitStatus!)"
-                let last = child.stderr.split(separator: "\n").last.map(String.init) ?? ""
-                print(row([budget, "failed (\(how)): \(last)"], [10, 60]))
+            report.runs.append(try run(prompt: prompt, budget: budget, cgroup: nil))
+            if !json { printRun(report.runs.last!) }
+        }
+        if cgroup {
+            do {
+                for budget in budgetTexts {
+                    let limit = try MemoryBudget(parsing: budget).bytes
+                    let group = try MemoryCgroup(name: "wstream-bench-\(getpid())", limit: limit)
+                    MemoryCgroup.dropCaches()
+                    var run = try run(prompt: prompt, budget: "\((limit * 10 / 11) >> 20)M", cgroup: group)
+                    run.cgroupPeakBytes = group.peakBytes
+                    run.outOfMemoryKills = group.outOfMemoryKills
+                    report.cgroupRuns.append(run)
+                    if !json { printRun(run) }
+                }
+            } catch let error as RuntimeError {
+                report.cgroupSkipped = error.description
+                if !json { print("cgroup runs skipped: \(error)") }
             }
         }
-        if failed { throw ExitCode.failure }
+        if let peerLlamaBench, let peerGgufFile {
+            let peer = PeerBench(executable: peerLlamaBench, gguf: peerGgufFile)
+            report.peerRuns.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
+            if cgroup, report.cgroupSkipped == nil {
+                for budget in budgetTexts {
+                    let group = try MemoryCgroup(name: "wstream-bench-peer-\(getpid())", limit: try MemoryBudget(parsing: budget).bytes)
+                    MemoryCgroup.dropCaches()
+                    report.peerRuns.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 1, cgroup: group, timeout: 300))
+                }
+            }
+        }
+        if json {
+            print(String(decoding: try Self.encoder.encode(report), as: UTF8.self))
+        } else {
+            print("")
+            print(BenchResults.markdown(report))
+        }
+        if let output {
+            mkdir(output, 0o755)
+            try write(BenchResults.markdown(report), to: output + "/results.md")
+            try write(BenchResults.chart(report).svg, to: output + "/chart.svg")
+            try write(String(decoding: try Self.encoder.encode(report), as: UTF8.self) + "\n", to: output + "/results.json")
+        }
+        if report.runs.contains(where: { $0.outcome == "failed" }) { throw ExitCode.failure }
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return encoder
     }
 
     private var budgetTexts: [String] { budgets.split(separator: ",").map { String($0) } }
+
+    /// The CPU, the kernels of this build, the memory's bandwidth at `threads`, and the disk's bandwidth on
+    /// the model's file system.
+    private func measureMachine(model: String) throws -> BenchReport.Machine {
+        return BenchReport.Machine(
+            cpu: MachineInfo.cpuModel, cpuFlags: MachineInfo.vectorFlags, kernels: KernelFamily.native.description, threads: threads,
+            memoryBandwidth: KernelBenchmark.memoryBandwidth(threads: threads) * 1e9,
+            diskBandwidth: try DiskBandwidth.measure(path: model), diskBypassesPageCache: DiskBandwidth.bypassesPageCache(path: model))
+    }
+
+    /// One `wstream run` of `prompt` at `budget` in a fresh process, inside `cgroup` when given.
+    private func run(prompt: [Int], budget: String, cgroup: MemoryCgroup?) throws -> BenchReport.Run {
+        var command = (executable: CommandRunner.currentExecutable, arguments: [
+            "run", model!, "--budget", budget, "--prompt-ids", prompt.map(String.init).joined(separator: ","),
+            "-n", "\(generate)", "--temperature", "0", "--threads", "\(threads)", "--stats-json",
+        ])
+        if let cgroup { command = cgroup.command(command.executable, command.arguments) }
+        let child = try CommandRunner.run(command.executable, command.arguments, timeout: 3600)
+        var run = BenchReport.Run(budget: budget, budgetBytes: try MemoryBudget(parsing: budget).bytes, memoryLimit: cgroup?.limit, outcome: "ok")
+        if child.exitStatus == 2, let refusal = BudgetRefusalRecord.find(in: child.stderr) {
+            run.outcome = "below minimum"
+            run.detail = ByteCount.format(refusal.minimumBytes)
+        } else if child.exitStatus == 0, let statistics = StatisticsRecord.find(in: child.stderr) {
+            run.statistics = statistics
+        } else {
+            run.outcome = "failed"
+            run.detail = "\(child.termination): " + (child.stderr.split(separator: "\n").last.map(String.init) ?? "")
+        }
+        return run
+    }
+
+    private func printRun(_ run: BenchReport.Run) {
+        let label = run.memoryLimit.map { "cgroup \(ByteCount.format($0)), --budget \(run.budget)" } ?? "--budget \(run.budget)"
+        guard let s = run.statistics else {
+            print("\(label): \(run.outcome)\(run.detail.map { " (\($0))" } ?? "")")
+            return
+        }
+        print("\(label): peak \(ByteCount.format(s.peakResidentBytes)), prefill \(Terminal.decimal(s.prefillTokensPerSecond)) tok/s, decode \(Terminal.decimal(s.decodeTokensPerSecond)) tok/s, \(s.residentRegions)/\(s.streamedRegions) units resident/streamed, \(Terminal.megabytes(s.bytesStreamedPerToken)) streamed per token")
+    }
 
     /// Exactly `promptTokens` ids of ordinary text: a sentence repeated until the tokenizer yields enough.
     private func syntheticPrompt(for path: String) throws -> [Int] {
@@ -102,14 +201,10 @@ struct Bench: AsyncParsableCommand {
         return Array(ids.prefix(promptTokens))
     }
 
-    /// `40.3 MiB` from the child's "… below the minimum working set of 40.3 MiB (…)" error.
-    private func minimum(in stderr: String) -> String {
-        guard let start = stderr.firstRange(of: "minimum working set of ")?.upperBound else {
-            let last = stderr.split(separator: "\n").last.map(String.init) ?? "no message"
-            return last.hasPrefix("error: ") ? String(last.dropFirst("error: ".count)) : last
-        }
-        let rest = stderr[start...]
-        return String(rest[..<(rest.firstRange(of: " (")?.lowerBound ?? rest.endIndex)])
+    private func write(_ text: String, to path: String) throws {
+        guard let file = fopen(path, "w") else { throw CommandFailure("\(path): \(String(cString: strerror(errno)))") }
+        defer { fclose(file) }
+        guard fputs(text, file) >= 0 else { throw CommandFailure("\(path): \(String(cString: strerror(errno)))") }
     }
 
     private var kernelInputCounts: [Int]? {
@@ -138,6 +233,8 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
+
+    /// `columns` padded to `widths`, for the kernel table.
     private func row(_ columns: [String], _ widths: [Int]) -> String {
         zip(columns, widths).map { text, width in
             text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)

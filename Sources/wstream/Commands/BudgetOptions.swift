@@ -11,6 +11,11 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Compute threads (default: all cores).")
     var threads = Engine.coreCount
 
+    @Option(help: ArgumentHelp(
+        "How streamed blocks are read: mapped (computed on where the file is mapped; the page cache keeps the file) or direct (read into the pool with O_DIRECT, past the page cache).",
+        discussion: "Default: direct inside a memory cgroup with a limit, which counts the page cache against the process; mapped otherwise."))
+    var io: StreamingIO?
+
     func parsedBudget() throws -> MemoryBudget? {
         try budget.map { text in
             do { return try MemoryBudget(parsing: text) } catch { throw ValidationError("\(error)") }
@@ -19,12 +24,17 @@ struct RuntimeOptions: ParsableArguments {
 }
 
 /// Runs `body`, turning a budget the model cannot run within into exit status 2 with its message.
-func exitingOnBudgetError<T>(_ body: () async throws -> T) async throws -> T {
+/// - Parameter json: also write the refusal as one JSON line (`BudgetRefusalRecord`), for `bench`.
+func exitingOnBudgetError<T>(json: Bool = false, _ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as RuntimeError {
         switch error {
-        case .budgetTooSmall, .alreadyOverBudget:
+        case .budgetTooSmall(let budget, let minimum, _):
+            Terminal.error("error: \(error)")
+            if json { Terminal.error(try BudgetRefusalRecord(budgetBytes: budget, minimumBytes: minimum).jsonLine()) }
+            throw ExitCode(2)
+        case .alreadyOverBudget, .addressSpaceLimitTooSmall:
             Terminal.error("error: \(error)")
             throw ExitCode(2)
         default:
@@ -32,3 +42,5 @@ func exitingOnBudgetError<T>(_ body: () async throws -> T) async throws -> T {
         }
     }
 }
+
+extension StreamingIO: ExpressibleByArgument {}

@@ -35,14 +35,15 @@ struct Eval: AsyncParsableCommand {
             let tokenizer = try Tokenizer(spec: reader.metadata.tokenizer)
             // One more token than positions scored, and no more than the model's context.
             let tokens = Array(tokenizer.encode(contents).prefix(min(limit, reader.metadata.config.contextLength - 1) + 1))
-            guard tokens.count >= 2 else { throw ValidationError("\(text): fewer than two tokens to evaluate") }
+            guard tokens.count >= 2 else { throw CommandFailure("\(text): fewer than two tokens to evaluate") }
             var options = LanguageModel.Options(contextLength: tokens.count, budget: try runtime.parsedBudget(), threads: max(1, runtime.threads))
             options.logitsForEveryPosition = true
+            options.streamingIO = runtime.io
             let evaluated = try LanguageModel(reader: reader, tokenizer: tokenizer, options: options)
             let referenceModel = try reference.map { path -> LanguageModel in
                 let referenceReader = try ContainerReader(path: path)
                 guard referenceReader.metadata.config.vocabSize == reader.metadata.config.vocabSize else {
-                    throw ValidationError("\(path): vocabulary differs from \(model)")
+                    throw CommandFailure("\(path): vocabulary differs from \(model)")
                 }
                 var referenceOptions = options
                 referenceOptions.budget = nil

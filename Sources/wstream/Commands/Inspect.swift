@@ -18,8 +18,8 @@ struct Inspect: ParsableCommand {
         print("\(model)")
         print("  architecture   \(c.architecture.rawValue)")
         print("  hidden \(c.hiddenSize), blocks \(c.layerCount), heads \(c.headCount) (kv \(c.kvHeadCount), dim \(c.headDim)), ffn \(c.ffnSize), vocab \(c.vocabSize)")
-        print("  context \(c.contextLength), rope θ \(c.ropeTheta), norm ε \(c.normEps), tied embeddings \(c.tiedEmbeddings)\(c.attentionBias ? ", q/k/v biases" : "")")
-        if c.architecture == .lfm2 {
+        print("  context \(c.contextLength), rope θ \(c.ropeTheta), norm ε \(c.normEps), tied embeddings \(c.tiedEmbeddings)")
+        if c.blockKinds.contains(.shortConv) {
             let kinds = c.blockKinds.enumerated().map { "\($0.offset):\($0.element == .attention ? "attn" : "conv")" }
             print("  blocks         \(kinds.joined(separator: " ")) (conv kernel \(c.convKernelSize))")
         }
@@ -28,7 +28,7 @@ struct Inspect: ParsableCommand {
         let t = meta.tokenizer
         print("  tokenizer      \(t.model.rawValue) (\(t.preTokenizer.rawValue)), \(t.tokens.count) tokens, \(t.merges.count) merges, bos \(t.bosTokenId.map(String.init) ?? "-"), eos \(t.eosTokenId.map(String.init) ?? "-"), chat template \(t.chatTemplate == nil ? "no" : "yes")")
         print("")
-        print(row("region", "tensors", "storage", "decoded", "stored", "ratio"))
+        print(row("region", "tensors", "storage", "decoded", "stored", "ratio", tensors ? "origin" : ""))
         var totalDecoded = 0
         var totalStored = 0
         for (index, region) in meta.regions.enumerated() {
@@ -42,7 +42,8 @@ struct Inspect: ParsableCommand {
             if tensors {
                 for tensor in members {
                     let stored = tensor.frames.reduce(0) { $0 + Int($1.storedLength) }
-                    print(row("  " + tensor.name, "\(tensor.shape)", tensor.storage.rawValue, Terminal.megabytes(tensor.decodedByteCount), Terminal.megabytes(stored), ratio(tensor.decodedByteCount, stored)))
+                    let storage = tensor.groupSize > 0 ? "\(tensor.storage.rawValue) g\(tensor.groupSize)" : tensor.storage.rawValue
+                    print(row("  " + tensor.name, "\(tensor.shape)", storage, Terminal.megabytes(tensor.decodedByteCount), Terminal.megabytes(stored), ratio(tensor.decodedByteCount, stored), tensor.origin ?? "-"))
                 }
             }
         }
@@ -54,9 +55,10 @@ struct Inspect: ParsableCommand {
     }
 
     private func row(_ columns: String...) -> String {
-        let widths = [36, 12, 10, 12, 12, 8]
-        return zip(columns, widths).map { text, width in
+        let widths = [36, 12, 10, 12, 12, 8, 0]
+        let padded = zip(columns, widths).map { text, width in
             text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
         }.joined()
+        return String(padded.reversed().drop { $0 == " " }.reversed())
     }
 }

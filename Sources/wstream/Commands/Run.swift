@@ -56,32 +56,39 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await exitingOnBudgetError {
+        try await exitingOnBudgetError(json: statsJson) {
             var configuration = Engine.Configuration()
             configuration.threads = max(1, runtime.threads)
-            configuration.contextLength = context ?? (chat ? 2048 : nil)
-            let engine = try Engine(path: model, budget: try runtime.parsedBudget(), configuration: configuration)
+            configuration.streamingIO = runtime.io
+            let engine = try Engine(path: model, configuration: configuration)
             var options = GenerationOptions()
             options.maxTokens = maxTokens
             options.sampling = sampling.options
             options.stopStrings = sampling.stop
+            let budget = try runtime.parsedBudget()
             if chat {
+                try await engine.load(budget: budget, contextLength: context ?? 2048)
                 try await ChatSession(engine: engine, options: options, system: system, showStats: stats).run()
                 return
             }
-            let pieces: AsyncThrowingStream<String, any Error>
-            if let ids = promptIds.flatMap(parsedPromptIds) {
+            let ids: [Int]
+            if let given = promptIds.flatMap(parsedPromptIds) {
                 let vocabulary = engine.modelConfig.vocabSize
-                guard ids.allSatisfy({ $0 < vocabulary }) else { throw ValidationError("--prompt-ids: ids must be below the vocabulary size \(vocabulary)") }
-                pieces = engine.generate(promptIds: ids, options: options)
+                guard given.allSatisfy({ $0 < vocabulary }) else { throw ValidationError("--prompt-ids: ids must be below the vocabulary size \(vocabulary)") }
+                ids = given
             } else {
-                pieces = engine.generate(prompt: prompt!, options: options)
+                ids = engine.encode(prompt!, options: options)
             }
-            for try await piece in pieces {
-                Terminal.write(piece)
+            try await engine.load(budget: budget, contextLength: context ?? ids.count + maxTokens)
+            var finished: GenerationResult?
+            for try await event in engine.generate(promptIds: ids, options: options) {
+                switch event {
+                case .text(let piece): Terminal.write(piece)
+                case .finished(let result): finished = result
+                }
             }
             Terminal.write("\n")
-            guard let result = engine.lastResult else { return }
+            guard let result = finished else { return }
             if printIds {
                 Terminal.write("{\"prompt_ids\":\(Terminal.jsonArray(result.promptIds)),\"generated_ids\":\(Terminal.jsonArray(result.generatedIds))}\n")
             }

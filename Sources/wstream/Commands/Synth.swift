@@ -31,7 +31,7 @@ struct Synth: ParsableCommand {
             bar.update(done: written, total: total, note: shape.name)
         }
         bar.finish()
-        let bytes = SyntheticModel.weightBytes(of: shape)
+        let bytes = try SyntheticModel.weightBytes(of: shape)
         print("wrote \(out): \(shape.name), \(bytes / 2) parameters in bf16 (\(Terminal.megabytes(bytes))) in \(Terminal.decimal(bar.elapsed))s")
     }
 }

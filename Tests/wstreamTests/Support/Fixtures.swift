@@ -39,6 +39,9 @@ enum Fixtures {
     /// `syntheticSource()` packed at 4 bits.
     static func synthetic() throws -> PackedModel { try syntheticResult.get() }
 
+    /// The same synthetic model in fp16: ~200 MB, larger than the address-space limits the tests set.
+    static func syntheticFloat16() throws -> PackedModel { try syntheticFloat16Result.get() }
+
     private static let storiesHFResult = Result { try pack(try SharedModels.storiesHF, "stories-hf-q4.wst") }
     private static let storiesGGUFResult = Result { try pack(try SharedModels.storiesGGUF, "stories-gguf-q4.wst") }
     private static let storiesFloat32Result = Result { try pack(try SharedModels.storiesHF, "stories-f32.wst", ["--bits", "32"]) }
@@ -49,6 +52,7 @@ enum Fixtures {
         return directory
     }
     private static let syntheticResult = Result { try pack(try syntheticSource(), "\(syntheticShape)-q4.wst") }
+    private static let syntheticFloat16Result = Result { try pack(try syntheticSource(), "\(syntheticShape)-f16.wst", ["--bits", "16"]) }
 
     private static func pack(_ source: String, _ name: String, _ options: [String] = []) throws -> PackedModel {
         let output = scratch.file(name)

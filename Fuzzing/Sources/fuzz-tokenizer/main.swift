@@ -1,0 +1,4 @@
+import FuzzDriver
+import WStreamFuzzing
+
+LibFuzzerMain.run { try TokenizerTarget() }

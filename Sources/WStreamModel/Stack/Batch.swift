@@ -1,0 +1,28 @@
+/// The rows one forward pass computes: for each of one or more sequences, a run of its next tokens.
+///
+/// A prompt chunk is one segment of many rows; a decode step of several sequences is one segment of one row
+/// each. Linear layers treat all rows alike (one pass over the weights serves every sequence); attention and
+/// convolution read each row's own sequence.
+struct Batch {
+    struct Segment {
+        let sequence: SequenceState
+        /// The segment's rows in the activations.
+        let rows: Range<Int>
+        /// The position of its first row in its sequence.
+        let firstPosition: Int
+    }
+
+    let segments: [Segment]
+
+    /// Rows in all segments.
+    var rowCount: Int { segments.last?.rows.upperBound ?? 0 }
+
+    /// One segment per sequence, `counts[i]` rows for `sequences[i]`, continuing where each sequence stands.
+    init(_ sequences: [SequenceState], counts: [Int]) {
+        var start = 0
+        segments = zip(sequences, counts).map { sequence, count in
+            defer { start += count }
+            return Segment(sequence: sequence, rows: start..<start + count, firstPosition: sequence.position)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+/// Everything one `wstream bench` measured: the machine, the model at each budget (on the host, and inside a memory
+/// cgroup of the same size), and a llama.cpp peer on the same weights when one was given. `--json` prints it.
+struct BenchReport: Codable {
+    struct Machine: Codable {
+        var cpu: String
+        /// The CPU's vector instruction sets, from /proc/cpuinfo (`avx2 avx512f avx512_vnni`, …).
+        var cpuFlags: String
+        /// The integer kernels this build uses: AVX-512 VNNI, AVX2 or portable SIMD.
+        var kernels: String
+        var threads: Int
+        /// Bytes per second read from memory by `threads` threads.
+        var memoryBandwidth: Double
+        /// Bytes per second read from the model's file system past the page cache (8 MiB `O_DIRECT` reads).
+        var diskBandwidth: Double?
+        /// False when the file system refused `O_DIRECT` (the figure is then the page cache's).
+        var diskBypassesPageCache: Bool
+    }
+
+    /// One run of the model in a fresh process.
+    struct Run: Codable {
+        /// The `--budget` given.
+        var budget: String
+        var budgetBytes: Int
+        /// The memory cgroup's limit the run was inside, nil on the host.
+        var memoryLimit: Int?
+        /// `ok`, `below minimum`, `failed`.
+        var outcome: String
+        var detail: String?
+        var statistics: StatisticsRecord?
+        /// The cgroup's peak usage (page cache included) and the kernel's OOM kills in it.
+        var cgroupPeakBytes: Int?
+        var outOfMemoryKills: Int?
+
+        /// Weight bytes read per second while decoding.
+        var weightBytesPerSecond: Double? {
+            statistics.map { Double($0.weightBytes) * $0.decodeTokensPerSecond }
+        }
+    }
+
+    /// One run of the peer (`llama-bench`) on its GGUF of the same weights.
+    struct PeerRun: Codable {
+        var memoryLimit: Int?
+        var prefillTokensPerSecond: Double?
+        var decodeTokensPerSecond: Double?
+        /// Why there is no figure (a timeout, a failure).
+        var detail: String?
+    }
+
+    var model: String
+    var promptTokens: Int
+    var generatedTokens: Int
+    var machine: Machine
+    var runs: [Run]
+    var cgroupRuns: [Run]
+    /// Why the cgroup runs were skipped, when they were asked for and could not be made.
+    var cgroupSkipped: String?
+    var peer: String?
+    var peerRuns: [PeerRun]
+
+    /// The decode speed the disk allows a run: its bandwidth ÷ the bytes the run streamed per token.
+    func diskBoundTokensPerSecond(_ run: Run) -> Double? {
+        guard let disk = machine.diskBandwidth, let bytes = run.statistics?.bytesStreamedPerToken, bytes > 0 else { return nil }
+        return disk / Double(bytes)
+    }
+}

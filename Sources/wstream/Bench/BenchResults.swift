@@ -1,0 +1,92 @@
+import WStreamRuntime
+
+/// `bench/results.md` and `bench/chart.svg`: the report as tables with the ratios that matter (share of the memory
+/// bandwidth, of the disk-bound limit, against the peer), and decode tokens/s against memory as a chart.
+enum BenchResults {
+    static func markdown(_ report: BenchReport) -> String {
+        let machine = report.machine
+        var lines = [
+            "# wstream bench: \(report.model)",
+            "",
+            "\(report.promptTokens) prompt tokens, \(report.generatedTokens) generated greedily, \(machine.threads) threads.",
+            "",
+            "| machine | |",
+            "| --- | --- |",
+            "| CPU | \(machine.cpu) |",
+            "| vector instructions | \(machine.cpuFlags) |",
+            "| kernels | \(machine.kernels) |",
+            "| memory bandwidth (\(machine.threads) threads) | \(gigabytes(machine.memoryBandwidth))/s |",
+            "| disk bandwidth (8 MiB reads, \(machine.diskBypassesPageCache ? "O_DIRECT" : "page cache: O_DIRECT refused")) | \(gigabytes(machine.diskBandwidth))/s |",
+            "",
+            "## On the host",
+            "",
+            "| budget | peak RSS | prefill tok/s | decode tok/s | weights read | of memory bandwidth | resident / streamed | streamed per token |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for run in report.runs {
+            guard let s = run.statistics else {
+                lines.append("| \(run.budget) | \(run.outcome)\(run.detail.map { ": \($0)" } ?? "") | | | | | | |")
+                continue
+            }
+            let share = run.weightBytesPerSecond.map { percent($0 / machine.memoryBandwidth) } ?? "–"
+            lines.append("| \(run.budget) | \(ByteCount.format(s.peakResidentBytes)) | \(Terminal.decimal(s.prefillTokensPerSecond)) | \(Terminal.decimal(s.decodeTokensPerSecond)) | \(gigabytes(run.weightBytesPerSecond))/s | \(share) | \(s.residentRegions) / \(s.streamedRegions) | \(Terminal.megabytes(s.bytesStreamedPerToken)) |")
+        }
+        if let skipped = report.cgroupSkipped {
+            lines += ["", "## In a memory cgroup", "", "Skipped: \(skipped)."]
+        } else if !report.cgroupRuns.isEmpty {
+            lines += [
+                "", "## In a memory cgroup of each size (page cache dropped first; `--budget` = limit ÷ 1.1)", "",
+                "| limit | cgroup peak | OOM kills | decode tok/s | disk-bound limit | of the limit | streamed per token | io |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            ]
+            for run in report.cgroupRuns {
+                let limit = run.memoryLimit.map(ByteCount.format) ?? run.budget
+                guard let s = run.statistics else {
+                    lines.append("| \(limit) | \(run.outcome)\(run.detail.map { ": \($0)" } ?? "") | \(run.outOfMemoryKills ?? 0) | | | | | |")
+                    continue
+                }
+                let bound = report.diskBoundTokensPerSecond(run)
+                lines.append("| \(limit) | \(run.cgroupPeakBytes.map(ByteCount.format) ?? "–") | \(run.outOfMemoryKills ?? 0) | \(Terminal.decimal(s.decodeTokensPerSecond)) | \(bound.map { Terminal.decimal($0) } ?? "–") | \(bound.map { percent(s.decodeTokensPerSecond / $0) } ?? "–") | \(Terminal.megabytes(s.bytesStreamedPerToken)) | \(s.streamingIO ?? "resident") |")
+            }
+        }
+        if let peer = report.peer, !report.peerRuns.isEmpty {
+            lines += ["", "## Against the peer: \(peer)", "", "| where | wstream prefill | peer prefill | ratio | wstream decode | peer decode | ratio |", "| --- | --- | --- | --- | --- | --- | --- |"]
+            for peerRun in report.peerRuns {
+                let ours = peerRun.memoryLimit.flatMap { limit in report.cgroupRuns.first { $0.memoryLimit == limit } }
+                    ?? report.runs.first { $0.statistics?.streamedRegions == 0 }
+                let where_ = peerRun.memoryLimit.map { "cgroup \(ByteCount.format($0))" } ?? "host, all resident"
+                let prefill = ours?.statistics?.prefillTokensPerSecond, decode = ours?.statistics?.decodeTokensPerSecond
+                lines.append("| \(where_) | \(number(prefill)) | \(number(peerRun.prefillTokensPerSecond)) | \(ratio(prefill, peerRun.prefillTokensPerSecond)) | \(number(decode)) | \(number(peerRun.decodeTokensPerSecond)) \(peerRun.detail ?? "") | \(ratio(decode, peerRun.decodeTokensPerSecond)) |")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Decode tokens/s against memory: the host runs by budget, the cgroup runs and the peer's by limit.
+    static func chart(_ report: BenchReport) -> BenchChart {
+        func points(_ runs: [BenchReport.Run], limit: Bool) -> [(x: Double, y: Double)] {
+            runs.compactMap { run in
+                guard let s = run.statistics else { return nil }
+                return (Double((limit ? run.memoryLimit : nil) ?? run.budgetBytes) / Double(1 << 20), s.decodeTokensPerSecond)
+            }
+        }
+        var series = [BenchChart.Series(name: "wstream, host", color: "#1f77b4", points: points(report.runs, limit: false))]
+        if !report.cgroupRuns.isEmpty {
+            series.append(BenchChart.Series(name: "wstream, cgroup", color: "#2ca02c", points: points(report.cgroupRuns, limit: true)))
+        }
+        let peerPoints = report.peerRuns.compactMap { run in
+            run.memoryLimit.flatMap { limit in run.decodeTokensPerSecond.map { (Double(limit) / Double(1 << 20), $0) } }
+        }
+        if !peerPoints.isEmpty { series.append(BenchChart.Series(name: "llama.cpp, cgroup", color: "#d62728", points: peerPoints)) }
+        return BenchChart(title: "Decode tokens/s against memory — \(report.model.split(separator: "/").last ?? "")",
+                          xLabel: "budget or memory limit (MiB)", yLabel: "decode tokens/s", series: series)
+    }
+
+    private static func gigabytes(_ bytes: Double?) -> String { bytes.map { Terminal.decimal($0 / 1e9) + " GB" } ?? "–" }
+    private static func percent(_ value: Double) -> String { Terminal.decimal(value * 100) + " %" }
+    private static func number(_ value: Double?) -> String { value.map { Terminal.decimal($0) } ?? "–" }
+    private static func ratio(_ ours: Double?, _ theirs: Double?) -> String {
+        guard let ours, let theirs, theirs > 0 else { return "–" }
+        return Terminal.decimal(ours / theirs, places: 2) + "×"
+    }
+}
