@@ -112,7 +112,7 @@ let package = Package(
             name: "WStreamModel",
             dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamQuant", "WStreamTokenizer"],
             swiftSettings: hotPathSettings, plugins: ["FamilyRegistry"]),
-        .target(name: "WStream", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamTokenizer", "WStreamModel"]),
+        .target(name: "WStream", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamQuant", "WStreamTokenizer", "WStreamModel"]),
         .target(name: "WStreamProcess"),
         .target(
             name: "WStreamFuzzing",

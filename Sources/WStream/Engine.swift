@@ -38,6 +38,8 @@ public final class Engine: @unchecked Sendable {
         public var chunkSize = 32
         /// How streamed units reach memory; nil chooses by the memory cgroup (see `LanguageModel.Options.streamingIO`).
         public var streamingIO: StreamingIO?
+        /// How 4- and 8-bit weights meet the activations (see `LanguageModel.Options.activationPrecision`).
+        public var activationPrecision = ActivationPrecision.int8
 
         /// All cores, 2048 positions, one sequence, chunks of 32.
         public init() {}
@@ -272,6 +274,7 @@ public final class Engine: @unchecked Sendable {
         options.chunkSize = configuration.chunkSize
         options.sequences = configuration.parallel
         options.streamingIO = configuration.streamingIO
+        options.activationPrecision = configuration.activationPrecision
         return options
     }
 

@@ -34,6 +34,9 @@ public final class LanguageModel: @unchecked Sendable {
         /// Store the KV cache as float16 (half the memory). nil: float16 unless the file holds float32
         /// weights (`--bits 32`), which compute in float32 throughout.
         public var float16Cache: Bool?
+        /// How 4- and 8-bit weights meet the activations: int8 activations with integer dot products (the
+        /// default, several times faster), or float32, for comparisons against references computed in float32.
+        public var activationPrecision = ActivationPrecision.int8
         /// How streamed units reach memory. nil: `.direct` inside a memory cgroup with a limit (which charges the page
         /// cache to the process's group), `.mapped` otherwise.
         public var streamingIO: StreamingIO?
@@ -143,7 +146,8 @@ public final class LanguageModel: @unchecked Sendable {
         stack = TransformerStack(
             config: config, family: opening.family, file: path,
             embedding: EmbeddingTable(reader: reader, entry: reader.tensor(named: TensorName.tokenEmbedding)!),
-            outputMatrix: opening.layout.outputMatrix, streamer: streamer, pool: ComputePool(threadCount: options.threads),
+            outputMatrix: opening.layout.outputMatrix, streamer: streamer,
+            compute: Compute(pool: ComputePool(threadCount: options.threads), precision: options.activationPrecision),
             activations: activations, blockUnits: opening.units.blocks, headUnits: opening.units.head)
         self.options = options
     }

@@ -28,7 +28,7 @@ protocol ModelFamily: Sendable {
     func cache(ofBlock layer: Int) -> BlockCache.Kind
 
     /// Runs block `layer` on the rows of `batch`, updating `x.residual` in place and each row's sequence cache.
-    func forward(block layer: Int, weights: BlockWeights, batch: Batch, x: Activations, pool: ComputePool) throws
+    func forward(block layer: Int, weights: BlockWeights, batch: Batch, x: Activations, compute: Compute) throws
 }
 
 /// Finding the family that runs a configuration.

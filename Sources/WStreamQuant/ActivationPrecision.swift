@@ -1,7 +1,7 @@
 /// How the quantised kernels treat the activations they multiply q4/q8 weights with.
 ///
 /// f16 and f32 weights always use float32 activations.
-public enum ActivationPrecision: Sendable, Equatable, CaseIterable {
+public enum ActivationPrecision: String, Sendable, Equatable, CaseIterable {
     /// Each input quantised once per product to int8 in blocks of 32 columns (one float scale per block),
     /// then integer dot products (see `QuantizedActivations`): the default, several times faster.
     case int8

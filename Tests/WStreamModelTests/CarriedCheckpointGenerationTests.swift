@@ -3,6 +3,7 @@ import TestSupport
 import WStreamImport
 import WStreamModel
 import WStreamPack
+import WStreamQuant
 
 /// Already-quantized checkpoints packed with their groups carried over compute what their own tools compute:
 /// mlx_lm's greedy ids with float32 activations (reference.json).
@@ -18,11 +19,13 @@ import WStreamPack
         return (path, summary)
     }
 
-    /// Opens `path` computing in float32: float32 activations (the q4/q8 kernels' only mode) and a float32 KV cache,
+    /// Opens `path` computing in float32: float32 activations and a float32 KV cache,
     /// since the reference margins (0.005–0.015) are below what a float16 cache moves the logits by.
     static func float32Model(_ path: String, everyPosition: Bool = false) throws -> LanguageModel {
         var options = LanguageModel.Options(contextLength: 256, budget: nil, threads: 2)
         options.float16Cache = false
+        // mlx-lm multiplies its 4-bit weights with float32 activations; int8 activations round them first.
+        options.activationPrecision = .float32
         options.logitsForEveryPosition = everyPosition
         return try LanguageModel(path: path, options: options)
     }

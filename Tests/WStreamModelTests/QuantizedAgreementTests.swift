@@ -1,6 +1,7 @@
 import Testing
 import TestSupport
 import WStreamModel
+import WStreamQuant
 
 /// 4-bit packs against the float32 pack of the same real model, teacher-forced on one text.
 @Suite(.serialized) struct QuantizedAgreementTests {
@@ -28,6 +29,15 @@ import WStreamModel
         print("stories260K q4 g32 vs f32: top-1 \(result.topOneAgreement!), mean KL \(result.meanKLDivergence!), ppl \(result.perplexity)")
         #expect(result.tokens == 256)
         #expect(result.topOneAgreement! >= 0.9)
+
+        // Quality does not pay for speed: the int8 activations (the default) against the float32 ones on the same weights.
+        var float32Options = options
+        float32Options.activationPrecision = .float32
+        let float32 = try Evaluation.run(model: try LanguageModel(path: quantized, options: float32Options), reference: reference, tokens: tokens)
+        print("stories260K q4 g32, float32 activations, vs f32: top-1 \(float32.topOneAgreement!), mean KL \(float32.meanKLDivergence!)")
+        #expect(result.topOneAgreement! >= float32.topOneAgreement! - 0.01)
+        #expect(result.meanKLDivergence! <= float32.meanKLDivergence! * 1.1)
+
         let sameAgain = try LanguageModel(path: exact, options: options)
         let selfCheck = try Evaluation.run(model: sameAgain, reference: reference, tokens: tokens)
         #expect(selfCheck.topOneAgreement == 1)

@@ -38,32 +38,32 @@ struct LFM2: ModelFamily {
         }
     }
 
-    func forward(block layer: Int, weights w: BlockWeights, batch: Batch, x: Activations, pool: ComputePool) throws {
+    func forward(block layer: Int, weights w: BlockWeights, batch: Batch, x: Activations, compute: Compute) throws {
         let n = batch.rowCount, hidden = config.hiddenSize, epsilon = config.normEps
         RMSNorm.apply(x.residual, into: x.normed, weight: try w.vector(.attentionNorm), rows: n, width: hidden, epsilon: epsilon)
         switch config.blockKinds[layer] {
         case .shortConv:
             // x += out_proj(C ⊙ conv(B ⊙ v)), with B, C, v = in_proj(norm x)
-            Linear.apply(try w.matrix(.convInProjection), x.normed, rows: n, into: x.wide, pool: pool)   // [n, 3·hidden]
+            compute.linear(try w.matrix(.convInProjection), x.normed, rows: n, into: x.wide)   // [n, 3·hidden]
             try ShortConvolution.apply(layer: layer, taps: w.vector(.convWeight), batch: batch, x: x, config: config)  // → x.attended [n, hidden]
-            Linear.apply(try w.matrix(.convOutProjection), x.attended, rows: n, into: x.mixed, pool: pool)
+            compute.linear(try w.matrix(.convOutProjection), x.attended, rows: n, into: x.mixed)
         case .attention:
             // x += o(attention(rope(qnorm(q(norm x))), rope(knorm(k(norm x))), v(norm x)))
-            Linear.apply(try w.matrix(.attentionQ), x.normed, rows: n, into: x.queries, pool: pool)   // [n, heads·headDim]
-            Linear.apply(try w.matrix(.attentionK), x.normed, rows: n, into: x.keys, pool: pool)      // [n, kvHeads·headDim]
-            Linear.apply(try w.matrix(.attentionV), x.normed, rows: n, into: x.values, pool: pool)
+            compute.linear(try w.matrix(.attentionQ), x.normed, rows: n, into: x.queries)   // [n, heads·headDim]
+            compute.linear(try w.matrix(.attentionK), x.normed, rows: n, into: x.keys)      // [n, kvHeads·headDim]
+            compute.linear(try w.matrix(.attentionV), x.normed, rows: n, into: x.values)
             RMSNorm.apply(x.queries, into: x.queries, weight: try w.vector(.attentionQNorm), rows: n * config.headCount,
                           width: config.headDim, epsilon: epsilon)
             RMSNorm.apply(x.keys, into: x.keys, weight: try w.vector(.attentionKNorm), rows: n * config.kvHeadCount,
                           width: config.headDim, epsilon: epsilon)
-            attention.attend(layer: layer, batch: batch, x: x, pool: pool)                            // → x.attended
-            Linear.apply(try w.matrix(.attentionOutput), x.attended, rows: n, into: x.mixed, pool: pool)
+            attention.attend(layer: layer, batch: batch, x: x, compute: compute)                            // → x.attended
+            compute.linear(try w.matrix(.attentionOutput), x.attended, rows: n, into: x.mixed)
         }
         VectorMath.add(x.residual, x.mixed, n * hidden)
 
         // MLP: x += down(silu(gate(norm x)) ⊙ up(norm x))
         RMSNorm.apply(x.residual, into: x.normed, weight: try w.vector(.ffnNorm), rows: n, width: hidden, epsilon: epsilon)
-        try FeedForward.swiGLU(w, rows: n, x: x, pool: pool)
+        try FeedForward.swiGLU(w, rows: n, x: x, compute: compute)
         VectorMath.add(x.residual, x.mixed, n * hidden)
     }
 }

@@ -30,21 +30,21 @@ struct Llama: ModelFamily {
 
     func cache(ofBlock layer: Int) -> BlockCache.Kind { .keyValue }
 
-    func forward(block layer: Int, weights w: BlockWeights, batch: Batch, x: Activations, pool: ComputePool) throws {
+    func forward(block layer: Int, weights w: BlockWeights, batch: Batch, x: Activations, compute: Compute) throws {
         let n = batch.rowCount, hidden = config.hiddenSize, epsilon = config.normEps
 
         // Attention: x += o(attention(rope(q(norm x)), rope(k(norm x)), v(norm x)))
         RMSNorm.apply(x.residual, into: x.normed, weight: try w.vector(.attentionNorm), rows: n, width: hidden, epsilon: epsilon)
-        Linear.apply(try w.matrix(.attentionQ), x.normed, rows: n, into: x.queries, pool: pool)   // [n, heads·headDim]
-        Linear.apply(try w.matrix(.attentionK), x.normed, rows: n, into: x.keys, pool: pool)      // [n, kvHeads·headDim]
-        Linear.apply(try w.matrix(.attentionV), x.normed, rows: n, into: x.values, pool: pool)    // [n, kvHeads·headDim]
-        attention.attend(layer: layer, batch: batch, x: x, pool: pool)                            // → x.attended [n, heads·headDim]
-        Linear.apply(try w.matrix(.attentionOutput), x.attended, rows: n, into: x.mixed, pool: pool)
+        compute.linear(try w.matrix(.attentionQ), x.normed, rows: n, into: x.queries)   // [n, heads·headDim]
+        compute.linear(try w.matrix(.attentionK), x.normed, rows: n, into: x.keys)      // [n, kvHeads·headDim]
+        compute.linear(try w.matrix(.attentionV), x.normed, rows: n, into: x.values)    // [n, kvHeads·headDim]
+        attention.attend(layer: layer, batch: batch, x: x, compute: compute)                            // → x.attended [n, heads·headDim]
+        compute.linear(try w.matrix(.attentionOutput), x.attended, rows: n, into: x.mixed)
         VectorMath.add(x.residual, x.mixed, n * hidden)
 
         // MLP: x += down(silu(gate(norm x)) ⊙ up(norm x))
         RMSNorm.apply(x.residual, into: x.normed, weight: try w.vector(.ffnNorm), rows: n, width: hidden, epsilon: epsilon)
-        try FeedForward.swiGLU(w, rows: n, x: x, pool: pool)                                      // → x.mixed [n, hidden]
+        try FeedForward.swiGLU(w, rows: n, x: x, compute: compute)                                      // → x.mixed [n, hidden]
         VectorMath.add(x.residual, x.mixed, n * hidden)
     }
 }

@@ -31,25 +31,25 @@ struct Qwen3: ModelFamily {
 
     func cache(ofBlock layer: Int) -> BlockCache.Kind { .keyValue }
 
-    func forward(block layer: Int, weights w: BlockWeights, batch: Batch, x: Activations, pool: ComputePool) throws {
+    func forward(block layer: Int, weights w: BlockWeights, batch: Batch, x: Activations, compute: Compute) throws {
         let n = batch.rowCount, hidden = config.hiddenSize, headDim = config.headDim, epsilon = config.normEps
 
         // Attention: x += o(attention(rope(qnorm(q(norm x))), rope(knorm(k(norm x))), v(norm x)))
         RMSNorm.apply(x.residual, into: x.normed, weight: try w.vector(.attentionNorm), rows: n, width: hidden, epsilon: epsilon)
-        Linear.apply(try w.matrix(.attentionQ), x.normed, rows: n, into: x.queries, pool: pool)   // [n, heads·headDim]
-        Linear.apply(try w.matrix(.attentionK), x.normed, rows: n, into: x.keys, pool: pool)      // [n, kvHeads·headDim]
-        Linear.apply(try w.matrix(.attentionV), x.normed, rows: n, into: x.values, pool: pool)    // [n, kvHeads·headDim]
+        compute.linear(try w.matrix(.attentionQ), x.normed, rows: n, into: x.queries)   // [n, heads·headDim]
+        compute.linear(try w.matrix(.attentionK), x.normed, rows: n, into: x.keys)      // [n, kvHeads·headDim]
+        compute.linear(try w.matrix(.attentionV), x.normed, rows: n, into: x.values)    // [n, kvHeads·headDim]
         RMSNorm.apply(x.queries, into: x.queries, weight: try w.vector(.attentionQNorm), rows: n * config.headCount,
                       width: headDim, epsilon: epsilon)                                           // each head of q
         RMSNorm.apply(x.keys, into: x.keys, weight: try w.vector(.attentionKNorm), rows: n * config.kvHeadCount,
                       width: headDim, epsilon: epsilon)                                           // each head of k
-        attention.attend(layer: layer, batch: batch, x: x, pool: pool)                            // → x.attended [n, heads·headDim]
-        Linear.apply(try w.matrix(.attentionOutput), x.attended, rows: n, into: x.mixed, pool: pool)
+        attention.attend(layer: layer, batch: batch, x: x, compute: compute)                            // → x.attended [n, heads·headDim]
+        compute.linear(try w.matrix(.attentionOutput), x.attended, rows: n, into: x.mixed)
         VectorMath.add(x.residual, x.mixed, n * hidden)
 
         // MLP: x += down(silu(gate(norm x)) ⊙ up(norm x))
         RMSNorm.apply(x.residual, into: x.normed, weight: try w.vector(.ffnNorm), rows: n, width: hidden, epsilon: epsilon)
-        try FeedForward.swiGLU(w, rows: n, x: x, pool: pool)                                      // → x.mixed [n, hidden]
+        try FeedForward.swiGLU(w, rows: n, x: x, compute: compute)                                      // → x.mixed [n, hidden]
         VectorMath.add(x.residual, x.mixed, n * hidden)
     }
 }

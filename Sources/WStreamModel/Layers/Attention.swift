@@ -19,7 +19,7 @@ struct Attention {
     /// Rotates `x.queries` and `x.keys` (one row per batch row) to their positions, appends each row's key and value
     /// to its sequence's cache, and writes `softmax(q·kᵀ/√headDim)·v` of every query head to `x.attended`,
     /// each row attending to its own sequence up to its own position.
-    func attend(layer: Int, batch: Batch, x: Activations, pool: ComputePool) {
+    func attend(layer: Int, batch: Batch, x: Activations, compute: Compute) {
         let headDim = config.headDim
         let heads = config.headCount
         let kvHeads = config.kvHeadCount
@@ -44,7 +44,7 @@ struct Attention {
         let buffers = AttentionBuffers(queries: x.queries, scores: x.scores, attended: x.attended, scoresPerHead: x.scoreCapacity)
         rows.withUnsafeBufferPointer { rows in
             let rows = SendableRows(rows: rows)
-            pool.parallelFor(heads) { head in
+            compute.pool.parallelFor(heads) { head in
                 let kvOffset = (head / group) * headDim
                 let scores = buffers.scores + head * buffers.scoresPerHead
                 for item in rows.rows {

@@ -14,7 +14,7 @@ final class TransformerStack {
     let family: any ModelFamily
     let file: String
     let streamer: LayerStreamer
-    let pool: ComputePool
+    let compute: Compute
     let activations: Activations
     private let embedding: EmbeddingTable
     /// Streamer unit of each block, and the units of the head (final norm, then the output matrix's rows).
@@ -24,14 +24,14 @@ final class TransformerStack {
     private let outputMatrix: String
 
     init(config: ModelConfig, family: any ModelFamily, file: String, embedding: EmbeddingTable, outputMatrix: String,
-         streamer: LayerStreamer, pool: ComputePool, activations: Activations, blockUnits: [Int], headUnits: [Int]) {
+         streamer: LayerStreamer, compute: Compute, activations: Activations, blockUnits: [Int], headUnits: [Int]) {
         self.config = config
         self.family = family
         self.file = file
         self.embedding = embedding
         self.outputMatrix = outputMatrix
         self.streamer = streamer
-        self.pool = pool
+        self.compute = compute
         self.activations = activations
         self.blockUnits = blockUnits
         self.headUnits = headUnits
@@ -54,7 +54,7 @@ final class TransformerStack {
         for (layer, unit) in blockUnits.enumerated() {
             let weights = BlockWeights(unit: try streamer.acquire(unit), layer: layer, file: file)
             defer { streamer.release(unit) }
-            try family.forward(block: layer, weights: weights, batch: batch, x: x, pool: pool)
+            try family.forward(block: layer, weights: weights, batch: batch, x: x, compute: compute)
         }
         for segment in batch.segments { segment.sequence.advance(by: segment.rows.count) }
 
@@ -78,11 +78,11 @@ final class TransformerStack {
             guard let slice = head.rows(of: outputMatrix) else { throw ModelError.missingTensor(file: file, tensor: outputMatrix) }
             let matrix = try head.matrix(outputMatrix, file: file)
             if slice.count == vocabulary {
-                Linear.apply(matrix, x.normed, rows: rows, into: x.logits, pool: pool)
+                compute.linear(matrix, x.normed, rows: rows, into: x.logits)
             } else {
                 // A part of the head: its logits go to their columns of each row.
                 for row in 0..<rows {
-                    MatrixKernels.matvec(matrix, x.normed + row * hidden, x.logits + row * vocabulary + slice.lowerBound, pool: pool)
+                    compute.linear(matrix, x.normed + row * hidden, rows: 1, into: x.logits + row * vocabulary + slice.lowerBound)
                 }
             }
         }

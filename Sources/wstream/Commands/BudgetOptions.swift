@@ -1,5 +1,6 @@
 import ArgumentParser
 import WStream
+import WStreamQuant
 
 /// Options shared by the commands that run a model.
 struct RuntimeOptions: ParsableArguments {
@@ -8,13 +9,18 @@ struct RuntimeOptions: ParsableArguments {
         discussion: "Layers that do not fit are streamed from the file each token. Without a budget everything stays resident."))
     var budget: String?
 
-    @Option(help: "Compute threads (default: all cores).")
+    @Option(help: "Compute threads (default: the cores this process may use, by CPU affinity and cgroup quota).")
     var threads = Engine.coreCount
 
     @Option(help: ArgumentHelp(
         "How streamed blocks are read: mapped (computed on where the file is mapped; the page cache keeps the file) or direct (read into the pool with O_DIRECT, past the page cache).",
         discussion: "Default: direct inside a memory cgroup with a limit, which counts the page cache against the process; mapped otherwise."))
     var io: StreamingIO?
+
+    @Option(help: ArgumentHelp(
+        "How 4- and 8-bit weights meet the activations: int8 (integer dot products, the default) or float32 (slower; the exact float product).",
+        discussion: "float32 is for comparing with references computed in float32, e.g. mlx-lm's."))
+    var activations = ActivationPrecision.int8
 
     func parsedBudget() throws -> MemoryBudget? {
         try budget.map { text in
@@ -44,3 +50,4 @@ func exitingOnBudgetError<T>(json: Bool = false, _ body: () async throws -> T) a
 }
 
 extension StreamingIO: ExpressibleByArgument {}
+extension ActivationPrecision: ExpressibleByArgument {}

@@ -39,6 +39,7 @@ struct Eval: AsyncParsableCommand {
             var options = LanguageModel.Options(contextLength: tokens.count, budget: try runtime.parsedBudget(), threads: max(1, runtime.threads))
             options.logitsForEveryPosition = true
             options.streamingIO = runtime.io
+            options.activationPrecision = runtime.activations
             let evaluated = try LanguageModel(reader: reader, tokenizer: tokenizer, options: options)
             let referenceModel = try reference.map { path -> LanguageModel in
                 let referenceReader = try ContainerReader(path: path)

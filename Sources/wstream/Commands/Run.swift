@@ -60,6 +60,7 @@ struct Run: AsyncParsableCommand {
             var configuration = Engine.Configuration()
             configuration.threads = max(1, runtime.threads)
             configuration.streamingIO = runtime.io
+            configuration.activationPrecision = runtime.activations
             let engine = try Engine(path: model, configuration: configuration)
             var options = GenerationOptions()
             options.maxTokens = maxTokens
