@@ -64,17 +64,12 @@ case .avx2: [.define("WSTREAM_AVX2")]
 case .portable: []
 }
 
+/// The kernels, the forward pass and the container code (checksums, shuffles, zstd calls) are built with `-O` in both configurations, so the shipped build is the tested
+/// build: `-Ounchecked` (which removes every precondition) measured no faster (LFM2-1.2B shape, all resident, A/B in
+/// one run: decode 32.6 and 34.2 tok/s against 32.5 and 35.1 with `-O`). Debug builds (the tests) optimise them too,
+/// or model tests would take minutes.
 let hotPathSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release)),
-    // Debug builds (the tests) still optimise the kernels, or model tests would take minutes.
-    .unsafeFlags(["-O"] + targetCPU, .when(configuration: .debug)),
-]
-
-/// Checksums, shuffles and zstd calls in the container code are hot too, but its validation relies on
-/// overflow checks, so it gets `-O` (never `-Ounchecked`).
-let checkedHotPathSettings: [SwiftSetting] = [
-    .unsafeFlags(targetCPU, .when(configuration: .release)),
-    .unsafeFlags(["-O"] + targetCPU, .when(configuration: .debug)),
+    .unsafeFlags(["-O"] + targetCPU),
 ]
 
 let package = Package(
@@ -99,7 +94,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        .target(name: "WStreamFormat", dependencies: ["CZstd"], swiftSettings: checkedHotPathSettings),
+        .target(name: "WStreamFormat", dependencies: ["CZstd"], swiftSettings: hotPathSettings),
         .executableTarget(name: "FamilyRegistryGenerator"),
         .plugin(name: "FamilyRegistry", capability: .buildTool(), dependencies: ["FamilyRegistryGenerator"]),
         .target(name: "WStreamImport", dependencies: ["WStreamFormat"], plugins: ["FamilyRegistry"]),

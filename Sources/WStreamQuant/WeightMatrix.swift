@@ -79,7 +79,7 @@ struct QuantizedRow {
 ///
 /// The layout's derived sizes are kept as stored values and the address arithmetic wraps (`&*`): every
 /// offset lies inside the matrix the caller vouched for, and recomputing divisions or checking overflow
-/// for each row cost a tenth of decode speed when the kernels were built with `-O` instead of `-Ounchecked`.
+/// for each row cost a tenth of decode speed under `-O`, which checks overflow (the build does not use `-Ounchecked`).
 struct QuantizedAddressing {
     let layout: QuantizedLayout
     let rowsPerBlock: Int
