@@ -36,9 +36,17 @@ demo: demo-model
 	$(RELEASE) inspect $(DEMO_MODEL)
 	$(RELEASE) run $(DEMO_MODEL) --budget $(DEMO_BUDGET) --prompt "$(DEMO_PROMPT)" -n 64 --stats
 
-# Figures: kernels, then the demo model at several budgets (each in a fresh process).
+# Figures: the kernels on a model-sized set against the memory's bandwidth, then the demo model at each of
+# BENCH_BUDGETS in a fresh process, on the host and (as root, where a memory cgroup is writable) inside a cgroup of
+# each size; results.md, chart.svg and results.json go to bench/$(DEMO_SHAPE)/. A llama.cpp you already have runs
+# side by side with PEER_LLAMA_BENCH=path/to/llama-bench PEER_GGUF=its GGUF of the same weights.
+BENCH_BUDGETS ?= 4G,700M,350M
+BENCH_PEER    := $(if $(PEER_LLAMA_BENCH),--peer-llama-bench $(PEER_LLAMA_BENCH) --peer-gguf $(PEER_GGUF))
+BENCH_CGROUP  := $(if $(filter 0,$(shell id -u)),--cgroup)
+
 bench: demo-model
-	$(RELEASE) bench $(DEMO_MODEL) --kernels --budgets 2G,700M,500M,350M
+	$(RELEASE) bench --kernels
+	$(RELEASE) bench $(DEMO_MODEL) --budgets $(BENCH_BUDGETS) $(BENCH_CGROUP) $(BENCH_PEER) --output bench/$(DEMO_SHAPE)
 
 # The corruption sweep: every header bit and SWEEP_FLIPS random bits flipped one at a time in a 4-bit stories260K and
 # tiny-lfm2 pack, each run; prints each file's outcomes per area and fails on a crash, a hang or a change without an error.

@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "KV-cache positions per request (prompt plus reply), at most each model's own context.")
     var context = 2048
 
-    @Option(help: "Compute threads per model (default: all cores).")
+    @Option(help: "Compute threads per model (default: the cores this process may use, by CPU affinity and cgroup quota).")
     var threads = Engine.coreCount
 
     @Option(help: "Require 'Authorization: Bearer KEY' on every route but /health (default: $WSTREAM_API_KEY).")
