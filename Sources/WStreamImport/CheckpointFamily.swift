@@ -7,7 +7,7 @@ import WStreamFormat
 /// Each family is one file in `Families/`, named after its type; the build registers every file there
 /// (`Plugins/FamilyRegistry`), so supporting a family's checkpoints is adding that file. Its forward pass is
 /// the file of the same family in `WStreamModel/Families`.
-protocol CheckpointFamily {
+protocol CheckpointFamily: SendableMetatype {
     /// The family's name in `ModelConfig.architecture`.
     static var architecture: Architecture { get }
     /// config.json `model_type` values this family reads.

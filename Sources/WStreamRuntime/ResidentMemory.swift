@@ -31,7 +31,7 @@ public struct ResidentMemory: Sendable, Equatable {
             defer { fclose(file) }
             var line = [CChar](repeating: 0, count: 256)
             while fgets(&line, Int32(line.count), file) != nil {
-                let text = String(cString: line)
+                let text = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
                 for key in ["VmRSS:", "VmHWM:", "VmSize:", "VmPeak:"] where text.hasPrefix(key) {
                     values[key] = kilobytes(in: text) * 1024
                 }
