@@ -101,7 +101,7 @@ let package = Package(
         .target(name: "WStreamQuant", swiftSettings: hotPathSettings + kernelConditions),
         .target(name: "WStreamTokenizer", dependencies: ["WStreamFormat"]),
         .target(name: "WStreamPack", dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant"]),
-        .target(name: "WStreamSynth", dependencies: ["WStreamFormat", "WStreamImport"]),
+        .target(name: "WStreamSynth", dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant"]),
         .target(name: "WStreamRuntime", dependencies: ["WStreamFormat"]),
         .target(
             name: "WStreamModel",
@@ -111,7 +111,7 @@ let package = Package(
         .target(name: "WStreamProcess"),
         .target(
             name: "WStreamFuzzing",
-            dependencies: ["WStreamFormat", "WStreamImport", "WStreamTokenizer", "WStreamModel", "WStreamPack", "WStreamSynth"]),
+            dependencies: ["WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamTokenizer", "WStreamModel", "WStreamPack", "WStreamSynth"]),
         .target(
             name: "WStreamServer",
             dependencies: [

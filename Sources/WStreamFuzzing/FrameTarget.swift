@@ -1,4 +1,5 @@
 import WStreamFormat
+import WStreamQuant
 
 /// Frame decoding (zstd and byte un-shuffling): an input is a 4-byte frame description followed by the frame's
 /// stored bytes.
@@ -34,7 +35,7 @@ public final class FrameTarget: FuzzTarget {
     }
 
     public func seeds(sharedModels: String?) throws -> [FuzzSeed] {
-        var random = SeedRandom(7)
+        var random = SplitMix64(seed: 7)
         // Half-precision values near 1 (as scales are) compress; random codes do not.
         let halves = (0..<512).flatMap { _ in withUnsafeBytes(of: Float16(1 + random.unit() / 8).bitPattern.littleEndian) { Array($0) } }
         let codes = random.bytes(700)

@@ -1,4 +1,5 @@
 import WStreamFormat
+import WStreamQuant
 
 /// Writes a `TinyCheckpoint` as a GGUF file (version 3) the way llama.cpp's converter lays one out: the family's
 /// metadata keys, the tokenizer in `tokenizer.ggml.*`, and every tensor in the ggml type asked for.
@@ -129,7 +130,7 @@ struct GGUFSeedWriter {
         case .f16: for value in values { append(Float16(value).bitPattern, to: &out) }
         case .bf16: for value in values { append(UInt16(value.bitPattern >> 16), to: &out) }
         default:
-            var random = SeedRandom(UInt64(type.rawValue) &+ UInt64(values.count))
+            var random = SplitMix64(seed: UInt64(type.rawValue) &+ UInt64(values.count))
             out = random.bytes(values.count / type.block.elements * type.block.bytes)
             let scale = Float16(1.0 / 128).bitPattern
             for block in stride(from: 0, to: out.count, by: type.block.bytes) {

@@ -1,5 +1,6 @@
 import WStreamFormat
 import WStreamImport
+import WStreamQuant
 
 /// Writes a `TinyCheckpoint` as a Hugging Face model folder's `config.json` and `model.safetensors`, under the
 /// family's own names and shapes, in a float dtype or as an MLX 4-bit folder (codes, scales and biases).
@@ -25,7 +26,7 @@ enum HuggingFaceSeedWriter {
             let values = checkpoint.values(of: tensor, seed: 2)
             if case .mlx4 = weights, tensor.isMatrix, tensor.cols % 32 == 0 {
                 let module = String(name.dropLast(".weight".count))
-                var random = SeedRandom(UInt64(values.count))
+                var random = SplitMix64(seed: UInt64(values.count))
                 let groups = tensor.rows * tensor.cols / 32
                 entries.append((name, "U32", [tensor.rows, tensor.cols / 8], random.bytes(tensor.rows * tensor.cols / 2)))
                 entries.append((module + ".scales", "BF16", [tensor.rows, tensor.cols / 32], bfloat16((0..<groups).map { _ in random.unit() / 16 })))

@@ -1,5 +1,6 @@
 import WStreamFormat
 import WStreamImport
+import WStreamQuant
 
 /// A complete checkpoint of a family small enough to be a fuzzing seed: every tensor the family's blocks hold, in
 /// shapes that agree with its configuration, filled with deterministic values. The GGUF and Hugging Face seeds are
@@ -104,7 +105,7 @@ struct TinyCheckpoint {
 
     /// Deterministic values of `tensor`: norms near 1, matrices in [-0.5, 0.5).
     func values(of tensor: Tensor, seed: UInt64) -> [Float] {
-        var random = SeedRandom(seed &+ UInt64(tensor.name.utf8.reduce(0) { $0 &* 31 &+ Int($1) } & 0xFFFF))
+        var random = SplitMix64(seed: seed &+ UInt64(tensor.name.utf8.reduce(0) { $0 &* 31 &+ Int($1) } & 0xFFFF))
         let count = tensor.rows * tensor.cols
         return tensor.isMatrix ? (0..<count).map { _ in random.unit() / 2 } : (0..<count).map { _ in 1 + random.unit() / 10 }
     }

@@ -1,10 +1,12 @@
 /// Steele, Lea and Flood's SplitMix64: small, fast, seeded, and the same sequence on every platform.
-/// Benchmark data and the sampler both draw from it, so a seed means the same thing everywhere.
+/// Benchmark data, the sampler, synthetic weights and fuzzing seeds all draw from it, so a seed means the same thing
+/// everywhere. Inlinable: synthetic models draw billions of values from it.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    @usableFromInline var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 
+    @inlinable @inline(__always)
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

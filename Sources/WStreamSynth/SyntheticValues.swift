@@ -1,3 +1,5 @@
+import WStreamQuant
+
 /// Deterministic pseudo-random weights that look like a trained model's to the quantizer and the kernels:
 /// normal(0, 0.02) with a few outliers per row for matrices, 1 + normal(0, 0.05) for norm weights.
 ///
@@ -36,21 +38,7 @@ struct SyntheticValues: Sendable {
     }
 }
 
-/// Steele, Lea and Flood's SplitMix64: tiny state, good statistical quality, one multiply-xorshift per output.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    @inline(__always)
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// An approximately standard normal value: the sum of four 16-bit uniforms (Irwin–Hall), centred and scaled
     /// to unit variance. One generator call per value instead of Box–Muller's logarithm and cosine; tails end at ±3.46σ,
     /// which the explicit outliers make up for.
