@@ -6,6 +6,7 @@ import Synchronization
 import WStreamFormat
 import WStreamQuant
 @_exported import WStreamModel
+@_exported import enum WStreamQuant.ActivationPrecision
 @_exported import WStreamRuntime
 @_exported import WStreamTokenizer
 
@@ -41,7 +42,7 @@ public final class Engine: @unchecked Sendable {
         /// How 4- and 8-bit weights meet the activations (see `LanguageModel.Options.activationPrecision`).
         public var activationPrecision = ActivationPrecision.int8
 
-        /// All cores, 2048 positions, one sequence, chunks of 32.
+        /// The cores this process may use, 2048 positions, one sequence, chunks of 32, int8 activations.
         public init() {}
     }
 
@@ -285,5 +286,5 @@ public final class Engine: @unchecked Sendable {
         """
 
     /// Processors this process may use: its CPU affinity, capped by its cgroup's CPU quota.
-    public static var coreCount: Int { ComputePool.defaultThreadCount }
+    public static var coreCount: Int { CPUAllowance.current() }
 }

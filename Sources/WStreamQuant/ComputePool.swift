@@ -20,10 +20,6 @@ public final class ComputePool: @unchecked Sendable {
     private let shared: PoolShared
     private var workers: [pthread_t] = []
 
-    /// Threads a pool should use by default: the CPUs this process may run on, capped by its cgroup's CPU
-    /// quota (see `CPUAllowance`).
-    public static var defaultThreadCount: Int { CPUAllowance.current() }
-
     /// - Parameters:
     ///   - threadCount: threads taking part in each loop, the caller included (at least 1).
     ///   - waitPolicy: how long waiting threads poll before they yield and then sleep.

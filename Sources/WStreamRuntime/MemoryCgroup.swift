@@ -18,7 +18,7 @@ public final class MemoryCgroup {
     /// - Throws: `RuntimeError.cgroupUnavailable` saying why no group can be made here.
     public init(name: String, limit: Int) throws {
         self.limit = limit
-        if let controllers = Self.contents("/sys/fs/cgroup/cgroup.controllers"), controllers.split(separator: " ").contains(where: { $0.hasPrefix("memory") }) {
+        if let controllers = CgroupHierarchy.read("/sys/fs/cgroup/cgroup.controllers"), controllers.split(separator: " ").contains(where: { $0.hasPrefix("memory") }) {
             version = 2
             path = "/sys/fs/cgroup/" + name
         } else if access("/sys/fs/cgroup/memory", W_OK) == 0 {
@@ -50,12 +50,12 @@ public final class MemoryCgroup {
 
     /// The most memory the group's processes have used together (page cache included).
     public var peakBytes: Int? {
-        Self.contents(path + (version == 2 ? "/memory.peak" : "/memory.max_usage_in_bytes")).flatMap { Int($0.filter(\.isNumber)) }
+        CgroupHierarchy.read(path + (version == 2 ? "/memory.peak" : "/memory.max_usage_in_bytes")).flatMap { Int($0.filter(\.isNumber)) }
     }
 
     /// Processes of the group the kernel killed for memory.
     public var outOfMemoryKills: Int {
-        let text = Self.contents(path + (version == 2 ? "/memory.events" : "/memory.oom_control")) ?? ""
+        let text = CgroupHierarchy.read(path + (version == 2 ? "/memory.events" : "/memory.oom_control")) ?? ""
         let line = text.split(separator: "\n").first { $0.hasPrefix("oom_kill ") }
         return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
     }
@@ -63,32 +63,16 @@ public final class MemoryCgroup {
     /// The limit of the group this process runs in, or nil when no group above it limits memory below the machine's
     /// physical memory (cgroup v1 or v2; the smallest limit of its group and the groups above).
     public static func currentLimit() -> Int? {
-        currentLimit(membership: contents("/proc/self/cgroup") ?? "", read: contents)
+        currentLimit(readFile: CgroupHierarchy.read)
     }
 
-    /// The limit for a process whose `/proc/self/cgroup` reads `membership`, reading cgroup files through `read`.
-    static func currentLimit(membership: String, read: (String) -> String?) -> Int? {
+    /// The limit, reading `/proc/self/mountinfo`, `/proc/self/cgroup` and the cgroup files through `readFile`.
+    static func currentLimit(readFile: (String) -> String?) -> Int? {
         var limits: [Int] = []
-        for line in membership.split(separator: "\n") {
-            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count == 3 else { continue }
-            let controllers = fields[1].split(separator: ",")
-            let (root, file): (String, String)
-            if fields[0] == "0" && fields[1].isEmpty {
-                (root, file) = ("/sys/fs/cgroup", "memory.max")
-            } else if controllers.contains("memory") {
-                (root, file) = ("/sys/fs/cgroup/memory", "memory.limit_in_bytes")
-            } else {
-                continue
-            }
-            var path = String(fields[2])
-            while true {
-                let directory = root + (path == "/" ? "" : path)
-                if let text = read(directory + "/" + file), let value = Int(text.trimmingCharacters(in: " \n")) {
-                    limits.append(value)
-                }
-                guard path != "/", let slash = path.lastIndex(of: "/") else { break }
-                path = slash == path.startIndex ? "/" : String(path[..<slash])
+        for hierarchy in CgroupHierarchy.groups(controller: "memory", readFile: readFile) {
+            let file = hierarchy.version == .v2 ? "/memory.max" : "/memory.limit_in_bytes"
+            for directory in hierarchy.directories {
+                if let text = readFile(directory + file), let value = Int(text.trimmingCharacters(in: " \n")) { limits.append(value) }
             }
         }
         let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -107,15 +91,6 @@ public final class MemoryCgroup {
         guard let file = fopen(path, "w") else { return false }
         let written = fputs(text, file) >= 0
         return fclose(file) == 0 && written
-    }
-
-    static func contents(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var text = ""
-        var buffer = [CChar](repeating: 0, count: 4096)
-        while fgets(&buffer, Int32(buffer.count), file) != nil { text += buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } }
-        return text
     }
 }
 

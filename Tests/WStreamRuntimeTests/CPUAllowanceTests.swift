@@ -1,5 +1,5 @@
 import Testing
-import WStreamQuant
+import WStreamRuntime
 
 /// The default thread count: CPU affinity capped by cgroup quotas, parsed from injected file contents.
 @Suite struct CPUAllowanceTests {
@@ -94,6 +94,5 @@ import WStreamQuant
     @Test func theCurrentAllowanceIsWithinTheAffinity() {
         let current = CPUAllowance.current()
         #expect(current >= 1 && current <= CPUAllowance.affinityCount())
-        #expect(ComputePool.defaultThreadCount == current)
     }
 }
