@@ -78,7 +78,7 @@ let package = Package(
         .library(name: "WStream", targets: ["WStream"]),
         .library(name: "WStreamServer", targets: ["WStreamServer"]),
         .executable(name: "wstream", targets: ["wstream"]),
-        // What the libFuzzer targets in Fuzz/ (a package of their own) run; see Sources/WStreamFuzzing.
+        // What the libFuzzer targets in Fuzzing/ (a package of their own) run; see Sources/WStreamFuzzing.
         .library(name: "WStreamFuzzing", targets: ["WStreamFuzzing"]),
     ],
     dependencies: [
@@ -133,7 +133,7 @@ let package = Package(
             ]),
 
         .target(name: "TestSupport", dependencies: ["WStreamFormat", "WStreamProcess"], path: "Tests/TestSupport"),
-        .testTarget(name: "WStreamFormatTests", dependencies: ["CZstd", "WStreamFormat", "TestSupport"]),
+        .testTarget(name: "WStreamFormatTests", dependencies: ["CZstd", "WStreamFormat", "WStreamQuant", "TestSupport"]),
         .testTarget(name: "WStreamImportTests", dependencies: ["WStreamFormat", "WStreamImport", "TestSupport"]),
         .testTarget(name: "WStreamQuantTests", dependencies: ["WStreamQuant", "TestSupport"]),
         .testTarget(name: "WStreamTokenizerTests", dependencies: ["WStreamFormat", "WStreamTokenizer", "WStreamImport", "TestSupport"]),

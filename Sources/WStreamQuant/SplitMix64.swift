@@ -15,6 +15,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 
+    /// `count` bytes, one per draw.
+    public mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
+
     /// Uniform in [0, 1), with 24 bits of resolution.
     public mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }

@@ -1,18 +1,7 @@
 import Foundation
 @testable import WStreamFormat
+import WStreamQuant
 
-/// A deterministic pseudo-random byte source (SplitMix64), so failures reproduce.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
-}
 
 /// One tensor of the fixture: its description and the decoded bytes written for it.
 struct FixtureTensor {
@@ -43,7 +32,7 @@ enum ContainerFixture {
     static let quantization = QuantizationInfo(bits: 4, groupSize: 32)
 
     static func tensors() -> [FixtureTensor] {
-        var random = SplitMix64(state: 42)
+        var random = SplitMix64(seed: 42)
         func compressible(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(($0 / 7) % 5) } }
         // q4 [10, 64] group 32: 32 code bytes + 2 groups · 4 = 40 bytes per row; codes random, scales/biases repetitive.
         var embedding: [UInt8] = []

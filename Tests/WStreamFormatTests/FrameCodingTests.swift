@@ -1,6 +1,7 @@
 import CZstd
 import Testing
 @testable import WStreamFormat
+import WStreamQuant
 
 @Suite struct FrameCodingTests {
     @Test func xxh64MatchesTheReferenceVectors() {
@@ -12,7 +13,7 @@ import Testing
     /// zstd's content checksum is the low 32 bits of XXH64 (seed 0): an independent check of every length path.
     @Test(arguments: [1, 3, 4, 7, 8, 31, 32, 33, 63, 64, 100, 1000, 4099])
     func xxh64AgreesWithZstdsContentChecksum(length: Int) throws {
-        var random = SplitMix64(state: UInt64(length))
+        var random = SplitMix64(seed: UInt64(length))
         let bytes = random.bytes(length)
         let context = try #require(ZSTD_createCCtx())
         defer { ZSTD_freeCCtx(context) }
@@ -28,7 +29,7 @@ import Testing
 
     @Test(arguments: [(0, 2), (1, 2), (7, 2), (10, 4), (13, 4), (29, 3), (64, 8), (5, 8)])
     func shuffleRoundTripsAndKeepsTheTailInPlace(length: Int, elementSize: Int) {
-        var random = SplitMix64(state: 7)
+        var random = SplitMix64(seed: 7)
         let bytes = random.bytes(length)
         var shuffled = [UInt8](repeating: 0, count: length)
         var restored = [UInt8](repeating: 0, count: length)
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func incompressibleBytesAreStoredRawAndUnshuffled() {
-        var random = SplitMix64(state: 3)
+        var random = SplitMix64(seed: 3)
         let bytes = random.bytes(5000)
         let frame = bytes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 2, level: 3) }
         #expect(frame.encoding == .raw)
@@ -76,7 +77,7 @@ import Testing
 
     @Test func aSavingBelowTheThresholdIsStoredRaw() {
         // Half random, half zeros: zstd saves about 50%, below a 60% threshold, above a 3% one.
-        var random = SplitMix64(state: 5)
+        var random = SplitMix64(seed: 5)
         let bytes = random.bytes(4000) + [UInt8](repeating: 0, count: 4000)
         let strict = bytes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 1, level: 3, minimumSaving: 0.6) }
         let lenient = bytes.withUnsafeBytes { FrameEncoder.encode($0, shuffleElementSize: 1, level: 3) }
