@@ -2,7 +2,7 @@
 ///
 /// Every input, whatever its bytes, ends one of two ways: `run` returns (the input was accepted and went all the
 /// way through) or throws the error the code under test reported for it. A trap, a hang or a sanitizer report is
-/// a bug. The executables in `Fuzz/` call `run` from `LLVMFuzzerTestOneInput`; the regression tests call it with
+/// a bug. The executables in `Fuzzing/` call `run` from `LLVMFuzzerTestOneInput`; the regression tests call it with
 /// the inputs under `Tests/Fuzz/<name>/`.
 public protocol FuzzTarget {
     /// The target's name: its folder `Tests/Fuzz/<name>/` and its executable `fuzz-<name>`.

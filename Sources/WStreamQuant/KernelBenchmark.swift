@@ -137,7 +137,7 @@ public enum KernelBenchmark {
     /// The memory's read bandwidth with `threads` threads, on a buffer of `bytes` (it should be several
     /// times the last-level cache), read until 1 GiB has been read; the fastest of five measurements.
     /// - Returns: GB/s (10⁹ bytes per second).
-    public static func memoryBandwidth(threads: Int, bytes: Int = 512 << 20) -> Double {
+    public static func memoryBandwidth(threads: Int, bytes: Int = 256 << 20) -> Double {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
         defer { buffer.deallocate() }
         // Written once so that every page is really there (untouched pages would all read the zero page).

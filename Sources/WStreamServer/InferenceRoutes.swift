@@ -35,8 +35,8 @@ public struct InferenceRoutes: Sendable {
 
     /// Adds the middleware, then the routes, to `router`.
     public func add<Context: RequestContext>(to router: some RouterMethods<Context>) {
-        router.add(middleware: RequestLogMiddleware<Context>(logger: logger, metrics: metrics, knownRoutes: Self.paths))
-        if let apiKey { router.add(middleware: APIKeyMiddleware<Context>(key: apiKey)) }
+        _ = router.add(middleware: RequestLogMiddleware<Context>(logger: logger, metrics: metrics, knownRoutes: Self.paths))
+        if let apiKey { _ = router.add(middleware: APIKeyMiddleware<Context>(key: apiKey)) }
         CompletionsController<Context>(registry: registry, metrics: metrics, maxRequestBytes: maxRequestBytes).addRoutes(to: router)
         ModelsController<Context>(registry: registry).addRoutes(to: router)
         HealthController<Context>(registry: registry).addRoutes(to: router)

@@ -10,5 +10,4 @@ struct Compute {
     func linear(_ w: WeightMatrix, _ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
         MatrixKernels.matmul(w, input, count: rows, output, pool: pool, precision: precision)
     }
-
 }

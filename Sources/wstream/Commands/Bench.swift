@@ -233,7 +233,6 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-
     /// `columns` padded to `widths`, for the kernel table.
     private func row(_ columns: [String], _ widths: [Int]) -> String {
         zip(columns, widths).map { text, width in
