@@ -38,7 +38,8 @@ demo: demo-model
 
 # Figures: the kernels on a model-sized set against the memory's bandwidth, then the demo model at each of
 # BENCH_BUDGETS in a fresh process, on the host and (as root, where a memory cgroup is writable) inside a cgroup of
-# each size; results.md, chart.svg and results.json go to bench/$(DEMO_SHAPE)/. A llama.cpp you already have runs
+# each size; results.md, chart.svg and results.json go to bench/ (git-ignored; bench/<shape>/ hold the committed
+# figures beside llama.cpp). A llama.cpp you already have runs
 # side by side with PEER_LLAMA_BENCH=path/to/llama-bench PEER_GGUF=its GGUF of the same weights.
 BENCH_BUDGETS ?= 4G,700M,350M
 BENCH_PEER    := $(if $(PEER_LLAMA_BENCH),--peer-llama-bench $(PEER_LLAMA_BENCH) --peer-gguf $(PEER_GGUF))
@@ -46,7 +47,7 @@ BENCH_CGROUP  := $(if $(filter 0,$(shell id -u)),--cgroup)
 
 bench: demo-model
 	$(RELEASE) bench --kernels
-	$(RELEASE) bench $(DEMO_MODEL) --budgets $(BENCH_BUDGETS) $(BENCH_CGROUP) $(BENCH_PEER) --output bench/$(DEMO_SHAPE)
+	$(RELEASE) bench $(DEMO_MODEL) --budgets $(BENCH_BUDGETS) $(BENCH_CGROUP) $(BENCH_PEER) --output bench
 
 # The corruption sweep: every header bit and SWEEP_FLIPS random bits flipped one at a time in a 4-bit stories260K and
 # tiny-lfm2 pack, each run; prints each file's outcomes per area and fails on a crash, a hang or a change without an error.
