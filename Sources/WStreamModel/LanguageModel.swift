@@ -147,7 +147,7 @@ public final class LanguageModel: @unchecked Sendable {
             config: config, family: opening.family, file: path,
             embedding: EmbeddingTable(reader: reader, entry: reader.tensor(named: TensorName.tokenEmbedding)!),
             outputMatrix: opening.layout.outputMatrix, streamer: streamer,
-            compute: Compute(pool: ComputePool(threadCount: options.threads), precision: options.activationPrecision),
+            pool: ComputePool(threadCount: options.threads), precision: options.activationPrecision,
             activations: activations, blockUnits: opening.units.blocks, headUnits: opening.units.head)
         self.options = options
     }

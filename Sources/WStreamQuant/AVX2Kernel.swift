@@ -22,8 +22,9 @@ enum AVX2Kernel: IntegerKernel {
         return layout.groupSize % 32 == 0 && chunksPerGroup > 0 && chunksPerGroup & (chunksPerGroup - 1) == 0
     }
 
+    /// This family has no panel kernel: every count takes the row kernels.
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
-                     _ y: UnsafeMutablePointer<Float>, yStride: Int) {
+                     _ y: UnsafeMutablePointer<Float>, yStride: Int, panels _: Bool) {
         if addressing.layout.bits == 4 {
             product(AVX2FourBit.self, rows, addressing, inputs, y, yStride: yStride)
         } else {

@@ -11,7 +11,8 @@ protocol IntegerKernel {
     static func chunksPerLoad(bits: Int) -> Int
     /// Whether the kernel handles the layout's group size; the portable kernel handles every one.
     static func supports(_ layout: QuantizedLayout) -> Bool
-    /// Rows `rows` times every input into `y[t · yStride + r]`.
+    /// Rows `rows` times every input into `y[t · yStride + r]`, with the panel kernel when `panels` and the
+    /// family has one (see `IntegerPath`).
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
-                     _ y: UnsafeMutablePointer<Float>, yStride: Int)
+                     _ y: UnsafeMutablePointer<Float>, yStride: Int, panels: Bool)
 }

@@ -30,11 +30,13 @@ public enum MatrixKernels {
     ///   - pool: threads to split the rows over.
     ///   - precision: how q4/q8 weights meet the activations (ignored for f16/f32).
     ///   - kernels: the integer kernels to use; one of `KernelFamily.available`.
+    ///   - path: which integer kernels the inputs take (int8 only).
     public static func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>,
-                              pool: ComputePool, precision: ActivationPrecision = .int8, kernels: KernelFamily = .native) {
+                              pool: ComputePool, precision: ActivationPrecision = .int8, kernels: KernelFamily = .native,
+                              path: IntegerPath = .automatic) {
         guard n > 0, w.rows > 0 else { return }
         switch (w.storage, precision) {
-        case (.q4, .int8), (.q8, .int8): integerProduct(w, x, count: n, y, pool: pool, kernels: kernels)
+        case (.q4, .int8), (.q8, .int8): integerProduct(w, x, count: n, y, pool: pool, kernels: kernels, path: path)
         case (.q4, .float32): quantizedProduct(FourBitCodes.self, w, x, count: n, y, pool: pool)
         case (.q8, .float32): quantizedProduct(EightBitCodes.self, w, x, count: n, y, pool: pool)
         case (.f32, _): floatProduct(Float32Elements.self, w, x, count: n, y, pool: pool)
@@ -76,29 +78,30 @@ public enum MatrixKernels {
     static let integerPassBytes = 512 << 10
 
     private static func integerProduct(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>,
-                                       pool: ComputePool, kernels: KernelFamily) {
+                                       pool: ComputePool, kernels: KernelFamily, path: IntegerPath) {
         let layout = QuantizedAddressing(w).layout
         switch kernels {
         case .avx512vnni:
             #if WSTREAM_AVX512VNNI
-            if VNNIKernel.supports(layout) { return integerProduct(VNNIKernel.self, w, x, count: n, y, pool: pool) }
+            if VNNIKernel.supports(layout) { return integerProduct(VNNIKernel.self, w, x, count: n, y, pool: pool, path: path) }
             #else
             preconditionFailure("this build has no AVX-512 VNNI kernels; KernelFamily.available lists those it has")
             #endif
         case .avx2:
             #if WSTREAM_AVX2
-            if AVX2Kernel.supports(layout) { return integerProduct(AVX2Kernel.self, w, x, count: n, y, pool: pool) }
+            if AVX2Kernel.supports(layout) { return integerProduct(AVX2Kernel.self, w, x, count: n, y, pool: pool, path: path) }
             #else
             preconditionFailure("this build has no AVX2 kernels; KernelFamily.available lists those it has")
             #endif
         case .portable:
             break
         }
-        integerProduct(PortableIntegerKernel.self, w, x, count: n, y, pool: pool)
+        integerProduct(PortableIntegerKernel.self, w, x, count: n, y, pool: pool, path: path)
     }
 
     private static func integerProduct<Kernel: IntegerKernel>(
-        _: Kernel.Type, _ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool
+        _: Kernel.Type, _ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool,
+        path: IntegerPath
     ) {
         let addressing = QuantizedAddressing(w)
         let layout = addressing.layout
@@ -120,8 +123,9 @@ public enum MatrixKernels {
                 }
                 let split = RowSplit(rows: w.rows, work: w.rows * layout.paddedCols * m, threads: pool.threadCount)
                 let output = y + first * w.rows
+                let panels = path == .panels || (path == .automatic && m >= IntegerPath.automaticPanelInputs)
                 pool.parallelFor(split.chunkCount) { chunk in
-                    Kernel.rows(split.rows(chunk), addressing, inputs, output, yStride: w.rows)
+                    Kernel.rows(split.rows(chunk), addressing, inputs, output, yStride: w.rows, panels: panels)
                 }
                 first += m
             }

@@ -10,8 +10,9 @@ enum PortableIntegerKernel: IntegerKernel {
 
     static func supports(_ layout: QuantizedLayout) -> Bool { true }
 
+    /// This family has no panel kernel: every count takes the row kernels.
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
-                     _ y: UnsafeMutablePointer<Float>, yStride: Int) {
+                     _ y: UnsafeMutablePointer<Float>, yStride: Int, panels _: Bool) {
         if addressing.layout.bits == 4 {
             product(PortableFourBit.self, rows, addressing, inputs, y, yStride: yStride)
         } else {

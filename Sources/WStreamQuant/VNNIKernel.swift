@@ -12,8 +12,9 @@ import _Builtin_intrinsics.intel
 ///
 /// Decode (fewer than 4 inputs) streams one row at a time. With 4 to 7 inputs, tiles of 2 rows × 4 inputs
 /// share each decoded load between the inputs and each activation load between the rows: 8 float
-/// accumulators, 4 decoded code vectors and 2 scale vectors, well within the 32 vector registers. From 8
-/// inputs on, `VNNIPanelKernel` takes over. A row's last load is masked, so nothing past it is read.
+/// accumulators, 4 decoded code vectors and 2 scale vectors, well within the 32 vector registers. Each input
+/// sums in the same order whatever the tile. When asked for panels (from 8 inputs on, or always, see
+/// `IntegerPath`), `VNNIPanelKernel` takes over. A row's last load is masked, so nothing past it is read.
 enum VNNIKernel: IntegerKernel {
     static func chunksPerLoad(bits: Int) -> Int { bits == 4 ? 4 : 2 }
 
@@ -24,8 +25,8 @@ enum VNNIKernel: IntegerKernel {
     }
 
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
-                     _ y: UnsafeMutablePointer<Float>, yStride: Int) {
-        if inputs.count >= VNNIPanelKernel.inputsPerTile {
+                     _ y: UnsafeMutablePointer<Float>, yStride: Int, panels: Bool) {
+        if panels {
             VNNIPanelKernel.rows(rows, addressing, inputs, y, yStride: yStride)
         } else if addressing.layout.bits == 4 {
             product(VNNIFourBit.self, rows, addressing, inputs, y, yStride: yStride)

@@ -31,13 +31,14 @@ private func dequantizedWeights(_ stored: StoredMatrix) -> [Float] {
     return dequantized
 }
 
-private func integerProduct(_ stored: StoredMatrix, _ x: UnsafePointer<Float>, count n: Int, family: KernelFamily, pool: ComputePool) -> [Float] {
+private func integerProduct(_ stored: StoredMatrix, _ x: UnsafePointer<Float>, count n: Int, family: KernelFamily, pool: ComputePool,
+                            path: IntegerPath = .automatic) -> [Float] {
     var y = [Float](repeating: .nan, count: n * stored.rows)
     stored.withGuardedMatrix { w in
-        if n == 1 {
+        if n == 1 && path == .automatic {
             MatrixKernels.matvec(w, x, &y, pool: pool, precision: .int8, kernels: family)
         } else {
-            MatrixKernels.matmul(w, x, count: n, &y, pool: pool, precision: .int8, kernels: family)
+            MatrixKernels.matmul(w, x, count: n, &y, pool: pool, precision: .int8, kernels: family, path: path)
         }
     }
     return y
@@ -99,6 +100,27 @@ private func integerProduct(_ stored: StoredMatrix, _ x: UnsafePointer<Float>, c
                     let i = t * rows + r
                     #expect(abs(Double(fast[i]) - Double(exact[i])) <= bound, "\(family) \(storage) \(rows)×\(cols) input \(t) row \(r)")
                 }
+            }
+        }
+    }
+
+    /// An input's result does not depend on the inputs beside it once the path is named: with the row kernels
+    /// and with the panels alike, a product of n inputs equals n products of one, bit for bit. This is what lets a
+    /// generation answer the same alone and in a batch (`Compute`). The shapes cover every tile (1, 4 and 2×4 on
+    /// the row kernels; whole and partial panels of 8) and two passes.
+    @Test(arguments: KernelFamily.available, [WeightMatrix.Storage.q4, .q8])
+    func anInputsResultIsTheSameAloneAndBesideOthersOnANamedPath(family: KernelFamily, storage: WeightMatrix.Storage) throws {
+        let pool = ComputePool(threadCount: 2)
+        for (rows, cols, n, groupSize) in [(33, 172, 9, 32), (100, 2048, 6, 64), (7, 96, 4, 32), (8, 8192, 70, 128), (37, 256, 13, 32)] {
+            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: 8,
+                                          source: weightLikeValues(count: rows * cols, seed: UInt64(n)))
+            let x = guardedInputs(count: n, cols: cols, seed: 99)
+            defer { x.deallocate() }
+            for path in [IntegerPath.rows, .panels] {
+                let together = integerProduct(stored, x, count: n, family: family, pool: pool, path: path)
+                var alone: [Float] = []
+                for t in 0..<n { alone += integerProduct(stored, x + t * cols, count: 1, family: family, pool: pool, path: path) }
+                #expect(together.map(\.bitPattern) == alone.map(\.bitPattern), "\(family) \(storage) \(rows)×\(cols) n=\(n) \(path)")
             }
         }
     }

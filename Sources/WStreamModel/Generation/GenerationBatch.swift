@@ -89,6 +89,7 @@ public final class GenerationBatch {
             segments.append((slot, [token]))
             rows += 1
         }
+        let generatedRows = rows
         for slot in running.indices where rows < capacity {
             guard let generation = running[slot], generation.nextToken == nil else { continue }
             let chunk = generation.pendingPrompt.prefix(min(capacity - rows, model.options.chunkSize))
@@ -100,7 +101,8 @@ public final class GenerationBatch {
         let logits: UnsafeMutablePointer<Float>
         do {
             let tokens = segments.flatMap(\.tokens)
-            logits = try model.stack.forward(tokens[...], batch: Batch(segments.map { model.sequences[$0.slot] }, counts: segments.map(\.tokens.count)))
+            let batch = Batch(segments.map { model.sequences[$0.slot] }, counts: segments.map(\.tokens.count), generatedRows: generatedRows)
+            logits = try model.stack.forward(tokens[...], batch: batch)
         } catch {
             for segment in segments { finish(segment.slot, .failure(error)) }
             return

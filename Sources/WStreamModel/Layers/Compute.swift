@@ -1,13 +1,30 @@
 import WStreamQuant
 
-/// The threads a forward pass runs on and how its quantised weights meet the activations.
+/// The threads a forward pass runs on, how its quantised weights meet the activations, and which rows are
+/// generated tokens.
+///
+/// A row's result must not depend on the rows beside it, or a generation would answer differently alone and in a
+/// batch. The integer kernels sum in one order for rows and in another for panels (see `IntegerPath`), so the
+/// path is chosen by what a row is, never by how many there are: generated tokens (the first `generatedRows`
+/// rows) take the row kernels, as a token decoded alone does, and prompt tokens take the panels, as a prompt
+/// chunk does alone whatever its length.
 struct Compute {
     let pool: ComputePool
     /// int8 activations by default; float32 where a comparison needs the exact float product.
     let precision: ActivationPrecision
+    /// Rows at the front that are generated tokens; the rest are prompt tokens.
+    let generatedRows: Int
 
-    /// `output[n][rows] = input[n][cols] · Wᵀ`: a matrix-vector product for one row, a matrix product for several.
+    /// `output[n][rows] = input[n][cols] · Wᵀ`: generated rows through the row kernels, prompt rows through the
+    /// panels (one pass over the weights for each kind present).
     func linear(_ w: WeightMatrix, _ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
-        MatrixKernels.matmul(w, input, count: rows, output, pool: pool, precision: precision)
+        let generated = min(generatedRows, rows)
+        if generated > 0 {
+            MatrixKernels.matmul(w, input, count: generated, output, pool: pool, precision: precision, path: .rows)
+        }
+        if rows > generated {
+            MatrixKernels.matmul(w, input + generated * w.cols, count: rows - generated, output + generated * w.rows,
+                                 pool: pool, precision: precision, path: .panels)
+        }
     }
 }

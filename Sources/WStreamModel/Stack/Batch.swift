@@ -13,12 +13,17 @@ struct Batch {
     }
 
     let segments: [Segment]
+    /// Rows at the front that are generated tokens (one each, of sequences that are decoding); the rest are
+    /// prompt tokens. See `Compute`.
+    let generatedRows: Int
 
     /// Rows in all segments.
     var rowCount: Int { segments.last?.rows.upperBound ?? 0 }
 
-    /// One segment per sequence, `counts[i]` rows for `sequences[i]`, continuing where each sequence stands.
-    init(_ sequences: [SequenceState], counts: [Int]) {
+    /// One segment per sequence, `counts[i]` rows for `sequences[i]`, continuing where each sequence stands; the
+    /// first `generatedRows` rows are generated tokens.
+    init(_ sequences: [SequenceState], counts: [Int], generatedRows: Int = 0) {
+        self.generatedRows = generatedRows
         var start = 0
         segments = zip(sequences, counts).map { sequence, count in
             defer { start += count }

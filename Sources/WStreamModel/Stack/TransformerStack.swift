@@ -14,7 +14,8 @@ final class TransformerStack {
     let family: any ModelFamily
     let file: String
     let streamer: LayerStreamer
-    let compute: Compute
+    let pool: ComputePool
+    let precision: ActivationPrecision
     let activations: Activations
     private let embedding: EmbeddingTable
     /// Streamer unit of each block, and the units of the head (final norm, then the output matrix's rows).
@@ -24,14 +25,15 @@ final class TransformerStack {
     private let outputMatrix: String
 
     init(config: ModelConfig, family: any ModelFamily, file: String, embedding: EmbeddingTable, outputMatrix: String,
-         streamer: LayerStreamer, compute: Compute, activations: Activations, blockUnits: [Int], headUnits: [Int]) {
+         streamer: LayerStreamer, pool: ComputePool, precision: ActivationPrecision, activations: Activations, blockUnits: [Int], headUnits: [Int]) {
         self.config = config
         self.family = family
         self.file = file
         self.embedding = embedding
         self.outputMatrix = outputMatrix
         self.streamer = streamer
-        self.compute = compute
+        self.pool = pool
+        self.precision = precision
         self.activations = activations
         self.blockUnits = blockUnits
         self.headUnits = headUnits
@@ -49,6 +51,7 @@ final class TransformerStack {
         }
         let x = activations
         let hidden = config.hiddenSize
+        let compute = Compute(pool: pool, precision: precision, generatedRows: batch.generatedRows)
         try embedding.lookup(tokens, into: x.residual)
 
         for (layer, unit) in blockUnits.enumerated() {
@@ -67,22 +70,25 @@ final class TransformerStack {
             }
         }
         let vocabulary = config.vocabSize
+        // The last row of each sequence, whether it was a prompt or a generated token, takes the row kernels, as a
+        // sequence's one row alone does (see `Compute`); evaluation's logits for every row take the panels.
+        let head = Compute(pool: pool, precision: precision, generatedRows: allLogits ? 0 : rows)
         for unit in headUnits {
-            let head = try streamer.acquire(unit)
+            let part = try streamer.acquire(unit)
             defer { streamer.release(unit) }
-            if head.tensor(TensorName.outputNorm) != nil {
-                RMSNorm.apply(x.residual, into: x.normed, weight: try head.vector(TensorName.outputNorm, file: file),
+            if part.tensor(TensorName.outputNorm) != nil {
+                RMSNorm.apply(x.residual, into: x.normed, weight: try part.vector(TensorName.outputNorm, file: file),
                               rows: rows, width: hidden, epsilon: config.normEps)
             }
             // Every head unit holds rows of the output matrix: checked when the model was opened.
-            guard let slice = head.rows(of: outputMatrix) else { throw ModelError.missingTensor(file: file, tensor: outputMatrix) }
-            let matrix = try head.matrix(outputMatrix, file: file)
+            guard let slice = part.rows(of: outputMatrix) else { throw ModelError.missingTensor(file: file, tensor: outputMatrix) }
+            let matrix = try part.matrix(outputMatrix, file: file)
             if slice.count == vocabulary {
-                compute.linear(matrix, x.normed, rows: rows, into: x.logits)
+                head.linear(matrix, x.normed, rows: rows, into: x.logits)
             } else {
                 // A part of the head: its logits go to their columns of each row.
                 for row in 0..<rows {
-                    compute.linear(matrix, x.normed + row * hidden, rows: 1, into: x.logits + row * vocabulary + slice.lowerBound)
+                    head.linear(matrix, x.normed + row * hidden, rows: 1, into: x.logits + row * vocabulary + slice.lowerBound)
                 }
             }
         }
