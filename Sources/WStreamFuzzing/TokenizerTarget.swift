@@ -47,32 +47,17 @@ public final class TokenizerTarget: FuzzTarget {
     static func tokenizerJSON(_ spec: TokenizerSpec) -> String {
         let byteLevel = spec.preTokenizer == .byteLevel
         let added = spec.tokens.indices.filter { spec.tokenTypes[$0] == .control }.map { id in
-            #"{"id": \#(id), "content": \#(quoted(spec.tokens[id])), "special": true, "normalized": false}"#
+            #"{"id": \#(id), "content": \#(JSONString.quoted(spec.tokens[id])), "special": true, "normalized": false}"#
         }
-        let vocab = spec.tokens.enumerated().map { "\(quoted($0.element)): \($0.offset)" }
+        let vocab = spec.tokens.enumerated().map { "\(JSONString.quoted($0.element)): \($0.offset)" }
         let preparation = byteLevel
             ? #""normalizer": null, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}"#
             : #""normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\#u{2581}"}, {"type": "Replace", "pattern": {"String": " "}, "content": "\#u{2581}"}]}, "pre_tokenizer": null"#
         let merges = byteLevel ? spec.merges : ["\u{2581} a", "a b", "\u{2581} b", "\u{2581} c", "c a", "b c"]
         return """
             {"version": "1.0", "added_tokens": [\(added.joined(separator: ", "))], \(preparation),
-             "model": {"type": "BPE", "unk_token": \(spec.unknownTokenId.map { quoted(spec.tokens[$0]) } ?? "null"), "byte_fallback": \(spec.byteFallback),
-              "vocab": {\(vocab.joined(separator: ", "))}, "merges": [\(merges.map(quoted).joined(separator: ", "))]}}
+             "model": {"type": "BPE", "unk_token": \(spec.unknownTokenId.map { JSONString.quoted(spec.tokens[$0]) } ?? "null"), "byte_fallback": \(spec.byteFallback),
+              "vocab": {\(vocab.joined(separator: ", "))}, "merges": [\(merges.map(JSONString.quoted).joined(separator: ", "))]}}
             """
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20 || (0x7F...0xA0).contains(scalar.value):
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
