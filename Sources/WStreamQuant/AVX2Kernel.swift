@@ -37,46 +37,13 @@ enum AVX2Kernel: IntegerKernel {
         _: Codes.Type, _ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
         _ y: UnsafeMutablePointer<Float>, yStride: Int
     ) {
-        let layout = addressing.layout
-        let plan = AVX2Plan(layout, Codes.self)
-        let m = inputs.count, fullTiles = m / 4 * 4
-        var burst = SIMD16<UInt32>()
-        addressing.blockRuns(rows) { first, count, firstRow in
-            var r = 0
-            while r < count {
-                if r % ParameterBurst.rows == 0 {
-                    burst |= ParameterBurst.read(firstRow.advanced(by: r, addressing), rows: min(ParameterBurst.rows, count - r), addressing)
-                }
-                // Pairs of rows share activation loads, which pays when the tile has several inputs; a
-                // single input streams one row at a time, as two interleaved rows halve the DRAM rate
-                // the prefetchers reach (measured: 9 against 15 GB/s on one thread).
-                let pair = m >= 4 && r + 1 < count
-                let row0 = firstRow.advanced(by: r, addressing), row1 = pair ? firstRow.advanced(by: r + 1, addressing) : row0
-                let out = y + first + r
-                var t = 0
-                while t < fullTiles {
-                    tile(Codes.self, OneRowFourInputs.self, row0, row0, plan, inputs, first: t, out + t * yStride, yStride: yStride)
-                    if pair { tile(Codes.self, OneRowFourInputs.self, row1, row1, plan, inputs, first: t, out + t * yStride + 1, yStride: yStride) }
-                    t += 4
-                }
-                while t < m {
-                    if pair {
-                        tile(Codes.self, TwoRowsOneInput.self, row0, row1, plan, inputs, first: t, out + t * yStride, yStride: yStride)
-                    } else {
-                        tile(Codes.self, OneRowOneInput.self, row0, row1, plan, inputs, first: t, out + t * yStride, yStride: yStride)
-                    }
-                    t += 1
-                }
-                r += pair ? 2 : 1
-            }
-        }
-        ParameterBurst.keep(burst)
+        RowTiling.product(AVX2Tiles<Codes>(plan: AVX2Plan(addressing.layout, Codes.self)), rows, addressing, inputs, y, yStride: yStride)
     }
 
     /// Rows `row0` (and `row1` when the shape has two) times inputs `t …` into `out[k · yStride]` (row 0)
     /// and `out[k · yStride + 1]` (row 1).
     @inline(__always)
-    private static func tile<Codes: AVX2Codes, Shape: TileShape>(
+    fileprivate static func tile<Codes: AVX2Codes, Shape: TileShape>(
         _: Codes.Type, _: Shape.Type, _ row0: QuantizedRow, _ row1: QuantizedRow, _ plan: AVX2Plan,
         _ inputs: QuantizedActivations, first t: Int, _ out: UnsafeMutablePointer<Float>, yStride: Int
     ) {
@@ -156,6 +123,18 @@ enum AVX2Kernel: IntegerKernel {
         let four = lanes.lowHalf + lanes.highHalf
         let two = four.lowHalf + four.highHalf
         return two[0] + two[1]
+    }
+}
+
+/// AVX2Kernel's tiles for `RowTiling`.
+private struct AVX2Tiles<Codes: AVX2Codes>: RowTiles {
+    static var pairsFourInputs: Bool { false }
+    let plan: AVX2Plan
+
+    @inline(__always)
+    func tile<Shape: TileShape>(_: Shape.Type, _ row0: QuantizedRow, _ row1: QuantizedRow, _ inputs: QuantizedActivations,
+                                first t: Int, _ out: UnsafeMutablePointer<Float>, yStride: Int) {
+        AVX2Kernel.tile(Codes.self, Shape.self, row0, row1, plan, inputs, first: t, out, yStride: yStride)
     }
 }
 

@@ -40,49 +40,13 @@ enum VNNIKernel: IntegerKernel {
         _: Codes.Type, _ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
         _ y: UnsafeMutablePointer<Float>, yStride: Int
     ) {
-        let layout = addressing.layout
-        let plan = VNNIPlan(layout, Codes.self)
-        let m = inputs.count
-        var burst = SIMD16<UInt32>()
-        addressing.blockRuns(rows) { first, count, firstRow in
-            var r = 0
-            while r < count {
-                if r % ParameterBurst.rows == 0 {
-                    burst |= ParameterBurst.read(firstRow.advanced(by: r, addressing), rows: min(ParameterBurst.rows, count - r), addressing)
-                }
-                // Pairs of rows share activation loads, which pays when the tile has several inputs; a
-                // single input streams one row at a time, as two interleaved rows halve the DRAM rate
-                // the prefetchers reach (measured: 9 against 15 GB/s on one thread).
-                let pair = m >= 4 && r + 1 < count
-                let row0 = firstRow.advanced(by: r, addressing), row1 = pair ? firstRow.advanced(by: r + 1, addressing) : row0
-                let out = y + first + r
-                var t = 0
-                while t + 4 <= m {
-                    if pair {
-                        tile(Codes.self, TwoRowsFourInputs.self, row0, row1, plan, inputs, first: t, out + t * yStride, yStride: yStride)
-                    } else {
-                        tile(Codes.self, OneRowFourInputs.self, row0, row1, plan, inputs, first: t, out + t * yStride, yStride: yStride)
-                    }
-                    t += 4
-                }
-                while t < m {
-                    if pair {
-                        tile(Codes.self, TwoRowsOneInput.self, row0, row1, plan, inputs, first: t, out + t * yStride, yStride: yStride)
-                    } else {
-                        tile(Codes.self, OneRowOneInput.self, row0, row1, plan, inputs, first: t, out + t * yStride, yStride: yStride)
-                    }
-                    t += 1
-                }
-                r += pair ? 2 : 1
-            }
-        }
-        ParameterBurst.keep(burst)
+        RowTiling.product(VNNITiles<Codes>(plan: VNNIPlan(addressing.layout, Codes.self)), rows, addressing, inputs, y, yStride: yStride)
     }
 
     /// Rows `row0` (and `row1` when the shape has two) times inputs `t …` into `out[k · yStride]` (row 0)
     /// and `out[k · yStride + 1]` (row 1).
     @inline(__always)
-    private static func tile<Codes: VNNICodes, Shape: TileShape>(
+    fileprivate static func tile<Codes: VNNICodes, Shape: TileShape>(
         _: Codes.Type, _: Shape.Type, _ row0: QuantizedRow, _ row1: QuantizedRow, _ plan: VNNIPlan,
         _ inputs: QuantizedActivations, first t: Int, _ out: UnsafeMutablePointer<Float>, yStride: Int
     ) {
@@ -164,6 +128,18 @@ enum VNNIKernel: IntegerKernel {
         _: Codes.Type, _ acc: __m512, _ w: Codes.Weights, _ s: __m512, _ x: UnsafeRawPointer, _ d: UnsafePointer<Float>
     ) -> __m512 {
         _mm512_fmadd_ps(_mm512_cvtepi32_ps(Codes.dot(w, x)), _mm512_mul_ps(s, _mm512_loadu_ps(d)), acc)
+    }
+}
+
+/// VNNIKernel's tiles for `RowTiling`.
+private struct VNNITiles<Codes: VNNICodes>: RowTiles {
+    static var pairsFourInputs: Bool { true }
+    let plan: VNNIPlan
+
+    @inline(__always)
+    func tile<Shape: TileShape>(_: Shape.Type, _ row0: QuantizedRow, _ row1: QuantizedRow, _ inputs: QuantizedActivations,
+                                first t: Int, _ out: UnsafeMutablePointer<Float>, yStride: Int) {
+        VNNIKernel.tile(Codes.self, Shape.self, row0, row1, plan, inputs, first: t, out, yStride: yStride)
     }
 }
 
