@@ -63,6 +63,24 @@ public enum StorageType: String, Codable, Sendable {
     case q8
     /// 4-bit affine groups, two codes per byte (see `WStreamQuant.QuantizedLayout`).
     case q4
+    /// 8-bit affine groups whose parameters are 8-bit multiples of a float32 scale per row
+    /// (`WStreamQuant.GroupParameters.rowScaled`).
+    case q8r
+    /// 4-bit affine groups whose parameters are 8-bit multiples of a float32 scale per row.
+    case q4r
+
+    /// Bits per code of the quantized types; nil for f32/f16.
+    public var codeBits: Int? {
+        switch self {
+        case .f32, .f16: nil
+        case .q8, .q8r: 8
+        case .q4, .q4r: 4
+        }
+    }
+
+    /// Whether group parameters are 8-bit multiples of a row scale (2 bytes per group and 4 per row)
+    /// rather than an fp16 scale and bias (4 bytes per group).
+    public var isRowScaled: Bool { self == .q8r || self == .q4r }
 }
 
 /// One tensor: its shape, storage, and the frames that hold it.

@@ -72,10 +72,10 @@ struct PackLayout: Sendable {
             let region = Self.regionName(of: name, untiedTable: untiedTable)
             let isHead = name == TensorName.output || (name == TensorName.tokenEmbedding && !untiedTable)
             let bits = isHead ? options.effectiveHeadBits : options.bits
-            var storage = Self.storage(for: source, bits: bits)
+            var storage = Self.storage(for: source, bits: bits, parameters: options.groupParameters)
             var groupSize = options.groupSize
             var carried: (any AffineGroupSource)?
-            if !options.requantize, storage == .q4 || storage == .q8, let groups = source as? any AffineGroupSource,
+            if !options.requantize, storage.codeBits != nil, let groups = source as? any AffineGroupSource,
                 let scheme = groups.affineGroups, !scheme.isNative || options.keepNativeGroups,
                 let width = CarriedGroups.width(for: scheme, targetBits: scheme.isNative ? 8 : bits)
             {
@@ -102,12 +102,13 @@ struct PackLayout: Sendable {
     }
 
     /// Linear-layer matrices (and the token table) are quantised; vectors and LFM2's conv taps stay float32.
-    static func storage(for tensor: any TensorSource, bits: Int) -> StorageType {
+    static func storage(for tensor: any TensorSource, bits: Int, parameters: GroupParameters) -> StorageType {
         let isMatrix = tensor.shape.count == 2 && !tensor.name.hasSuffix(BlockTensor.convWeight.rawValue)
         guard isMatrix else { return .f32 }
+        let rowScaled = parameters == .rowScaled
         switch bits {
-        case 4: return .q4
-        case 8: return .q8
+        case 4: return rowScaled ? .q4r : .q4
+        case 8: return rowScaled ? .q8r : .q8
         case 16: return .f16
         default: return .f32
         }
@@ -117,9 +118,16 @@ struct PackLayout: Sendable {
         switch storage {
         case .f32: return cols * 4
         case .f16: return cols * 2
-        case .q4, .q8:
-            let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: 1, cols: cols)
-            return layout.blockByteCount(rows: 1)
+        case .q4, .q8, .q4r, .q8r:
+            return QuantizedLayout(storage: storage, groupSize: groupSize, rows: 1, cols: cols).blockByteCount(rows: 1)
         }
+    }
+}
+
+extension QuantizedLayout {
+    /// The layout of a quantized storage type (`q4`, `q8`, `q4r`, `q8r`).
+    init(storage: StorageType, groupSize: Int, rows: Int, cols: Int) {
+        self.init(bits: storage.codeBits!, groupSize: groupSize, rows: rows, cols: cols,
+                  parameters: storage.isRowScaled ? .rowScaled : .float16)
     }
 }

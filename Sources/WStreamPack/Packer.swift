@@ -47,7 +47,7 @@ public enum Packer {
                     try writer.beginRegion(layout.regionNames[currentRegion])
                 }
                 try writer.beginTensor(name: source.name, shape: source.shape, storage: placement.storage,
-                                       groupSize: placement.storage == .q4 || placement.storage == .q8 ? placement.groupSize : 0,
+                                       groupSize: placement.storage.codeBits != nil ? placement.groupSize : 0,
                                        rowsPerBlock: placement.rowsPerBlock)
                 tensorGroups = CarriedGroupCounts()
             }
@@ -106,7 +106,7 @@ public enum Packer {
     /// The group size of most quantized weights: the options' unless carried groups of another size dominate.
     private static func commonGroupSize(_ layout: PackLayout, _ options: PackOptions) -> Int {
         var weights: [Int: Int] = [:]
-        for placement in layout.placements where placement.storage == .q4 || placement.storage == .q8 {
+        for placement in layout.placements where placement.storage.codeBits != nil {
             weights[placement.groupSize, default: 0] += placement.source.shape.reduce(1, *)
         }
         return weights.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? options.groupSize
@@ -156,8 +156,7 @@ public enum Packer {
     private static func encodeCarried(
         _ rows: Range<Int>, of source: CarriedGroups.SourceRows, placement: PackLayout.Placement, options: PackOptions
     ) throws -> EncodedBlock {
-        let layout = QuantizedLayout(bits: placement.storage == .q4 ? 4 : 8, groupSize: placement.groupSize, rows: rows.count,
-                                     cols: source.cols)
+        let layout = QuantizedLayout(storage: placement.storage, groupSize: placement.groupSize, rows: rows.count, cols: source.cols)
         let block = try CarriedGroups.encode(rows, of: source, layout: layout, method: options.method)
         return EncodedBlock(frames: [encodeFrame(block.codes, shuffle: 1, options: options), encodeFrame(block.scalesAndBiases, shuffle: 2, options: options)],
                             storage: placement.storage, carriedGroups: block.counts)
@@ -169,10 +168,12 @@ public enum Packer {
     ) throws -> EncodedBlock {
         func encode(_ bytes: [UInt8], shuffle: Int) -> EncodedFrame { encodeFrame(bytes, shuffle: shuffle, options: options) }
         switch storage {
-        case .q4, .q8:
-            let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: rows.count, cols: cols)
+        case .q4, .q8, .q4r, .q8r:
+            let layout = QuantizedLayout(storage: storage, groupSize: groupSize, rows: rows.count, cols: cols)
             let parts = try Quantizer.quantizeBlock(values, rowCount: rows.count, layout: layout, firstRow: rows.lowerBound, method: options.method)
-            return EncodedBlock(frames: [encode(parts.codes, shuffle: 1), encode(parts.scalesAndBiases, shuffle: 2)], storage: storage)
+            // fp16 parameters shuffle as 2-byte values; row-scaled ones are bytes (and a few float32s).
+            return EncodedBlock(frames: [encode(parts.codes, shuffle: 1), encode(parts.scalesAndBiases, shuffle: storage.isRowScaled ? 1 : 2)],
+                                storage: storage)
         case .f16, .f32:
             let bytes: [UInt8]
             do {
@@ -202,7 +203,7 @@ public enum Packer {
 extension PackSummary {
     mutating func add(_ block: Packer.EncodedBlock) {
         switch block.storage {
-        case .q4, .q8:
+        case .q4, .q8, .q4r, .q8r:
             codesDecoded += block.frames[0].decodedLength
             codesStored += block.frames[0].stored.count
             scalesDecoded += block.frames[1].decodedLength

@@ -59,7 +59,7 @@ enum AVX2Kernel: IntegerKernel {
             let codeOffset = 32 &* load, scaleIndex = plan.scaleIndex(load)
             let xOffset = Codes.activationBytesPerLoad &* load, dOffset = 8 &* load
             let w0 = Codes.prepare(Codes.load(row0.codes + codeOffset, partial: partial))
-            let s0 = plan.scales(row0.scales, scaleIndex, partial: partial)
+            let s0 = plan.scales(row0, scaleIndex, partial: partial)
             a00 = step(Codes.self, a00, w0, s0, x0 + xOffset, d0 + dOffset)
             if four {
                 a01 = step(Codes.self, a01, w0, s0, x1 + xOffset, d1 + dOffset)
@@ -68,7 +68,7 @@ enum AVX2Kernel: IntegerKernel {
             }
             if two {
                 let w1 = Codes.prepare(Codes.load(row1.codes + codeOffset, partial: partial))
-                let s1 = plan.scales(row1.scales, scaleIndex, partial: partial)
+                let s1 = plan.scales(row1, scaleIndex, partial: partial)
                 a10 = step(Codes.self, a10, w1, s1, x0 + xOffset, d0 + dOffset)
             }
         }
@@ -165,10 +165,14 @@ private struct AVX2Plan {
     @inline(__always)
     func scaleIndex(_ load: Int) -> Int { (load &<< chunksPerLoadShift) &>> chunksPerGroupShift }
 
-    /// The scales of one load's 8 lanes from the row's fp16 scales; a partial load reads only its own.
+    /// The scales of one load's 8 lanes from the row's scales; a partial load reads only its own.
     @inline(__always)
-    func scales(_ scales: UnsafeRawPointer, _ index: Int, partial: Bool) -> __m256 {
-        guard twoScales else { return _mm256_set1_ps(loadFloat16(scales, index)) }
+    func scales(_ row: QuantizedRow, _ index: Int, partial: Bool) -> __m256 {
+        guard twoScales else { return _mm256_set1_ps(row.scale(index)) }
+        guard !row.rowScaled else {
+            return _mm256_set_m128(_mm_set1_ps(partial ? 0 : row.scale(index &+ 1)), _mm_set1_ps(row.scale(index)))
+        }
+        let scales = row.scales
         let bits = partial ? Int32(scales.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))
                            : scales.loadUnaligned(fromByteOffset: 2 * index, as: Int32.self)
         let pair = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128(bits)))
@@ -217,12 +221,10 @@ private enum AVX2FourBit: AVX2Codes {
     }
 
     @inline(__always)
-    static func foldedBiases(_ row: QuantizedRow, group: Int) -> __m256 {
-        _mm256_cvtph_ps(row.biases.loadUnaligned(fromByteOffset: 2 * group, as: __m128i.self))
-    }
+    static func foldedBiases(_ row: QuantizedRow, group: Int) -> __m256 { row.biases8(group) }
 
     @inline(__always)
-    static func foldedBias(_ row: QuantizedRow, group: Int) -> Float { loadFloat16(row.biases, group) }
+    static func foldedBias(_ row: QuantizedRow, group: Int) -> Float { row.bias(group) }
 }
 
 /// 32 bytes = 1 chunk of one code per column, through the sign trick.
@@ -248,14 +250,33 @@ private enum AVX2EightBit: AVX2Codes {
 
     @inline(__always)
     static func foldedBiases(_ row: QuantizedRow, group: Int) -> __m256 {
-        let biases = _mm256_cvtph_ps(row.biases.loadUnaligned(fromByteOffset: 2 * group, as: __m128i.self))
-        let scales = _mm256_cvtph_ps(row.scales.loadUnaligned(fromByteOffset: 2 * group, as: __m128i.self))
-        return _mm256_fmadd_ps(scales, _mm256_set1_ps(128), biases)
+        _mm256_fmadd_ps(row.scales8(group), _mm256_set1_ps(128), row.biases8(group))
     }
 
     @inline(__always)
-    static func foldedBias(_ row: QuantizedRow, group: Int) -> Float {
-        loadFloat16(row.biases, group).addingProduct(loadFloat16(row.scales, group), 128)
+    static func foldedBias(_ row: QuantizedRow, group: Int) -> Float { row.bias(group).addingProduct(row.scale(group), 128) }
+}
+
+extension QuantizedRow {
+    /// The scales of groups `group ..< group + 8`.
+    @inline(__always)
+    fileprivate func scales8(_ group: Int) -> __m256 {
+        guard rowScaled else { return _mm256_cvtph_ps(scales.loadUnaligned(fromByteOffset: 2 &* group, as: __m128i.self)) }
+        return _mm256_mul_ps(_mm256_set1_ps(rowScale), units8(group))
+    }
+
+    /// The biases of groups `group ..< group + 8`.
+    @inline(__always)
+    fileprivate func biases8(_ group: Int) -> __m256 {
+        guard rowScaled else { return _mm256_cvtph_ps(biases.loadUnaligned(fromByteOffset: 2 &* group, as: __m128i.self)) }
+        let offsets = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_cvtsi64_si128(biases.loadUnaligned(fromByteOffset: group, as: Int64.self))))
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(offsetScale), units8(group)), offsets)
+    }
+
+    /// `.rowScaled`: the 8-bit scale multiples of groups `group ..< group + 8` as floats.
+    @inline(__always)
+    private func units8(_ group: Int) -> __m256 {
+        _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(scales.loadUnaligned(fromByteOffset: group, as: Int64.self))))
     }
 }
 #endif

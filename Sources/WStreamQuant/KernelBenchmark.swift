@@ -14,15 +14,18 @@ public enum KernelBenchmark {
         public var cols: Int
         public var bits: Int
         public var groupSize: Int
+        /// How groups store their parameters; `pack`'s default unless said otherwise.
+        public var parameters: GroupParameters
 
-        public init(rows: Int, cols: Int, bits: Int, groupSize: Int = 32) {
+        public init(rows: Int, cols: Int, bits: Int, groupSize: Int = 32, parameters: GroupParameters = .rowScaled) {
             self.rows = rows
             self.cols = cols
             self.bits = bits
             self.groupSize = groupSize
+            self.parameters = parameters
         }
 
-        var layout: QuantizedLayout { QuantizedLayout(bits: bits, groupSize: groupSize, rows: rows, cols: cols) }
+        var layout: QuantizedLayout { QuantizedLayout(bits: bits, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters) }
     }
 
     /// What to run.
@@ -178,11 +181,12 @@ private struct MatrixSet {
         var regions: [UnsafeRawBufferPointer] = []
         for shape in shapes {
             let layout = shape.layout
-            let rowsPerBlock = max(1, min(shape.rows, (1 << 20) / (layout.codeBytesPerRow + 4 * layout.groupsPerRow)))
+            let rowsPerBlock = max(1, min(shape.rows, (1 << 20) / layout.blockByteCount(rows: 1)))
             let p = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
             Self.fill(p, layout: layout, rowsPerBlock: rowsPerBlock, &generator)
             matrices.append(WeightMatrix(storage: shape.bits == 4 ? .q4 : .q8, rows: shape.rows, cols: shape.cols,
-                                         groupSize: shape.groupSize, rowsPerBlock: rowsPerBlock, base: UnsafeRawPointer(p)))
+                                         groupSize: shape.groupSize, rowsPerBlock: rowsPerBlock, parameters: shape.parameters,
+                                         base: UnsafeRawPointer(p)))
             regions.append(UnsafeRawBufferPointer(start: p, count: layout.byteCount))
         }
         self.matrices = matrices
@@ -202,8 +206,17 @@ private struct MatrixSet {
             for i in stride(from: 0, to: codeBytes, by: 8) {
                 p.storeBytes(of: generator.next(), toByteOffset: offset + i, as: UInt64.self)
             }
-            for i in 0..<(2 * blockRows * layout.groupsPerRow) {
-                p.storeBytes(of: Float16(generator.nextFloat() * 0.01), toByteOffset: offset + codeBytes + 2 * i, as: Float16.self)
+            switch layout.parameters {
+            case .float16:
+                for i in 0..<(2 * blockRows * layout.groupsPerRow) {
+                    p.storeBytes(of: Float16(generator.nextFloat() * 0.01), toByteOffset: offset + codeBytes + 2 * i, as: Float16.self)
+                }
+            case .rowScaled:
+                let groupBytes = 2 * blockRows * layout.groupsPerRow
+                for i in 0..<groupBytes { p.storeBytes(of: UInt8(truncatingIfNeeded: generator.next()), toByteOffset: offset + codeBytes + i, as: UInt8.self) }
+                for r in 0..<blockRows {
+                    p.storeBytes(of: generator.nextFloat() * 1e-4, toByteOffset: offset + codeBytes + groupBytes + 4 * r, as: Float.self)
+                }
             }
             offset += layout.blockByteCount(rows: blockRows)
             firstRow += blockRows

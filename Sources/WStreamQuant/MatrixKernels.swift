@@ -61,7 +61,7 @@ public enum MatrixKernels {
                 let g = c / w.groupSize
                 let q = fourBit ? (r.codes.load(fromByteOffset: c / 2, as: UInt8.self) >> (4 * UInt8(c & 1))) & 0x0F
                                 : r.codes.load(fromByteOffset: c, as: UInt8.self)
-                destination[c] = loadFloat16(r.scales, g) * Float(q) + loadFloat16(r.biases, g)
+                destination[c] = r.scale(g) * Float(q) + r.bias(g)
             }
         }
     }

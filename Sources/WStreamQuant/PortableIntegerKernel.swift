@@ -56,7 +56,7 @@ enum PortableIntegerKernel: IntegerKernel {
         var acc = SIMD16<Float>()
         for c in 0..<(layout.paddedCols / 32) {
             let w = Codes.decode(row.codes + c &* Codes.bytesPerChunk)
-            let s = loadFloat16(row.scales, c / chunksPerGroup)
+            let s = row.scale(c / chunksPerGroup)
             acc += floats(Codes.product(w, x + 32 &* c)) * SIMD16(repeating: s * d[c &* lanes])
         }
         return horizontalSum(acc) + row.biasTerm(inputs.groupSums(t), groups: layout.groupsPerRow)
@@ -72,7 +72,7 @@ enum PortableIntegerKernel: IntegerKernel {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         for c in 0..<(layout.paddedCols / 32) {
             let w = Codes.decode(row.codes + c &* Codes.bytesPerChunk)
-            let s = loadFloat16(row.scales, c / chunksPerGroup)
+            let s = row.scale(c / chunksPerGroup)
             let offset = 32 &* c, lane = c &* lanes
             a0 += floats(Codes.product(w, x0 + offset)) * SIMD16(repeating: s * d0[lane])
             a1 += floats(Codes.product(w, x1 + offset)) * SIMD16(repeating: s * d1[lane])

@@ -57,19 +57,18 @@ enum QuantizedDot<Codes: CodeFormat> {
     @inline(__always)
     static func one(_ row: QuantizedRow, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, groups: Int, chunks: Int) -> Float {
         let groupBytes = chunks * Codes.bytesPerChunk, groupFloats = 32 * chunks
-        var codes = row.codes, xp = x, scales = row.scales
+        var codes = row.codes, xp = x
         var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
         var g = 0
         while g + 2 <= groups {
-            acc0 = acc0.addingProduct(groupProduct(codes, xp, chunks: chunks), SIMD16(repeating: loadFloat16(scales, 0)))
+            acc0 = acc0.addingProduct(groupProduct(codes, xp, chunks: chunks), SIMD16(repeating: row.scale(g)))
             acc1 = acc1.addingProduct(groupProduct(codes + groupBytes, xp + groupFloats, chunks: chunks),
-                                      SIMD16(repeating: loadFloat16(scales, 1)))
+                                      SIMD16(repeating: row.scale(g + 1)))
             codes += 2 * groupBytes
             xp += 2 * groupFloats
-            scales += 4
             g += 2
         }
-        if g < groups { acc0 = acc0.addingProduct(groupProduct(codes, xp, chunks: chunks), SIMD16(repeating: loadFloat16(scales, 0))) }
+        if g < groups { acc0 = acc0.addingProduct(groupProduct(codes, xp, chunks: chunks), SIMD16(repeating: row.scale(g))) }
         return horizontalSum(acc0 + acc1) + row.biasTerm(sums, groups: groups)
     }
 
@@ -80,7 +79,7 @@ enum QuantizedDot<Codes: CodeFormat> {
         var codes = row.codes
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         for g in 0..<groups {
-            let s = SIMD16<Float>(repeating: loadFloat16(row.scales, g))
+            let s = SIMD16<Float>(repeating: row.scale(g))
             for _ in 0..<chunks {
                 let (a, b) = Codes.decode(codes)
                 let w0 = a * s, w1 = b * s

@@ -23,9 +23,7 @@ public enum ReferenceKernels {
                 code = column % 2 == 0 ? byte & 0x0F : byte >> 4
             }
             let group = column / w.groupSize
-            let scale = Float(r.scales.loadUnaligned(fromByteOffset: 2 * group, as: Float16.self))
-            let bias = Float(r.biases.loadUnaligned(fromByteOffset: 2 * group, as: Float16.self))
-            return scale * Float(code) + bias
+            return r.scale(group) * Float(code) + r.bias(group)
         }
     }
 

@@ -58,10 +58,10 @@ enum VNNIKernel: IntegerKernel {
         var a00 = _mm512_setzero_ps(), a01 = _mm512_setzero_ps(), a02 = _mm512_setzero_ps(), a03 = _mm512_setzero_ps()
         var a10 = _mm512_setzero_ps(), a11 = _mm512_setzero_ps(), a12 = _mm512_setzero_ps(), a13 = _mm512_setzero_ps()
         @inline(__always) func accumulate(_ load: Int, codeMask: UInt64, scaleMask: UInt16) {
-            let codeOffset = 64 &* load, scaleOffset = plan.scaleOffset(load)
+            let codeOffset = 64 &* load, scaleIndex = plan.scaleIndex(load)
             let xOffset = Codes.activationBytesPerLoad &* load, dOffset = 16 &* load
             let w0 = Codes.prepare(_mm512_maskz_loadu_epi8(codeMask, row0.codes + codeOffset))
-            let s0 = plan.scales(row0.scales + scaleOffset, mask: scaleMask)
+            let s0 = plan.scales(row0, scaleIndex, mask: scaleMask)
             a00 = step(Codes.self, a00, w0, s0, x0 + xOffset, d0 + dOffset)
             if four {
                 a01 = step(Codes.self, a01, w0, s0, x1 + xOffset, d1 + dOffset)
@@ -70,7 +70,7 @@ enum VNNIKernel: IntegerKernel {
             }
             if two {
                 let w1 = Codes.prepare(_mm512_maskz_loadu_epi8(codeMask, row1.codes + codeOffset))
-                let s1 = plan.scales(row1.scales + scaleOffset, mask: scaleMask)
+                let s1 = plan.scales(row1, scaleIndex, mask: scaleMask)
                 a10 = step(Codes.self, a10, w1, s1, x0 + xOffset, d0 + dOffset)
                 if four {
                     a11 = step(Codes.self, a11, w1, s1, x1 + xOffset, d1 + dOffset)
@@ -154,7 +154,7 @@ private struct VNNIPlan {
     let lastScaleMask: UInt16
     let groups: Int
     let lastBiasMask: UInt16
-    /// `scaleOffset(load) = 2 · ((load << chunksPerLoadShift) >> chunksPerGroupShift)`.
+    /// `scaleIndex(load) = (load << chunksPerLoadShift) >> chunksPerGroupShift`.
     let chunksPerLoadShift: Int
     let chunksPerGroupShift: Int
     /// Lane → index of its scale among those one load reads.
@@ -181,12 +181,12 @@ private struct VNNIPlan {
     }
 
     @inline(__always)
-    func scaleOffset(_ load: Int) -> Int { 2 &* ((load &<< chunksPerLoadShift) &>> chunksPerGroupShift) }
+    func scaleIndex(_ load: Int) -> Int { (load &<< chunksPerLoadShift) &>> chunksPerGroupShift }
 
-    /// The scales of one load's lanes, from the fp16 scales at `p` (only `mask`'s are read).
+    /// The scales of one load's lanes, from the row's scales from group `index` on (only `mask`'s are read).
     @inline(__always)
-    func scales(_ p: UnsafeRawPointer, mask: UInt16) -> __m512 {
-        _mm512_permutexvar_ps(permutation, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, p)))
+    func scales(_ row: QuantizedRow, _ index: Int, mask: UInt16) -> __m512 {
+        _mm512_permutexvar_ps(permutation, row.scales16(index, mask: mask))
     }
 }
 
@@ -205,8 +205,24 @@ private protocol VNNICodes {
 
 extension VNNICodes {
     @inline(__always)
-    static func foldedBiases(_ row: QuantizedRow, group: Int, mask: UInt16) -> __m512 {
-        _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, row.biases + 2 * group))
+    static func foldedBiases(_ row: QuantizedRow, group: Int, mask: UInt16) -> __m512 { row.biases16(group, mask: mask) }
+}
+
+extension QuantizedRow {
+    /// The scales of groups `group ..< group + 16` (only `mask`'s are read; the others are 0).
+    @inline(__always)
+    func scales16(_ group: Int, mask: UInt16) -> __m512 {
+        guard rowScaled else { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, scales + 2 &* group)) }
+        return _mm512_mul_ps(_mm512_set1_ps(rowScale), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, scales + group))))
+    }
+
+    /// The biases of groups `group ..< group + 16` (only `mask`'s are read; the others are 0).
+    @inline(__always)
+    func biases16(_ group: Int, mask: UInt16) -> __m512 {
+        guard rowScaled else { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, biases + 2 &* group)) }
+        let units = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, scales + group)))
+        let offsets = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, biases + group)))
+        return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(offsetScale), units), offsets)
     }
 }
 

@@ -195,7 +195,7 @@ private struct PackedPanel {
         }
     }
 
-    /// The rows' fp16 scales (or biases) as floats, 16 groups at a time: converted per row, then transposed
+    /// The rows' scales (or biases) as floats, 16 groups at a time: converted per row, then transposed
     /// so that group g's vector holds the 16 rows' values.
     @inline(__always)
     private func transposeParameters(_ rows: UnsafePointer<QuantizedRow>, biases: Bool, into destination: UnsafeMutableRawPointer) {
@@ -203,7 +203,7 @@ private struct PackedPanel {
         while g < groups {
             let mask: UInt16 = groups - g >= 16 ? .max : UInt16((1 << (groups - g)) - 1)
             @inline(__always) func row(_ r: Int) -> __m512i {
-                _mm512_castps_si512(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, (biases ? rows[r].biases : rows[r].scales) + 2 * g)))
+                _mm512_castps_si512(biases ? rows[r].biases16(g, mask: mask) : rows[r].scales16(g, mask: mask))
             }
             let q0 = quads(row(0), row(1), row(2), row(3)), q1 = quads(row(4), row(5), row(6), row(7))
             let q2 = quads(row(8), row(9), row(10), row(11)), q3 = quads(row(12), row(13), row(14), row(15))

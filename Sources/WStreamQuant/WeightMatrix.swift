@@ -12,10 +12,14 @@ public struct WeightMatrix: @unchecked Sendable {
     public let groupSize: Int
     /// Rows per stored block (see `QuantizedLayout`); f32/f16 are plain row-major and ignore it.
     public let rowsPerBlock: Int
+    /// How q4/q8 groups store their scale and bias.
+    public let parameters: GroupParameters
     public let base: UnsafeRawPointer
 
-    public init(storage: Storage, rows: Int, cols: Int, groupSize: Int, rowsPerBlock: Int, base: UnsafeRawPointer) {
+    public init(storage: Storage, rows: Int, cols: Int, groupSize: Int, rowsPerBlock: Int, parameters: GroupParameters = .float16,
+                base: UnsafeRawPointer) {
         self.storage = storage
+        self.parameters = parameters
         self.rows = rows
         self.cols = cols
         self.groupSize = groupSize
@@ -26,8 +30,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The quantised layout of a q4/q8 matrix (nil for f16/f32).
     public var quantizedLayout: QuantizedLayout? {
         switch storage {
-        case .q4: return QuantizedLayout(bits: 4, groupSize: groupSize, rows: rows, cols: cols)
-        case .q8: return QuantizedLayout(bits: 8, groupSize: groupSize, rows: rows, cols: cols)
+        case .q4: return QuantizedLayout(bits: 4, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
+        case .q8: return QuantizedLayout(bits: 8, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
         case .f16, .f32: return nil
         }
     }
@@ -42,19 +46,67 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 }
 
-/// Where one row's codes, scales and biases lie in a q4/q8 matrix.
+/// Where one row's codes and group parameters lie in a q4/q8 matrix, and how to read the parameters.
 struct QuantizedRow {
     let codes: UnsafeRawPointer
-    /// fp16 per group.
+    /// Per group: fp16 (`.float16`) or UInt8 multiples of `rowScale` (`.rowScaled`).
     let scales: UnsafeRawPointer
-    /// fp16 per group.
+    /// Per group: fp16 biases (`.float16`) or Int8 offsets (`.rowScaled`).
     let biases: UnsafeRawPointer
+    /// `.rowScaled` only: where the row's float32 scale `D` lies (`scales` otherwise, never read).
+    let rowScaleAddress: UnsafeRawPointer
+    let rowScaled: Bool
+    /// `.rowScaled`: `D`, and `D · 2^(bits − 7)`, the bias of one offset step per unit of scale; 0 otherwise.
+    let rowScale: Float
+    let offsetScale: Float
+
+    @inline(__always)
+    init(codes: UnsafeRawPointer, scales: UnsafeRawPointer, biases: UnsafeRawPointer, rowScaleAddress: UnsafeRawPointer,
+         rowScaled: Bool, offsetUnit: Float) {
+        self.codes = codes
+        self.scales = scales
+        self.biases = biases
+        self.rowScaleAddress = rowScaleAddress
+        self.rowScaled = rowScaled
+        rowScale = rowScaled ? rowScaleAddress.loadUnaligned(as: Float.self) : 0
+        offsetScale = rowScale * offsetUnit
+    }
 
     /// The row `n` rows further on in the same block.
     @inline(__always)
     func advanced(by n: Int, _ addressing: QuantizedAddressing) -> QuantizedRow {
         QuantizedRow(codes: codes + n &* addressing.codeBytesPerRow, scales: scales + n &* addressing.parameterBytesPerRow,
-                     biases: biases + n &* addressing.parameterBytesPerRow)
+                     biases: biases + n &* addressing.parameterBytesPerRow,
+                     rowScaleAddress: rowScaled ? rowScaleAddress + 4 &* n : rowScaleAddress,
+                     rowScaled: rowScaled, offsetUnit: addressing.offsetUnit)
+    }
+
+    /// The scale of group `g`.
+    @inline(__always)
+    func scale(_ g: Int) -> Float {
+        rowScaled ? rowScale * Float(scales.load(fromByteOffset: g, as: UInt8.self)) : loadFloat16(scales, g)
+    }
+
+    /// The bias of group `g`.
+    @inline(__always)
+    func bias(_ g: Int) -> Float {
+        guard rowScaled else { return loadFloat16(biases, g) }
+        return offsetScale * Float(scales.load(fromByteOffset: g, as: UInt8.self)) * Float(biases.load(fromByteOffset: g, as: Int8.self))
+    }
+
+    /// The scales of groups `g ..< g + 16` (all in the row).
+    @inline(__always)
+    func scales16(_ g: Int) -> SIMD16<Float> {
+        guard rowScaled else { return floats(scales.loadUnaligned(fromByteOffset: 2 * g, as: SIMD16<Float16>.self)) }
+        return rowScale * floats(scales.loadUnaligned(fromByteOffset: g, as: SIMD16<UInt8>.self))
+    }
+
+    /// The biases of groups `g ..< g + 16` (all in the row).
+    @inline(__always)
+    func biases16(_ g: Int) -> SIMD16<Float> {
+        guard rowScaled else { return floats(biases.loadUnaligned(fromByteOffset: 2 * g, as: SIMD16<Float16>.self)) }
+        let units = floats(scales.loadUnaligned(fromByteOffset: g, as: SIMD16<UInt8>.self))
+        return offsetScale * units * floats(int32s(int16s(biases.loadUnaligned(fromByteOffset: g, as: SIMD16<Int8>.self))))
     }
 
     /// `Σ_g bias_g · sums_g` over `groups` groups.
@@ -63,12 +115,12 @@ struct QuantizedRow {
         var acc = SIMD16<Float>()
         var g = 0
         while g + 16 <= groups {
-            acc = acc.addingProduct(floats(biases.loadUnaligned(fromByteOffset: 2 * g, as: SIMD16<Float16>.self)), load16(sums + g))
+            acc = acc.addingProduct(biases16(g), load16(sums + g))
             g += 16
         }
         var total = horizontalSum(acc)
         while g < groups {
-            total = total.addingProduct(loadFloat16(biases, g), sums[g])
+            total = total.addingProduct(bias(g), sums[g])
             g += 1
         }
         return total
@@ -86,8 +138,11 @@ struct QuantizedAddressing {
     let blockBytes: Int
     let base: UnsafeRawPointer
     let codeBytesPerRow: Int
-    /// Bytes of one row's scales (or biases): 2 per group.
+    /// Bytes of one row's scales (or biases, or offsets).
     let parameterBytesPerRow: Int
+    let rowScaled: Bool
+    /// `GroupParameters.offsetUnit(bits:)`.
+    let offsetUnit: Float
 
     init(_ w: WeightMatrix) {
         guard let layout = w.quantizedLayout else { preconditionFailure("QuantizedAddressing needs a q4/q8 matrix") }
@@ -98,7 +153,9 @@ struct QuantizedAddressing {
         self.blockBytes = layout.blockByteCount(rows: w.rowsPerBlock)
         self.base = w.base
         codeBytesPerRow = layout.codeBytesPerRow
-        parameterBytesPerRow = 2 * layout.groupsPerRow
+        parameterBytesPerRow = layout.parameterBytesPerRow
+        rowScaled = layout.parameters == .rowScaled
+        offsetUnit = GroupParameters.offsetUnit(bits: layout.bits)
     }
 
     /// Calls `body(first, count, row)` for each run of consecutive rows of `rows` inside one stored block,
@@ -126,9 +183,12 @@ struct QuantizedAddressing {
         let blockRows = min(rowsPerBlock, layout.rows &- firstRow)
         let blockBase = base + block &* blockBytes
         let scales = blockBase + blockRows &* codeBytesPerRow
-        return QuantizedRow(
-            codes: blockBase + inBlock &* codeBytesPerRow,
-            scales: scales + inBlock &* parameterBytesPerRow,
-            biases: scales + (blockRows &+ inBlock) &* parameterBytesPerRow)
+        let scalesOfRow: UnsafeRawPointer = scales + inBlock &* parameterBytesPerRow
+        let biasesOfRow: UnsafeRawPointer = scales + (blockRows &+ inBlock) &* parameterBytesPerRow
+        // Row scales follow the block's scales and biases (`.rowScaled` only).
+        let rowScaleOffset: Int = 2 &* blockRows &* parameterBytesPerRow &+ 4 &* inBlock
+        let rowScaleAddress: UnsafeRawPointer = rowScaled ? scales + rowScaleOffset : scalesOfRow
+        return QuantizedRow(codes: blockBase + inBlock &* codeBytesPerRow, scales: scalesOfRow, biases: biasesOfRow,
+                            rowScaleAddress: rowScaleAddress, rowScaled: rowScaled, offsetUnit: offsetUnit)
     }
 }

@@ -83,9 +83,10 @@ import WStreamQuant
         #expect(tokens.count == 257)
         let result = try Evaluation.run(model: model, reference: reference, tokens: tokens)
         print("stories260K-mlx4 carried vs MLX float32: top-1 \(result.topOneAgreement!), mean KL \(result.meanKLDivergence!) nats")
-        // Measured 95.3 % and 0.0105 nats; quantizing the float32 original to 4 bits instead gives 91 % and 0.049
-        // (QuantizedAgreementTests), so the bounds leave room for that gap and none for a lost carry.
-        #expect(result.topOneAgreement! >= 0.95)
+        // Measured 93.8 % and 0.0100 nats (95.3 % and 0.0105 when the five were quantized with fp16 group parameters:
+        // their KL is lower, top-1 moves by 4 near-ties of 256); quantizing the float32 original to 4 bits instead
+        // gives 90 % and 0.040 (QuantizedAgreementTests), so the KL bound leaves no room for a lost carry.
+        #expect(result.topOneAgreement! >= 0.93)
         #expect(result.meanKLDivergence! < 0.02)
     }
 }

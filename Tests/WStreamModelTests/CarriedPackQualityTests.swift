@@ -75,19 +75,19 @@ import WStreamQuant
         return Pack(path: path, summary: summary, seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18)
     }
 
-    /// The q4/q8 tensors of `path`, in file order.
+    /// The quantized tensors of `path`, in file order.
     static func quantizedMatrices(in path: String) throws -> [TensorEntry] {
-        try ContainerReader(path: path).metadata.tensors.filter { $0.storage == .q4 || $0.storage == .q8 }
+        try ContainerReader(path: path).metadata.tensors.filter { $0.storage.codeBits != nil }
     }
 
-    /// Every value of the q4/q8 tensor `entry`, row-major, dequantized through the kernels' own addressing.
+    /// Every value of the quantized tensor `entry`, row-major, dequantized through the kernels' own addressing.
     static func dequantized(_ entry: TensorEntry, in reader: ContainerReader) throws -> [Float] {
         let bytes = try reader.decodedBytes(of: entry)
         var values = [Float](repeating: .nan, count: entry.rows * entry.cols)
         bytes.withUnsafeBytes { raw in
             let matrix = WeightMatrix(
-                storage: entry.storage == .q4 ? .q4 : .q8, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize,
-                rowsPerBlock: entry.rowsPerBlock, base: raw.baseAddress!)
+                storage: entry.storage.codeBits == 4 ? .q4 : .q8, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize,
+                rowsPerBlock: entry.rowsPerBlock, parameters: entry.storage.isRowScaled ? .rowScaled : .float16, base: raw.baseAddress!)
             values.withUnsafeMutableBufferPointer { out in
                 for row in 0..<entry.rows { MatrixKernels.dequantizeRow(matrix, row: row, into: out.baseAddress! + row * entry.cols) }
             }
@@ -104,7 +104,7 @@ import WStreamQuant
         var squaredOriginal = 0.0
         for name in names {
             let entry = try #require(reader.tensor(named: name), "\(name) is not in \(path)")
-            #expect(entry.storage == .q4 || entry.storage == .q8, "\(name) in \(path) is \(entry.storage)")
+            #expect(entry.storage.codeBits != nil, "\(name) in \(path) is \(entry.storage)")
             let source = try #require(original.tensors.first { $0.name == name }, "\(name) is not in \(original.source)")
             try #require(source.shape == entry.shape, "\(name): \(entry.shape) packed, \(source.shape) in the original")
             var expected = [Float](repeating: .nan, count: entry.rows * entry.cols)

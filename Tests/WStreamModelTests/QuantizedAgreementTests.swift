@@ -28,7 +28,8 @@ import WStreamQuant
         let result = try Evaluation.run(model: model, reference: reference, tokens: tokens)
         print("stories260K q4 g32 vs f32: top-1 \(result.topOneAgreement!), mean KL \(result.meanKLDivergence!), ppl \(result.perplexity)")
         #expect(result.tokens == 256)
-        #expect(result.topOneAgreement! >= 0.9)
+        // 0.898 with the default row-scaled parameters (0.914 with fp16 ones): this text's near-ties; see below.
+        #expect(result.topOneAgreement! >= 0.89)
 
         // Quality does not pay for speed: the int8 activations (the default) against the float32 ones on the same weights.
         var float32Options = options
@@ -42,5 +43,43 @@ import WStreamQuant
         let selfCheck = try Evaluation.run(model: sameAgain, reference: reference, tokens: tokens)
         #expect(selfCheck.topOneAgreement == 1)
         #expect(abs(selfCheck.meanKLDivergence!) < 1e-9)
+    }
+
+    /// Fewer bytes do not cost quality: the default row-scaled group parameters against fp16 ones on the same
+    /// model, over six stories the float32 model writes itself (seeded, about 2,900 scored tokens; one 256-token
+    /// text moves top-1 by several near-ties either way). Measured: top-1 89.6 % against 87.8 %, mean KL 0.050
+    /// against 0.060 nats.
+    @Test func rowScaledParametersAreNoWorseThanFloat16Ones() throws {
+        let directory = TemporaryDirectory()
+        let exact = try ReferenceGenerationTests.packed(try SharedModels.storiesHF, bits: 32, in: directory)
+        let rowScaled = try ReferenceGenerationTests.packed(try SharedModels.storiesHF, bits: 4, in: directory)
+        let float16 = try ReferenceGenerationTests.packed(try SharedModels.storiesHF, bits: 4, parameters: .float16, in: directory)
+        var options = LanguageModel.Options(contextLength: 512, budget: nil, threads: 2)
+        options.logitsForEveryPosition = true
+        let reference = try LanguageModel(path: exact, options: options)
+        var compact = (klTotal: 0.0, agreeing: 0.0, tokens: 0), wide = compact
+        for seed in 1...6 {
+            var generation = GenerationOptions()
+            generation.maxTokens = 480
+            generation.sampling.temperature = 1
+            generation.sampling.seed = UInt64(seed)
+            let story = try reference.generate(promptIds: reference.tokenizer.encode("Once upon a time"), options: generation)
+            let tokens = Array((reference.tokenizer.encode("Once upon a time") + story.generatedIds).prefix(500))
+            for path in [rowScaled, float16] {
+                let result = try Evaluation.run(model: try LanguageModel(path: path, options: options), reference: reference, tokens: tokens)
+                let sums = (result.meanKLDivergence! * Double(result.tokens), result.topOneAgreement! * Double(result.tokens), result.tokens)
+                if path == rowScaled {
+                    compact = (compact.klTotal + sums.0, compact.agreeing + sums.1, compact.tokens + sums.2)
+                } else {
+                    wide = (wide.klTotal + sums.0, wide.agreeing + sums.1, wide.tokens + sums.2)
+                }
+            }
+        }
+        let compactKL = compact.klTotal / Double(compact.tokens), wideKL = wide.klTotal / Double(wide.tokens)
+        let compactTop = compact.agreeing / Double(compact.tokens), wideTop = wide.agreeing / Double(wide.tokens)
+        print("stories260K q4 g32 over \(compact.tokens) generated tokens: row-scaled top-1 \(compactTop), mean KL \(compactKL); fp16 parameters top-1 \(wideTop), mean KL \(wideKL)")
+        #expect(compact.tokens > 2000)
+        #expect(compactKL <= wideKL)
+        #expect(compactTop >= wideTop - 0.002)
     }
 }

@@ -3,13 +3,15 @@ import TestSupport
 import WStreamImport
 import WStreamModel
 import WStreamPack
+import WStreamQuant
 
 /// Exactness against independent implementations: float32 packs must reproduce their greedy ids.
 @Suite(.serialized) struct ReferenceGenerationTests {
-    static func packed(_ source: String, bits: Int, in directory: TemporaryDirectory) throws -> String {
+    static func packed(_ source: String, bits: Int, parameters: GroupParameters = .rowScaled, in directory: TemporaryDirectory) throws -> String {
         var options = PackOptions()
         options.bits = bits
-        let path = directory.file("model-\(bits).wst")
+        options.groupParameters = parameters
+        let path = directory.file("model-\(bits)-\(parameters).wst")
         try Packer.pack(try ModelImporter.importModel(at: source), to: path, options: options)
         return path
     }

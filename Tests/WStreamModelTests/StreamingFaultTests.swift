@@ -50,7 +50,7 @@ import WStreamTokenizer
     func streamedTensor(io: StreamingIO) throws -> (name: String, offset: Int) {
         let model = try streamingModel(FaultyReadCalls(), io: io)
         let unit = try #require(model.plan.streamed.first { model.streamer.layouts[$0]!.name.hasPrefix("layer.") })
-        let tensor = try #require(model.streamer.layouts[unit]!.placements.first { $0.tensor.storage == .q4 }).tensor
+        let tensor = try #require(model.streamer.layouts[unit]!.placements.first { $0.tensor.storage.codeBits == 4 }).tensor
         return (tensor.name, Int(tensor.frames[0].offset) + 5)
     }
 

@@ -40,13 +40,14 @@ struct PackedFile {
     }
 }
 
-/// The decoded bytes of one q4/q8 tensor: per row block, codes, then fp16 scales, then fp16 biases (docs/FORMAT.md).
+/// The decoded bytes of one quantised tensor: per row block, codes, then its group parameters (docs/FORMAT.md §5).
 struct QuantisedTensor {
     let entry: TensorEntry
     let bytes: [UInt8]
 
     var layout: QuantizedLayout {
-        QuantizedLayout(bits: entry.storage == .q4 ? 4 : 8, groupSize: entry.groupSize, rows: entry.rows, cols: entry.cols)
+        QuantizedLayout(bits: entry.storage.codeBits!, groupSize: entry.groupSize, rows: entry.rows, cols: entry.cols,
+                        parameters: entry.storage.isRowScaled ? .rowScaled : .float16)
     }
 
     /// Row `row` dequantised through the kernels' own addressing (`MatrixKernels.dequantizeRow`).
@@ -54,20 +55,29 @@ struct QuantisedTensor {
         var values = [Float](repeating: .nan, count: entry.cols)
         bytes.withUnsafeBytes { raw in
             let matrix = WeightMatrix(
-                storage: entry.storage == .q4 ? .q4 : .q8, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize,
-                rowsPerBlock: entry.rowsPerBlock, base: raw.baseAddress!)
+                storage: entry.storage.codeBits == 4 ? .q4 : .q8, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize,
+                rowsPerBlock: entry.rowsPerBlock, parameters: layout.parameters, base: raw.baseAddress!)
             values.withUnsafeMutableBufferPointer { MatrixKernels.dequantizeRow(matrix, row: row, into: $0.baseAddress!) }
         }
         return values
     }
 
-    /// The fp16 scale and bias of group `group` of row `row`, read from where the format puts them.
+    /// The scale and bias of group `group` of row `row`, read from where the format puts them.
     func parameters(row: Int, group: Int) -> (scale: Float, bias: Float) {
         let block = row / entry.rowsPerBlock
         let rowInBlock = row % entry.rowsPerBlock
         let blockRows = entry.rowCount(ofBlock: block)
         let groups = layout.groupsPerRow
         let scales = entry.decodedOffset(ofBlock: block) + blockRows * layout.codeBytesPerRow
+        if entry.storage.isRowScaled {
+            // units [r][groups] u8, offsets [r][groups] i8, rowScales [r] f32; bias = scale · z · 2^(bits − 7).
+            return bytes.withUnsafeBytes { raw in
+                let rowScale = raw.loadUnaligned(fromByteOffset: scales + 2 * blockRows * groups + 4 * rowInBlock, as: Float.self)
+                let scale = rowScale * Float(raw[scales + rowInBlock * groups + group])
+                let offset = Float(Int8(bitPattern: raw[scales + (blockRows + rowInBlock) * groups + group]))
+                return (scale, scale * offset * (layout.bits == 4 ? 0.125 : 2))
+            }
+        }
         let scaleOffset = scales + 2 * (rowInBlock * groups + group)
         let biasOffset = scales + 2 * ((blockRows + rowInBlock) * groups + group)
         return bytes.withUnsafeBytes { raw in
@@ -80,9 +90,10 @@ struct QuantisedTensor {
 /// Packs `source` (a Hugging Face directory or a GGUF file) into `destination`.
 @discardableResult
 func pack(_ source: String, to destination: String, bits: Int, groupSize: Int = 32, threads: Int = 2,
-          method: QuantizationMethod = .leastSquares, headBits: Int? = nil) throws -> PackSummary {
-    try Packer.pack(try ModelImporter.importModel(at: source), to: destination,
-                    options: packOptions(bits: bits, groupSize: groupSize, threads: threads, method: method, headBits: headBits))
+          method: QuantizationMethod = .leastSquares, headBits: Int? = nil, parameters: GroupParameters = .rowScaled) throws -> PackSummary {
+    var options = packOptions(bits: bits, groupSize: groupSize, threads: threads, method: method, headBits: headBits)
+    options.groupParameters = parameters
+    return try Packer.pack(try ModelImporter.importModel(at: source), to: destination, options: options)
 }
 
 func packOptions(bits: Int, groupSize: Int = 32, threads: Int = 2, method: QuantizationMethod = .leastSquares, headBits: Int? = nil) -> PackOptions {

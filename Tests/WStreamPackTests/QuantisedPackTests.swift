@@ -11,11 +11,11 @@ import WStreamSynth
 
     /// Writes the synthetic model `shape` in two shards and packs it; returns the file and the source tensors.
     private func packed(_ shape: String, bits: Int, groupSize: Int, method: QuantizationMethod = .leastSquares,
-                        headBits: Int? = nil) throws -> (PackedFile, [any TensorSource]) {
+                        headBits: Int? = nil, parameters: GroupParameters = .rowScaled) throws -> (PackedFile, [any TensorSource]) {
         let model = directory.file(shape)
         try SyntheticModel.write(shape: try SyntheticShape.named(shape), to: model, seed: 11, shards: 2)
-        let output = directory.file("\(shape)-q\(bits)-g\(groupSize).wst")
-        try pack(model, to: output, bits: bits, groupSize: groupSize, method: method, headBits: headBits)
+        let output = directory.file("\(shape)-q\(bits)-g\(groupSize)-\(parameters).wst")
+        try pack(model, to: output, bits: bits, groupSize: groupSize, method: method, headBits: headBits, parameters: parameters)
         return (try PackedFile(output), try ModelImporter.importWeights(at: model).tensors)
     }
 
@@ -30,7 +30,8 @@ import WStreamSynth
         #expect(file.reader.metadata.quantization == QuantizationInfo(bits: bits, groupSize: groupSize))
         #expect(file.tensors.map(\.name).sorted() == sources.map(\.name).sorted())
 
-        let quantised: StorageType = bits == 4 ? .q4 : .q8
+        // Quantised here, so row-scaled by default (PackOptions.groupParameters).
+        let quantised: StorageType = bits == 4 ? .q4r : .q8r
         for tensor in file.tensors {
             let region = file.regionName(of: tensor)
             switch tensor.name {
@@ -42,7 +43,7 @@ import WStreamSynth
             }
             if tensor.name == TensorName.output {
                 // The head keeps 8 bits by default (PackOptions.headBits).
-                #expect(tensor.storage == .q8 && tensor.groupSize == groupSize, "\(tensor.name)")
+                #expect(tensor.storage == .q8r && tensor.groupSize == groupSize, "\(tensor.name)")
             } else if tensor.shape.count == 2 {
                 #expect(tensor.storage == quantised && tensor.groupSize == groupSize, "\(tensor.name)")
             } else {
@@ -53,9 +54,11 @@ import WStreamSynth
     }
 
     /// The bound is min-max's contract (MLX's scheme); least squares trades it for lower total error.
-    @Test(arguments: zip([4, 8], [32, 64]))
-    func quantisedWeightsComeBackWithinHalfAScaleOfTheSource(bits: Int, groupSize: Int) throws {
-        let (file, sources) = try packed("llama-tiny", bits: bits, groupSize: groupSize, method: .minMax, headBits: bits)
+    /// Both ways of storing group parameters keep it (`QuantisedTensorCheck` says how tightly).
+    @Test(arguments: [(4, 32), (8, 64)].flatMap { layout in GroupParameters.allCases.map { (layout.0, layout.1, $0) } })
+    func quantisedWeightsComeBackWithinHalfAScaleOfTheSource(layout: (bits: Int, groupSize: Int, parameters: GroupParameters)) throws {
+        let (bits, groupSize, parameters) = layout
+        let (file, sources) = try packed("llama-tiny", bits: bits, groupSize: groupSize, method: .minMax, headBits: bits, parameters: parameters)
         // FFN 688 is not a multiple of 64 (nor of 32): ffn_down rows end in a padded group.
         let down = try file.tensor(TensorName.block(0, .ffnDown))
         #expect(down.cols == 688)
@@ -79,7 +82,8 @@ import WStreamSynth
         let table = try file.tensor(TensorName.tokenEmbedding)
         #expect(table.rowsPerBlock * table.decodedBytesPerRow <= 32 * 1024)
         #expect(table.blockCount >= 4)
-        let layout = QuantizedLayout(bits: bits, groupSize: groupSize, rows: table.rows, cols: table.cols)
+        let layout = try file.quantised(table).layout
+        #expect(layout.parameters == .rowScaled)
         let block = 1
         let rowCount = table.rowCount(ofBlock: block)
         let bytes = try file.bytes(of: table, block: block)
@@ -103,7 +107,7 @@ import WStreamSynth
         #expect(file.regionNames == (0..<6).map { "layer.\($0)" } + ["head"])
         let table = try file.tensor(TensorName.tokenEmbedding)
         #expect(file.regionName(of: table) == "head")
-        #expect(table.storage == .q8, "a tied table is the head, kept at 8 bits by default")
+        #expect(table.storage == .q8r, "a tied table is the head, kept at 8 bits by default")
         #expect(table.rowsPerBlock * table.decodedBytesPerRow <= 32 * 1024)
         #expect(file.reader.tensor(named: TensorName.output) == nil)
         for layer in [0, 1, 3, 4] {
@@ -113,11 +117,11 @@ import WStreamSynth
             #expect(file.regionName(of: conv) == "layer.\(layer)")
             let source = try #require(sources.first { $0.name == conv.name })
             #expect(try file.bytes(of: conv) == float32Bytes(try sourceValues(source)))
-            #expect(try file.tensor(TensorName.block(layer, .convInProjection)).storage == .q4)
+            #expect(try file.tensor(TensorName.block(layer, .convInProjection)).storage == .q4r)
         }
         for layer in [2, 5] {
             #expect(try file.tensor(TensorName.block(layer, .attentionQNorm)).storage == .f32)
-            #expect(try file.tensor(TensorName.block(layer, .attentionQ)).storage == .q4)
+            #expect(try file.tensor(TensorName.block(layer, .attentionQ)).storage == .q4r)
         }
         try file.reader.verify()
     }
@@ -141,13 +145,25 @@ private struct QuantisedTensorCheck {
             let values = columns.map { source[source.startIndex + $0] }
             let (low, high) = (values.min()!, values.max()!)
             let (scale, bias) = tensor.parameters(row: row, group: group)
-            guard bias <= low, low - bias <= Float(Float16(abs(low)).ulp) else {
-                return "row \(row) group \(group): bias \(bias) for a minimum of \(low)"
-            }
-            // Scale is (high − bias)/maxCode rounded up to fp16: at most one fp16 step (2⁻¹⁰ relative) above it.
-            guard scale * maxCode >= high - bias,
-                  scale <= (high - bias) / maxCode * (1 + 0x1p-10) + Float(Float16.leastNonzeroMagnitude) else {
-                return "row \(row) group \(group): scale \(scale) for values \(low)…\(high)"
+            if layout.parameters == .float16 {
+                guard bias <= low, low - bias <= Float(Float16(abs(low)).ulp) else {
+                    return "row \(row) group \(group): bias \(bias) for a minimum of \(low)"
+                }
+                // Scale is (high − bias)/maxCode rounded up to fp16: at most one fp16 step (2⁻¹⁰ relative) above it.
+                guard scale * maxCode >= high - bias,
+                      scale <= (high - bias) / maxCode * (1 + 0x1p-10) + Float(Float16.leastNonzeroMagnitude) else {
+                    return "row \(row) group \(group): scale \(scale) for values \(low)…\(high)"
+                }
+            } else {
+                // Row-scaled: the bias is the minimum rounded down by less than one offset step (scale · 2^(bits − 7)),
+                // and the scale covers the range from it (the 8-bit grid rounds it up, so no finer bound holds per group).
+                let step = scale * (layout.bits == 4 ? 0.125 : 2)
+                guard bias <= low + abs(low) * 0x1p-20, low - bias <= step * (1 + 0x1p-10) else {
+                    return "row \(row) group \(group): bias \(bias) for a minimum of \(low), step \(step)"
+                }
+                guard scale * maxCode >= (high - bias) * (1 - 0x1p-20) else {
+                    return "row \(row) group \(group): scale \(scale) for values \(low)…\(high)"
+                }
             }
             let slack = (scale * maxCode + abs(bias)) * 0x1p-21
             for column in columns {

@@ -47,9 +47,11 @@ private func integerProduct(_ stored: StoredMatrix, _ x: UnsafePointer<Float>, c
 @Suite struct IntegerKernelTests {
     /// Every output within float32 rounding of the Double reference on the same int8 activations
     /// (`tolerance`, with the magnitudes of `ŵ · x̂`).
-    @Test(arguments: KernelFamily.available, [WeightMatrix.Storage.q4, .q8].flatMap { storage in [32, 64, 128].map { (storage, $0) } })
-    func integerProductsMatchTheirReference(family: KernelFamily, layout: (storage: WeightMatrix.Storage, groupSize: Int)) throws {
-        let (storage, groupSize) = layout
+    @Test(arguments: KernelFamily.available, quantizedForms.flatMap { form in [32, 64, 128].map { (form.storage, form.parameters, $0) } })
+    func integerProductsMatchTheirReference(
+        family: KernelFamily, layout: (storage: WeightMatrix.Storage, parameters: GroupParameters, groupSize: Int)
+    ) throws {
+        let (storage, parameters, groupSize) = layout
         let pool = ComputePool(threadCount: 2)
         var shape = 0
         for rows in rowCounts {
@@ -57,6 +59,7 @@ private func integerProduct(_ stored: StoredMatrix, _ x: UnsafePointer<Float>, c
                 let n = inputCounts[shape % inputCounts.count]
                 shape += 1
                 let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: 5,
+                                              parameters: parameters,
                                               source: weightLikeValues(count: rows * cols, seed: UInt64(rows * cols + groupSize)))
                 let x = guardedInputs(count: n, cols: cols, seed: UInt64(shape))
                 defer { x.deallocate() }
@@ -69,7 +72,7 @@ private func integerProduct(_ stored: StoredMatrix, _ x: UnsafePointer<Float>, c
                         let i = t * rows + r
                         let bound = tolerance(cols: cols, magnitude: stored.magnitude(row: r, activations[t], dequantized: dequantized))
                         #expect(abs(Double(fast[i]) - Double(reference[i])) <= bound,
-                                "\(family) \(storage) \(rows)×\(cols) g\(groupSize) n=\(n) input \(t) row \(r): \(fast[i]) vs \(reference[i])")
+                                "\(family) \(storage) \(parameters) \(rows)×\(cols) g\(groupSize) n=\(n) input \(t) row \(r): \(fast[i]) vs \(reference[i])")
                     }
                 }
             }
@@ -79,11 +82,14 @@ private func integerProduct(_ stored: StoredMatrix, _ x: UnsafePointer<Float>, c
     /// Against the float product of the same weights, the only extra error is the activations' rounding:
     /// `|x̂ − x| ≤ d · (0.5 + 3·127·2⁻²⁴)` per column (round to nearest, plus the rounding of
     /// `127 / max|x|`, `max|x| / 127` and `x · 127/max|x|`), so `|ŷ − y| ≤ Σ_c |ŵ_c| · 0.5001 · d_c` plus float32 rounding.
-    @Test(arguments: KernelFamily.available, [WeightMatrix.Storage.q4, .q8])
-    func integerProductsStayWithinTheActivationRoundingOfTheFloatProduct(family: KernelFamily, storage: WeightMatrix.Storage) throws {
+    @Test(arguments: KernelFamily.available, quantizedForms)
+    func integerProductsStayWithinTheActivationRoundingOfTheFloatProduct(
+        family: KernelFamily, form: (storage: WeightMatrix.Storage, parameters: GroupParameters)
+    ) throws {
+        let (storage, parameters) = form
         let pool = ComputePool(threadCount: 2)
         for (rows, cols, n) in [(33, 172, 3), (7, 2048, 5), (64, 96, 1)] {
-            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: 32, rowsPerBlock: 16,
+            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: 32, rowsPerBlock: 16, parameters: parameters,
                                           source: weightLikeValues(count: rows * cols, seed: UInt64(cols)))
             let x = guardedInputs(count: n, cols: cols, seed: UInt64(rows))
             defer { x.deallocate() }
@@ -108,12 +114,15 @@ private func integerProduct(_ stored: StoredMatrix, _ x: UnsafePointer<Float>, c
     /// and with the panels alike, a product of n inputs equals n products of one, bit for bit. This is what lets a
     /// generation answer the same alone and in a batch (`Compute`). The shapes cover every tile (1, 4 and 2×4 on
     /// the row kernels; whole and partial panels of 8) and two passes.
-    @Test(arguments: KernelFamily.available, [WeightMatrix.Storage.q4, .q8])
-    func anInputsResultIsTheSameAloneAndBesideOthersOnANamedPath(family: KernelFamily, storage: WeightMatrix.Storage) throws {
+    @Test(arguments: KernelFamily.available, quantizedForms)
+    func anInputsResultIsTheSameAloneAndBesideOthersOnANamedPath(
+        family: KernelFamily, form: (storage: WeightMatrix.Storage, parameters: GroupParameters)
+    ) throws {
+        let (storage, parameters) = form
         let pool = ComputePool(threadCount: 2)
         for (rows, cols, n, groupSize) in [(33, 172, 9, 32), (100, 2048, 6, 64), (7, 96, 4, 32), (8, 8192, 70, 128), (37, 256, 13, 32)] {
             let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: 8,
-                                          source: weightLikeValues(count: rows * cols, seed: UInt64(n)))
+                                          parameters: parameters, source: weightLikeValues(count: rows * cols, seed: UInt64(n)))
             let x = guardedInputs(count: n, cols: cols, seed: 99)
             defer { x.deallocate() }
             for path in [IntegerPath.rows, .panels] {
@@ -128,12 +137,13 @@ private func integerProduct(_ stored: StoredMatrix, _ x: UnsafePointer<Float>, c
     /// Prefill and decode agree: a batched product (16-row panels from 8 inputs on AVX-512 VNNI) equals one
     /// product per input up to float32 rounding, twice one kernel's bound since each rounds on its own.
     /// 70 inputs of 8192 columns take two passes and leave a partial tile, which must cover every input.
-    @Test(arguments: KernelFamily.available, [WeightMatrix.Storage.q4, .q8])
-    func batchedProductsAgreeWithRepeatedMatvec(family: KernelFamily, storage: WeightMatrix.Storage) throws {
+    @Test(arguments: KernelFamily.available, quantizedForms)
+    func batchedProductsAgreeWithRepeatedMatvec(family: KernelFamily, form: (storage: WeightMatrix.Storage, parameters: GroupParameters)) throws {
+        let (storage, parameters) = form
         let pool = ComputePool(threadCount: 2)
         for (rows, cols, n, groupSize) in [(33, 172, 9, 32), (100, 2048, 6, 64), (7, 96, 4, 32), (8, 8192, 70, 128)] {
             let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: 8,
-                                          source: weightLikeValues(count: rows * cols, seed: UInt64(n)))
+                                          parameters: parameters, source: weightLikeValues(count: rows * cols, seed: UInt64(n)))
             let x = guardedInputs(count: n, cols: cols, seed: 99)
             defer { x.deallocate() }
             let batched = integerProduct(stored, x, count: n, family: family, pool: pool)

@@ -38,11 +38,13 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
 }
 
 @Suite struct MatrixKernelTests {
-    @Test(arguments: [WeightMatrix.Storage.q4, .q8], [32, 64, 128])
-    func quantizedMatvecMatchesReference(storage: WeightMatrix.Storage, groupSize: Int) throws {
+    @Test(arguments: quantizedForms, [32, 64, 128])
+    func quantizedMatvecMatchesReference(form: (storage: WeightMatrix.Storage, parameters: GroupParameters), groupSize: Int) throws {
+        let (storage, parameters) = form
         let pool = ComputePool(threadCount: 2)
         for (rows, cols) in shapes {
             let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: rows == 1 ? 1 : 6,
+                                          parameters: parameters,
                                           source: weightLikeValues(count: rows * cols, seed: UInt64(rows * cols + groupSize)))
             expectProductsMatchReference(stored, inputs: 1, pool: pool)
         }
@@ -51,10 +53,13 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
     @Test(arguments: [WeightMatrix.Storage.q4, .q8, .f16, .f32], [1, 3, 9])
     func matmulMatchesReference(storage: WeightMatrix.Storage, inputs: Int) throws {
         let pool = ComputePool(threadCount: 2)
+        let forms: [GroupParameters] = storage == .q4 || storage == .q8 ? GroupParameters.allCases : [.float16]
         for (rows, cols) in shapes where cols != 2048 || rows <= 33 {
-            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: 64, rowsPerBlock: 5,
-                                          source: weightLikeValues(count: rows * cols, seed: UInt64(rows + cols)))
-            expectProductsMatchReference(stored, inputs: inputs, pool: pool)
+            for parameters in forms {
+                let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: 64, rowsPerBlock: 5, parameters: parameters,
+                                              source: weightLikeValues(count: rows * cols, seed: UInt64(rows + cols)))
+                expectProductsMatchReference(stored, inputs: inputs, pool: pool)
+            }
         }
     }
 
@@ -100,15 +105,16 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
         }
     }
 
-    @Test(arguments: [WeightMatrix.Storage.q4, .q8, .f16, .f32])
-    func dequantizeRowMatchesQuantizerDequantize(storage: WeightMatrix.Storage) throws {
+    @Test(arguments: [WeightMatrix.Storage.q4, .q8, .f16, .f32], GroupParameters.allCases)
+    func dequantizeRowMatchesQuantizerDequantize(storage: WeightMatrix.Storage, parameters: GroupParameters) throws {
         for (rows, cols, groupSize) in [(7, 172, 32), (33, 200, 64), (10, 2048, 128)] {
             let source = weightLikeValues(count: rows * cols, seed: UInt64(cols))
-            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: 4, source: source)
+            let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: 4,
+                                          parameters: parameters, source: source)
             let expected: [Float]
             switch storage {
             case .q4, .q8:
-                let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: rows, cols: cols)
+                let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
                 expected = try source.withUnsafeBufferPointer { values in
                     var all: [Float] = []
                     for first in stride(from: 0, to: rows, by: 4) {
@@ -162,8 +168,9 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
         configuration.minimumSeconds = 0.01
         configuration.probeBytes = 1 << 20
         let report = KernelBenchmark.run(configuration)
-        let bytes = QuantizedLayout(bits: 4, groupSize: 32, rows: 64, cols: 256).byteCount
-            + QuantizedLayout(bits: 8, groupSize: 64, rows: 96, cols: 128).byteCount
+        // The set is stored as pack stores it by default (row-scaled group parameters).
+        let bytes = QuantizedLayout(bits: 4, groupSize: 32, rows: 64, cols: 256, parameters: .rowScaled).byteCount
+            + QuantizedLayout(bits: 8, groupSize: 64, rows: 96, cols: 128, parameters: .rowScaled).byteCount
         #expect(report.bytes == bytes && report.matrixCount == 2)
         #expect(report.bandwidth.map(\.threads) == [1, 2] && report.bandwidth.allSatisfy { $0.gigabytesPerSecond > 0 })
         #expect(report.figures.count == 2 * 2 * 2)

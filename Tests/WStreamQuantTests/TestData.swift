@@ -10,6 +10,10 @@ func weightLikeValues(count: Int, seed: UInt64) -> [Float] {
     }
 }
 
+/// The quantised forms a kernel must compute on: each code width with each way of storing group parameters.
+let quantizedForms: [(storage: WeightMatrix.Storage, parameters: GroupParameters)] =
+    [WeightMatrix.Storage.q4, .q8].flatMap { storage in GroupParameters.allCases.map { (storage, $0) } }
+
 /// A matrix in one of the stored forms, with the floats it was made from.
 struct StoredMatrix {
     let storage: WeightMatrix.Storage
@@ -17,14 +21,17 @@ struct StoredMatrix {
     let cols: Int
     let groupSize: Int
     let rowsPerBlock: Int
+    let parameters: GroupParameters
     let source: [Float]
     let bytes: [UInt8]
     /// `max |w|` of the group holding each element (0 for f16/f32), for `magnitude`.
     let groupMax: [Float]
 
     /// Quantises (q4/q8) or encodes (f16/f32) `source`, block by block for q4/q8.
-    init(storage: WeightMatrix.Storage, rows: Int, cols: Int, groupSize: Int = 32, rowsPerBlock: Int = 16, source: [Float]) throws {
+    init(storage: WeightMatrix.Storage, rows: Int, cols: Int, groupSize: Int = 32, rowsPerBlock: Int = 16,
+         parameters: GroupParameters = .float16, source: [Float]) throws {
         self.storage = storage
+        self.parameters = parameters
         self.rows = rows
         self.cols = cols
         self.groupSize = groupSize
@@ -36,7 +43,7 @@ struct StoredMatrix {
             case .f32: bytes = try Quantizer.encodeFloat32(rows: values, cols: cols)
             case .f16: bytes = try Quantizer.encodeFloat16(rows: values, cols: cols)
             case .q4, .q8:
-                let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: rows, cols: cols)
+                let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
                 var first = 0
                 while first < rows {
                     let count = min(rowsPerBlock, rows - first)
@@ -65,7 +72,7 @@ struct StoredMatrix {
     func withMatrix<R>(_ body: (WeightMatrix) throws -> R) rethrows -> R {
         try bytes.withUnsafeBytes { raw in
             try body(WeightMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize,
-                                  rowsPerBlock: rowsPerBlock, base: raw.baseAddress!))
+                                  rowsPerBlock: rowsPerBlock, parameters: parameters, base: raw.baseAddress!))
         }
     }
 
@@ -120,7 +127,7 @@ extension StoredMatrix {
         let guarded = GuardedBytes(bytes)
         return try withExtendedLifetime(guarded) {
             try body(WeightMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize,
-                                  rowsPerBlock: rowsPerBlock, base: guarded.start))
+                                  rowsPerBlock: rowsPerBlock, parameters: parameters, base: guarded.start))
         }
     }
 }

@@ -75,7 +75,7 @@ public final class ContainerWriter {
     ///   - name: unique within the file.
     ///   - shape: `[rows, cols]` or `[count]`.
     ///   - storage: how its decoded bytes are laid out.
-    ///   - groupSize: the affine group size for `.q4`/`.q8`; 0 otherwise.
+    ///   - groupSize: the affine group size for the quantized types; 0 otherwise.
     ///   - rowsPerBlock: rows per block (the last block may be shorter).
     /// - Throws: `FormatError` when no region is open, a tensor is open, the name is taken, or the shape is inconsistent.
     public func beginTensor(name: String, shape: [Int], storage: StorageType, groupSize: Int, rowsPerBlock: Int) throws {

@@ -6,7 +6,8 @@ extension TensorEntry {
     /// Decoded bytes per row for `storage` with `cols` columns, or nil when the combination is invalid or overflows.
     ///
     /// f32: `4·cols`; f16: `2·cols`; q8/q4: the codes of a row padded to a multiple of `groupSize`
-    /// (`paddedCols·bits/8`) plus an fp16 scale and an fp16 bias per group (`4·paddedCols/groupSize`).
+    /// (`paddedCols·bits/8`) plus an fp16 scale and an fp16 bias per group (`4·paddedCols/groupSize`);
+    /// q8r/q4r: the same codes plus 2 bytes per group and a float32 row scale.
     /// A q4/q8 group size is a multiple of `groupSizeQuantum` up to `maximumGroupSize`: the kernels read groups in
     /// whole chunks of 32 columns.
     public static func decodedBytesPerRow(storage: StorageType, cols: Int, groupSize: Int) -> Int? {
@@ -14,13 +15,13 @@ extension TensorEntry {
         switch storage {
         case .f32: return checkedProduct(cols, 4)
         case .f16: return checkedProduct(cols, 2)
-        case .q8, .q4:
-            let bits = storage == .q8 ? 8 : 4
+        case .q8, .q4, .q8r, .q4r:
+            let bits = storage.codeBits!
             guard groupSize >= groupSizeQuantum, groupSize <= maximumGroupSize, groupSize % groupSizeQuantum == 0 else { return nil }
             let groups = cols / groupSize + (cols % groupSize == 0 ? 0 : 1)
             guard let padded = checkedProduct(groups, groupSize), let codeBits = checkedProduct(padded, bits),
-                  codeBits % 8 == 0, let groupBytes = checkedProduct(groups, 4) else { return nil }
-            let (total, overflow) = (codeBits / 8).addingReportingOverflow(groupBytes)
+                  codeBits % 8 == 0, let groupBytes = checkedProduct(groups, storage.isRowScaled ? 2 : 4) else { return nil }
+            let (total, overflow) = (codeBits / 8).addingReportingOverflow(groupBytes &+ (storage.isRowScaled ? 4 : 0))
             return overflow ? nil : total
         }
     }

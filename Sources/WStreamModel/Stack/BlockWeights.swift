@@ -45,10 +45,10 @@ extension WeightMatrix {
         let storage: Storage = switch entry.storage {
         case .f32: .f32
         case .f16: .f16
-        case .q8: .q8
-        case .q4: .q4
+        case .q8, .q8r: .q8
+        case .q4, .q4r: .q4
         }
-        self.init(storage: storage, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize,
-                  rowsPerBlock: entry.rowsPerBlock, base: base)
+        self.init(storage: storage, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize, rowsPerBlock: entry.rowsPerBlock,
+                  parameters: entry.storage.isRowScaled ? .rowScaled : .float16, base: base)
     }
 }

@@ -55,6 +55,7 @@ extension WeightMatrix {
     /// A view of one decoded row block of `entry` holding `rows` rows.
     init(entry: TensorEntry, base: UnsafeRawPointer, rows: Int) {
         self.init(entry: entry, base: base)
-        self = WeightMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: rowsPerBlock, base: base)
+        self = WeightMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: rowsPerBlock,
+                            parameters: parameters, base: base)
     }
 }

@@ -51,6 +51,11 @@ struct Pack: AsyncParsableCommand {
     @Option(help: "How group scales and biases are chosen: least-squares (lower error; may clip an outlier) or min-max (MLX's: every value within scale/2).")
     var quantizer = "least-squares"
 
+    @Option(help: ArgumentHelp(
+        "How quantised groups store their scale and bias: row-scaled (8-bit multiples of a scale per row: 4.5 bits per 4-bit weight) or float16 (MLX's fp16 pair: 5 bits).",
+        discussion: "row-scaled is the default: decode reads 10 % fewer bytes, for a squared error 0.5 % above float16's. Groups carried over from MLX or GGUF keep their fp16 parameters."))
+    var groupParameters = GroupParameters.rowScaled.rawValue
+
     @Flag(help: "Compress frames with zstd (about 5% smaller at 4 bits; every streamed block is then decoded on each pass).")
     var compress = false
 
@@ -67,10 +72,14 @@ struct Pack: AsyncParsableCommand {
         guard let method = QuantizationMethod(rawValue: quantizer) else {
             throw ValidationError("--quantizer must be one of: \(QuantizationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard let parameters = GroupParameters(rawValue: groupParameters) else {
+            throw ValidationError("--group-parameters must be one of: \(GroupParameters.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         prepareOutputFolder()
         let model = try ModelImporter.importModel(at: source)
         var options = PackOptions()
         options.method = method
+        options.groupParameters = parameters
         options.headBits = headBits
         options.bits = bits ?? 4
         options.keepNativeGroups = bits == nil
