@@ -58,6 +58,7 @@ enum AVX2Kernel: IntegerKernel {
             let partial = plan.lastIsPartial && load == plan.loads - 1
             let codeOffset = 32 &* load, scaleIndex = plan.scaleIndex(load)
             let xOffset = Codes.activationBytesPerLoad &* load, dOffset = 8 &* load
+            CodePrefetch.ahead(row0.codes + codeOffset)
             let w0 = Codes.prepare(Codes.load(row0.codes + codeOffset, partial: partial))
             let s0 = plan.scales(row0, scaleIndex, partial: partial)
             a00 = step(Codes.self, a00, w0, s0, x0 + xOffset, d0 + dOffset)

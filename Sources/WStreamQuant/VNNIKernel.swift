@@ -60,6 +60,7 @@ enum VNNIKernel: IntegerKernel {
         @inline(__always) func accumulate(_ load: Int, codeMask: UInt64, scaleMask: UInt16) {
             let codeOffset = 64 &* load, scaleIndex = plan.scaleIndex(load)
             let xOffset = Codes.activationBytesPerLoad &* load, dOffset = 16 &* load
+            CodePrefetch.ahead(row0.codes + codeOffset)
             let w0 = Codes.prepare(_mm512_maskz_loadu_epi8(codeMask, row0.codes + codeOffset))
             let s0 = plan.scales(row0, scaleIndex, mask: scaleMask)
             a00 = step(Codes.self, a00, w0, s0, x0 + xOffset, d0 + dOffset)

@@ -1,0 +1,8 @@
+#ifndef WSTREAM_PREFETCH_H
+#define WSTREAM_PREFETCH_H
+
+/// Asks for the cache line holding `address` in every cache level (`prefetcht0`), without waiting for it.
+/// Swift has no prefetch of its own, and clang's `_mm_prefetch` is a macro Swift cannot import.
+static inline void wstream_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
+#endif
