@@ -53,7 +53,7 @@ struct Pack: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp(
         "How quantised groups store their scale and bias: row-scaled (8-bit multiples of a scale per row: 4.5 bits per 4-bit weight) or float16 (MLX's fp16 pair: 5 bits).",
-        discussion: "row-scaled is the default: decode reads 10 % fewer bytes, for a squared error 0.5 % above float16's. Groups carried over from MLX or GGUF keep their fp16 parameters."))
+        discussion: "row-scaled is the default: a decode step reads 9 % fewer bytes (LFM2-1.2B shape), for a squared error 0.5 % above float16's. Groups carried over from MLX or GGUF keep their fp16 parameters."))
     var groupParameters = GroupParameters.rowScaled.rawValue
 
     @Flag(help: "Compress frames with zstd (about 5% smaller at 4 bits; every streamed block is then decoded on each pass).")
