@@ -68,19 +68,25 @@ public enum StorageType: String, Codable, Sendable {
     case q8r
     /// 4-bit affine groups whose parameters are 8-bit multiples of a float32 scale per row.
     case q4r
+    /// 6-bit affine groups: 4-bit nibbles plus a plane of top bits per 128 columns (see
+    /// `WStreamQuant.SixBitCodes`), with fp16 parameters.
+    case q6
+    /// 6-bit affine groups whose parameters are 8-bit multiples of a float32 scale per row.
+    case q6r
 
     /// Bits per code of the quantized types; nil for f32/f16.
     public var codeBits: Int? {
         switch self {
         case .f32, .f16: nil
         case .q8, .q8r: 8
+        case .q6, .q6r: 6
         case .q4, .q4r: 4
         }
     }
 
     /// Whether group parameters are 8-bit multiples of a row scale (2 bytes per group and 4 per row)
     /// rather than an fp16 scale and bias (4 bytes per group).
-    public var isRowScaled: Bool { self == .q8r || self == .q4r }
+    public var isRowScaled: Bool { self == .q8r || self == .q6r || self == .q4r }
 }
 
 /// One tensor: its shape, storage, and the frames that hold it.
@@ -93,7 +99,7 @@ public struct TensorEntry: Codable, Sendable, Equatable {
     /// `[rows, cols]` for matrices, `[count]` for vectors (one row).
     public var shape: [Int]
     public var storage: StorageType
-    /// Affine group size for `.q4`/`.q8`; 0 otherwise.
+    /// Affine group size for the quantized types; 0 otherwise.
     public var groupSize: Int
     /// Index into `ContainerMetadata.regions`.
     public var region: Int

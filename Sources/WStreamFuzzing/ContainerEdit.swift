@@ -142,7 +142,7 @@ struct ContainerEdit {
             if tensors[position].shape.isEmpty { tensors[position].shape = [int] } else { tensors[position].shape[dimension] = int }
         case 25:
             if value < 0 { tensors[position].shape = Array(tensors[position].shape.dropLast()) } else { tensors[position].shape.append(int) }
-        case 26: tensors[position].storage = [.f32, .f16, .q8, .q4, .q8r, .q4r][Int(unsigned % 6)]
+        case 26: tensors[position].storage = [.f32, .f16, .q8, .q6, .q4, .q8r, .q6r, .q4r][Int(unsigned % 8)]
         case 27: tensors[position].groupSize = int
         case 28: tensors[position].region = int
         case 29: tensors[position].rowsPerBlock = int

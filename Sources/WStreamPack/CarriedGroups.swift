@@ -12,13 +12,15 @@ import WStreamQuant
 /// re-quantized. Nothing is rounded silently: the counts go into the tensor's provenance and the pack summary.
 enum CarriedGroups {
     /// The `.wst` code width that holds `scheme`'s codes for a tensor whose target is `bits`, or nil when the scheme
-    /// cannot be carried: codes wider than the target, or a group size the file's kernels do not take.
+    /// cannot be carried: codes wider than the target, or a group size the file's kernels do not take. Carried
+    /// codes are stored 4 or 8 bits wide; a 6-bit target carries only 4-bit sources.
     static func width(for scheme: AffineGroupScheme, targetBits bits: Int) -> Int? {
-        guard bits == 4 || bits == 8, scheme.codeBits <= bits, PackOptions.supportedGroupSizes.contains(scheme.groupSize) else {
+        guard [4, 6, 8].contains(bits), scheme.codeBits <= bits, PackOptions.supportedGroupSizes.contains(scheme.groupSize) else {
             return nil
         }
         // A narrower source stays narrow: widening its codes would add bytes and no accuracy.
-        return scheme.codeBits <= 4 ? 4 : 8
+        if scheme.codeBits <= 4 { return 4 }
+        return bits == 8 ? 8 : nil
     }
 
     /// One encoded block: the file's codes, then scales followed by biases (fp16 bytes), and how its groups went.

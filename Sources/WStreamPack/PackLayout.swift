@@ -108,6 +108,7 @@ struct PackLayout: Sendable {
         let rowScaled = parameters == .rowScaled
         switch bits {
         case 4: return rowScaled ? .q4r : .q4
+        case 6: return rowScaled ? .q6r : .q6
         case 8: return rowScaled ? .q8r : .q8
         case 16: return .f16
         default: return .f32
@@ -118,14 +119,14 @@ struct PackLayout: Sendable {
         switch storage {
         case .f32: return cols * 4
         case .f16: return cols * 2
-        case .q4, .q8, .q4r, .q8r:
+        case .q4, .q6, .q8, .q4r, .q6r, .q8r:
             return QuantizedLayout(storage: storage, groupSize: groupSize, rows: 1, cols: cols).blockByteCount(rows: 1)
         }
     }
 }
 
 extension QuantizedLayout {
-    /// The layout of a quantized storage type (`q4`, `q8`, `q4r`, `q8r`).
+    /// The layout of a quantized storage type (`q4`, `q6`, `q8` and their row-scaled forms).
     init(storage: StorageType, groupSize: Int, rows: Int, cols: Int) {
         self.init(bits: storage.codeBits!, groupSize: groupSize, rows: rows, cols: cols,
                   parameters: storage.isRowScaled ? .rowScaled : .float16)

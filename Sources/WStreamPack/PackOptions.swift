@@ -2,13 +2,15 @@ import WStreamQuant
 
 /// How `Packer` stores a model.
 public struct PackOptions: Sendable, Equatable {
-    /// 4 or 8: affine groups; 16: fp16; 32: float32 exactly as the source holds it.
+    /// 4, 6 or 8: affine groups; 16: fp16; 32: float32 exactly as the source holds it.
     public var bits = 4
     /// Affine group size along the input dimension: 32, 64 or 128.
     public var groupSize = 32
-    /// Bits of the output head (the token table when embeddings are tied). nil: 8 when `bits` is 4, else `bits`.
+    /// Bits of the output head (the token table when embeddings are tied). nil: 6 when `bits` is 4, else `bits`.
     /// The head turns the last hidden state into every token's logit, so its error reaches the sampler
-    /// undiluted; llama.cpp's Q4_K_M keeps it at 6 bits for the same reason.
+    /// undiluted; llama.cpp keeps it at 6 bits (q6_K) for the same reason. 6 bits read a quarter fewer bytes
+    /// than 8 for a decode step's largest matrix (a third of Llama-3.2-1B's bytes), at a mean KL on stories260K
+    /// within 3 % of 8 bits'.
     public var headBits: Int?
     /// How groups' scales and biases are chosen.
     public var method = QuantizationMethod.leastSquares
@@ -34,10 +36,10 @@ public struct PackOptions: Sendable, Equatable {
     public init() {}
 
     /// The bits the output head is stored with.
-    public var effectiveHeadBits: Int { headBits ?? (bits == 4 ? 8 : bits) }
+    public var effectiveHeadBits: Int { headBits ?? (bits == 4 ? 6 : bits) }
 
     /// The values `wstream pack` accepts.
-    public static let supportedBits = [4, 8, 16, 32]
+    public static let supportedBits = [4, 6, 8, 16, 32]
     public static let supportedGroupSizes = [32, 64, 128]
 }
 

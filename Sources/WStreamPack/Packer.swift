@@ -168,7 +168,7 @@ public enum Packer {
     ) throws -> EncodedBlock {
         func encode(_ bytes: [UInt8], shuffle: Int) -> EncodedFrame { encodeFrame(bytes, shuffle: shuffle, options: options) }
         switch storage {
-        case .q4, .q8, .q4r, .q8r:
+        case .q4, .q6, .q8, .q4r, .q6r, .q8r:
             let layout = QuantizedLayout(storage: storage, groupSize: groupSize, rows: rows.count, cols: cols)
             let parts = try Quantizer.quantizeBlock(values, rowCount: rows.count, layout: layout, firstRow: rows.lowerBound, method: options.method)
             // fp16 parameters shuffle as 2-byte values; row-scaled ones are bytes (and a few float32s).
@@ -203,7 +203,7 @@ public enum Packer {
 extension PackSummary {
     mutating func add(_ block: Packer.EncodedBlock) {
         switch block.storage {
-        case .q4, .q8, .q4r, .q8r:
+        case .q4, .q6, .q8, .q4r, .q6r, .q8r:
             codesDecoded += block.frames[0].decodedLength
             codesStored += block.frames[0].stored.count
             scalesDecoded += block.frames[1].decodedLength

@@ -34,7 +34,7 @@ public struct TensorOrigin: Sendable, Hashable, CustomStringConvertible {
         let path: Path
         switch storage {
         case .f16, .f32: path = .converted
-        case .q4, .q8, .q4r, .q8r: path = carried ? .carried : ["F32", "F16", "BF16"].contains(tensor.sourceType) ? .quantized : .requantized
+        case .q4, .q6, .q8, .q4r, .q6r, .q8r: path = carried ? .carried : ["F32", "F16", "BF16"].contains(tensor.sourceType) ? .quantized : .requantized
         }
         return TensorOrigin(path: path, source: tensor.sourceType)
     }

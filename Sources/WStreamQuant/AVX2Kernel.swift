@@ -11,10 +11,13 @@ import _Builtin_intrinsics.intel
 /// (`vpsignb`), at most 2 · 128 · 127 = 32512, and the `128 · Σ x̂` this leaves out joins the folded bias
 /// as `b + 128 · s`. The activations never hold −128, whose sign cannot be flipped.
 ///
-/// A load of 32 code bytes covers 2 chunks of 4-bit codes or 1 of 8-bit codes. With 16 vector registers,
+/// 6-bit codes are 4-bit nibbles plus a plane of top bits (`SixBitCodes`), widened into bytes of at most
+/// 63: the two planes then add to at most 2 · 2 · 63 · 127 = 32004, still without saturation.
+///
+/// A load of 32 code bytes covers 2 chunks of 4-bit codes (or of 6-bit codes' nibbles) or 1 of 8-bit codes. With 16 vector registers,
 /// prefill tiles are 1 row × 4 inputs (the remaining inputs 2 rows × 1); decode streams one row at a time.
 enum AVX2Kernel: IntegerKernel {
-    static func chunksPerLoad(bits: Int) -> Int { bits == 4 ? 2 : 1 }
+    static func chunksPerLoad(bits: Int) -> Int { bits == 8 ? 1 : 2 }
 
     /// Group sizes of 32 · 2^k, as for `VNNIKernel`.
     static func supports(_ layout: QuantizedLayout) -> Bool {
@@ -25,10 +28,10 @@ enum AVX2Kernel: IntegerKernel {
     /// This family has no panel kernel: every count takes the row kernels.
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
                      _ y: UnsafeMutablePointer<Float>, yStride: Int, panels _: Bool) {
-        if addressing.layout.bits == 4 {
-            product(AVX2FourBit.self, rows, addressing, inputs, y, yStride: yStride)
-        } else {
-            product(AVX2EightBit.self, rows, addressing, inputs, y, yStride: yStride)
+        switch addressing.layout.bits {
+        case 4: product(AVX2FourBit.self, rows, addressing, inputs, y, yStride: yStride)
+        case 6: product(AVX2SixBit.self, rows, addressing, inputs, y, yStride: yStride)
+        default: product(AVX2EightBit.self, rows, addressing, inputs, y, yStride: yStride)
         }
     }
 
@@ -56,10 +59,10 @@ enum AVX2Kernel: IntegerKernel {
         var a10 = _mm256_setzero_ps()
         for load in 0..<plan.loads {
             let partial = plan.lastIsPartial && load == plan.loads - 1
-            let codeOffset = 32 &* load, scaleIndex = plan.scaleIndex(load)
+            let scaleIndex = plan.scaleIndex(load)
             let xOffset = Codes.activationBytesPerLoad &* load, dOffset = 8 &* load
-            CodePrefetch.ahead(row0.codes + codeOffset)
-            let w0 = Codes.prepare(Codes.load(row0.codes + codeOffset, partial: partial))
+            CodePrefetch.ahead(row0.codes + Codes.codeBytesPerLoad &* load)
+            let w0 = Codes.weights(row0.codes, load: load, partial: partial, chunks: plan.chunks)
             let s0 = plan.scales(row0, scaleIndex, partial: partial)
             a00 = step(Codes.self, a00, w0, s0, x0 + xOffset, d0 + dOffset)
             if four {
@@ -68,7 +71,7 @@ enum AVX2Kernel: IntegerKernel {
                 a03 = step(Codes.self, a03, w0, s0, x3 + xOffset, d3 + dOffset)
             }
             if two {
-                let w1 = Codes.prepare(Codes.load(row1.codes + codeOffset, partial: partial))
+                let w1 = Codes.weights(row1.codes, load: load, partial: partial, chunks: plan.chunks)
                 let s1 = plan.scales(row1, scaleIndex, partial: partial)
                 a10 = step(Codes.self, a10, w1, s1, x0 + xOffset, d0 + dOffset)
             }
@@ -141,6 +144,8 @@ private struct AVX2Tiles<Codes: AVX2Codes>: RowTiles {
 
 /// Per-matrix constants of the AVX2 loops.
 private struct AVX2Plan {
+    /// Chunks of 32 columns per row.
+    let chunks: Int
     let loads: Int
     /// The last load holds one chunk of two (4-bit codes, odd chunk count).
     let lastIsPartial: Bool
@@ -152,8 +157,8 @@ private struct AVX2Plan {
     let chunksPerGroupShift: Int
 
     init<Codes: AVX2Codes>(_ layout: QuantizedLayout, _: Codes.Type) {
-        let chunks = layout.paddedCols / 32
-        let chunksPerLoad = 32 / Codes.bytesPerChunk, chunksPerGroup = layout.groupSize / 32
+        chunks = layout.paddedCols / 32
+        let chunksPerLoad = Codes.chunksPerLoad, chunksPerGroup = layout.groupSize / 32
         loads = (chunks + chunksPerLoad - 1) / chunksPerLoad
         lastIsPartial = chunks % chunksPerLoad != 0
         groups = layout.groupsPerRow
@@ -184,12 +189,15 @@ private struct AVX2Plan {
 /// How a load of code bytes becomes products with the activations.
 private protocol AVX2Codes {
     associatedtype Weights
-    static var bytesPerChunk: Int { get }
-    /// Activation bytes one load of 32 code bytes meets.
+    /// Chunks one load of 32 code (or nibble) bytes covers.
+    static var chunksPerLoad: Int { get }
+    /// Bytes of the row one load reads, on average (how far the prefetch runs ahead).
+    static var codeBytesPerLoad: Int { get }
+    /// Activation bytes one load meets.
     static var activationBytesPerLoad: Int { get }
-    /// 32 code bytes, or 16 with zeros above for a partial load.
-    static func load(_ p: UnsafeRawPointer, partial: Bool) -> __m256i
-    static func prepare(_ codes: __m256i) -> Weights
+    /// Load `load` of the row of `chunks` chunks whose codes start at `row`, ready for `dot`; a partial load
+    /// (the last, holding one chunk of two) reads only its own bytes.
+    static func weights(_ row: UnsafeRawPointer, load: Int, partial: Bool, chunks: Int) -> Weights
     /// 8 lanes of `Σ code · activation` over 4 adjacent bytes (8 for 4-bit codes: both nibbles).
     static func dot(_ w: Weights, _ x: UnsafeRawPointer) -> __m256i
     /// The bias multiplying `Σ x̂` of 8 groups from `group` on.
@@ -200,16 +208,24 @@ private protocol AVX2Codes {
 /// 32 bytes = 2 chunks: low nibbles against the even columns (the first 32 activation bytes of the span),
 /// high nibbles against the odd ones (the next 32).
 private enum AVX2FourBit: AVX2Codes {
-    static var bytesPerChunk: Int { 16 }
+    static var chunksPerLoad: Int { 2 }
+    static var codeBytesPerLoad: Int { 32 }
     static var activationBytesPerLoad: Int { 64 }
 
     @inline(__always)
-    static func load(_ p: UnsafeRawPointer, partial: Bool) -> __m256i {
+    static func weights(_ row: UnsafeRawPointer, load: Int, partial: Bool, chunks _: Int) -> (__m256i, __m256i) {
+        nibbles(loadBytes(row + 32 &* load, partial: partial))
+    }
+
+    /// 32 bytes, or 16 with zeros above for a partial load.
+    @inline(__always)
+    static func loadBytes(_ p: UnsafeRawPointer, partial: Bool) -> __m256i {
         partial ? _mm256_set_m128i(_mm_setzero_si128(), p.loadUnaligned(as: __m128i.self)) : p.loadUnaligned(as: __m256i.self)
     }
 
+    /// The low nibbles and the high nibbles of 32 bytes.
     @inline(__always)
-    static func prepare(_ codes: __m256i) -> (__m256i, __m256i) {
+    static func nibbles(_ codes: __m256i) -> (__m256i, __m256i) {
         let nibble = _mm256_set1_epi8(0x0F)
         return (_mm256_and_si256(codes, nibble), _mm256_and_si256(_mm256_srli_epi16(codes, 4), nibble))
     }
@@ -228,17 +244,45 @@ private enum AVX2FourBit: AVX2Codes {
     static func foldedBias(_ row: QuantizedRow, group: Int) -> Float { row.bias(group) }
 }
 
-/// 32 bytes = 1 chunk of one code per column, through the sign trick.
-private enum AVX2EightBit: AVX2Codes {
-    static var bytesPerChunk: Int { 32 }
-    static var activationBytesPerLoad: Int { 32 }
+/// 32 nibble bytes = 2 chunks, as `AVX2FourBit`, with the top bits of their codes from the span's 32-byte
+/// plane (`SixBitCodes`): the first half of a span takes them from bits 0–1 and 4–5 of each plane byte,
+/// the second from bits 2–3 and 6–7.
+private enum AVX2SixBit: AVX2Codes {
+    static var chunksPerLoad: Int { 2 }
+    static var codeBytesPerLoad: Int { 48 }
+    static var activationBytesPerLoad: Int { 64 }
 
     @inline(__always)
-    static func load(_ p: UnsafeRawPointer, partial: Bool) -> __m256i { p.loadUnaligned(as: __m256i.self) }
+    static func weights(_ row: UnsafeRawPointer, load: Int, partial: Bool, chunks: Int) -> (__m256i, __m256i) {
+        let chunk = 2 &* load, half = Int32(truncatingIfNeeded: load & 1)
+        let (evens, odds) = AVX2FourBit.nibbles(AVX2FourBit.loadBytes(row + SixBitCodes.nibbleOffset(chunk: chunk), partial: partial))
+        let top = (row + SixBitCodes.highOffset(chunk: chunk, chunks: chunks)).loadUnaligned(as: __m256i.self)
+        let mask = _mm256_set1_epi8(0x30)
+        let evenTop = _mm256_and_si256(_mm256_sll_epi16(top, _mm_cvtsi32_si128(4 &- 2 &* half)), mask)
+        let oddTop = _mm256_and_si256(_mm256_srl_epi16(top, _mm_cvtsi32_si128(2 &* half)), mask)
+        return (_mm256_or_si256(evens, evenTop), _mm256_or_si256(odds, oddTop))
+    }
+
+    @inline(__always)
+    static func dot(_ w: (__m256i, __m256i), _ x: UnsafeRawPointer) -> __m256i { AVX2FourBit.dot(w, x) }
+
+    @inline(__always)
+    static func foldedBiases(_ row: QuantizedRow, group: Int) -> __m256 { row.biases8(group) }
+
+    @inline(__always)
+    static func foldedBias(_ row: QuantizedRow, group: Int) -> Float { row.bias(group) }
+}
+
+/// 32 bytes = 1 chunk of one code per column, through the sign trick.
+private enum AVX2EightBit: AVX2Codes {
+    static var chunksPerLoad: Int { 1 }
+    static var codeBytesPerLoad: Int { 32 }
+    static var activationBytesPerLoad: Int { 32 }
 
     /// `w' = q − 128` as signed bytes (flipping the top bit), and `|w'|`.
     @inline(__always)
-    static func prepare(_ codes: __m256i) -> (__m256i, __m256i) {
+    static func weights(_ row: UnsafeRawPointer, load: Int, partial _: Bool, chunks _: Int) -> (__m256i, __m256i) {
+        let codes = row.loadUnaligned(fromByteOffset: 32 &* load, as: __m256i.self)
         let signed = _mm256_xor_si256(codes, _mm256_set1_epi8(-128))
         return (signed, _mm256_abs_epi8(signed))
     }

@@ -45,7 +45,7 @@ public enum KernelBenchmark {
 
         public init(matrices: [Matrix]) { self.matrices = matrices }
 
-        /// The linear layers of the LFM2-1.2B shape at the pack defaults (4 bits, groups of 32, 8-bit
+        /// The linear layers of the LFM2-1.2B shape at the pack defaults (4 bits, groups of 32, 6-bit
         /// tied head): 10 convolution and 6 attention blocks of hidden size 2048 with a feed-forward of
         /// 8192, and a 65536-token head. Fewer `layers` leave out the head.
         public static func lfm2(layers: Int = 16) -> Configuration {
@@ -62,7 +62,7 @@ public enum KernelBenchmark {
                 matrices += [Matrix(rows: ffn, cols: hidden, bits: 4), Matrix(rows: ffn, cols: hidden, bits: 4),
                              Matrix(rows: hidden, cols: ffn, bits: 4)]
             }
-            if layers >= 16 { matrices.append(Matrix(rows: 65536, cols: hidden, bits: 8)) }
+            if layers >= 16 { matrices.append(Matrix(rows: 65536, cols: hidden, bits: 6)) }
             return Configuration(matrices: matrices)
         }
     }
@@ -184,7 +184,7 @@ private struct MatrixSet {
             let rowsPerBlock = max(1, min(shape.rows, (1 << 20) / layout.blockByteCount(rows: 1)))
             let p = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
             Self.fill(p, layout: layout, rowsPerBlock: rowsPerBlock, &generator)
-            matrices.append(WeightMatrix(storage: shape.bits == 4 ? .q4 : .q8, rows: shape.rows, cols: shape.cols,
+            matrices.append(WeightMatrix(storage: WeightMatrix.Storage(codeBits: shape.bits)!, rows: shape.rows, cols: shape.cols,
                                          groupSize: shape.groupSize, rowsPerBlock: rowsPerBlock, parameters: shape.parameters,
                                          base: UnsafeRawPointer(p)))
             regions.append(UnsafeRawBufferPointer(start: p, count: layout.byteCount))

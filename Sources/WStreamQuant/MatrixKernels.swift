@@ -14,7 +14,7 @@ public enum MatrixKernels {
     ///   - x: `cols` floats; nothing beyond them is read.
     ///   - y: `rows` floats, written.
     ///   - pool: threads to split the rows over.
-    ///   - precision: how q4/q8 weights meet the activations (ignored for f16/f32).
+    ///   - precision: how q4/q6/q8 weights meet the activations (ignored for f16/f32).
     ///   - kernels: the integer kernels to use; one of `KernelFamily.available`.
     public static func matvec(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: ComputePool,
                               precision: ActivationPrecision = .int8, kernels: KernelFamily = .native) {
@@ -28,7 +28,7 @@ public enum MatrixKernels {
     ///   - n: number of inputs.
     ///   - y: `n · rows` floats, one output per row, written.
     ///   - pool: threads to split the rows over.
-    ///   - precision: how q4/q8 weights meet the activations (ignored for f16/f32).
+    ///   - precision: how q4/q6/q8 weights meet the activations (ignored for f16/f32).
     ///   - kernels: the integer kernels to use; one of `KernelFamily.available`.
     ///   - path: which integer kernels the inputs take (int8 only).
     public static func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>,
@@ -36,8 +36,9 @@ public enum MatrixKernels {
                               path: IntegerPath = .automatic) {
         guard n > 0, w.rows > 0 else { return }
         switch (w.storage, precision) {
-        case (.q4, .int8), (.q8, .int8): integerProduct(w, x, count: n, y, pool: pool, kernels: kernels, path: path)
+        case (.q4, .int8), (.q6, .int8), (.q8, .int8): integerProduct(w, x, count: n, y, pool: pool, kernels: kernels, path: path)
         case (.q4, .float32): quantizedProduct(FourBitCodes.self, w, x, count: n, y, pool: pool)
+        case (.q6, .float32): quantizedProduct(SixBitFloatCodes.self, w, x, count: n, y, pool: pool)
         case (.q8, .float32): quantizedProduct(EightBitCodes.self, w, x, count: n, y, pool: pool)
         case (.f32, _): floatProduct(Float32Elements.self, w, x, count: n, y, pool: pool)
         case (.f16, _): floatProduct(Float16Elements.self, w, x, count: n, y, pool: pool)
@@ -53,15 +54,12 @@ public enum MatrixKernels {
         case .f16:
             let p = w.base + row * w.cols * 2
             for c in 0..<w.cols { destination[c] = loadFloat16(p, c) }
-        case .q4, .q8:
+        case .q4, .q6, .q8:
             let addressing = QuantizedAddressing(w)
             let r = addressing.row(row)
-            let fourBit = w.storage == .q4
             for c in 0..<w.cols {
                 let g = c / w.groupSize
-                let q = fourBit ? (r.codes.load(fromByteOffset: c / 2, as: UInt8.self) >> (4 * UInt8(c & 1))) & 0x0F
-                                : r.codes.load(fromByteOffset: c, as: UInt8.self)
-                destination[c] = r.scale(g) * Float(q) + r.bias(g)
+                destination[c] = r.scale(g) * Float(addressing.layout.code(r.codes, column: c)) + r.bias(g)
             }
         }
     }

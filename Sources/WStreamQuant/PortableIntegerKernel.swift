@@ -1,7 +1,7 @@
 /// The integer kernel in plain Swift SIMD, for every CPU (`make portable`, ARM64) and every group size.
 ///
 /// One chunk (32 columns) at a time: codes widen to 16-bit lanes, multiply the 16-bit activations (at most
-/// 15·127·2 for 4-bit pairs, 255·127 for 8-bit products, both within Int16) and widen to 32 bits; the 16
+/// 63·127·2 for 4- and 6-bit pairs, 255·127 for 8-bit products, all within Int16) and widen to 32 bits; the 16
 /// lanes are converted and scaled once per chunk. Four inputs share each decoded chunk. Products are
 /// accumulated with a multiplication and an addition rather than `addingProduct`: without a target CPU
 /// (`make portable`) a fused multiply-add is a library call per lane, 8 times slower here.
@@ -13,10 +13,10 @@ enum PortableIntegerKernel: IntegerKernel {
     /// This family has no panel kernel: every count takes the row kernels.
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
                      _ y: UnsafeMutablePointer<Float>, yStride: Int, panels _: Bool) {
-        if addressing.layout.bits == 4 {
-            product(PortableFourBit.self, rows, addressing, inputs, y, yStride: yStride)
-        } else {
-            product(PortableEightBit.self, rows, addressing, inputs, y, yStride: yStride)
+        switch addressing.layout.bits {
+        case 4: product(PortableFourBit.self, rows, addressing, inputs, y, yStride: yStride)
+        case 6: product(PortableSixBit.self, rows, addressing, inputs, y, yStride: yStride)
+        default: product(PortableEightBit.self, rows, addressing, inputs, y, yStride: yStride)
         }
     }
 
@@ -54,8 +54,9 @@ enum PortableIntegerKernel: IntegerKernel {
         let chunksPerGroup = layout.groupSize / 32, lanes = inputs.lanesPerChunk
         let x = inputs.codes(t), d = inputs.laneScales(t)
         var acc = SIMD16<Float>()
-        for c in 0..<(layout.paddedCols / 32) {
-            let w = Codes.decode(row.codes + c &* Codes.bytesPerChunk)
+        let chunks = layout.paddedCols / 32
+        for c in 0..<chunks {
+            let w = Codes.decode(row.codes, chunk: c, chunks: chunks)
             let s = row.scale(c / chunksPerGroup)
             acc += floats(Codes.product(w, x + 32 &* c)) * SIMD16(repeating: s * d[c &* lanes])
         }
@@ -70,8 +71,9 @@ enum PortableIntegerKernel: IntegerKernel {
         let x0 = inputs.codes(t), x1 = inputs.codes(t + 1), x2 = inputs.codes(t + 2), x3 = inputs.codes(t + 3)
         let d0 = inputs.laneScales(t), d1 = inputs.laneScales(t + 1), d2 = inputs.laneScales(t + 2), d3 = inputs.laneScales(t + 3)
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-        for c in 0..<(layout.paddedCols / 32) {
-            let w = Codes.decode(row.codes + c &* Codes.bytesPerChunk)
+        let chunks = layout.paddedCols / 32
+        for c in 0..<chunks {
+            let w = Codes.decode(row.codes, chunk: c, chunks: chunks)
             let s = row.scale(c / chunksPerGroup)
             let offset = 32 &* c, lane = c &* lanes
             a0 += floats(Codes.product(w, x0 + offset)) * SIMD16(repeating: s * d0[lane])
@@ -90,19 +92,17 @@ enum PortableIntegerKernel: IntegerKernel {
 
 /// How one chunk's codes widen and multiply 32 int8 activations into 16 lanes of 32-bit sums.
 private protocol PortableCodes {
-    static var bytesPerChunk: Int { get }
-    static func decode(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>)
+    /// Chunk `chunk` of the row of `chunks` chunks whose codes start at `row`.
+    static func decode(_ row: UnsafeRawPointer, chunk: Int, chunks: Int) -> (SIMD16<Int16>, SIMD16<Int16>)
     static func product(_ w: (SIMD16<Int16>, SIMD16<Int16>), _ x: UnsafePointer<Int8>) -> SIMD16<Int32>
 }
 
 /// 16 bytes: low nibbles (even columns) and high nibbles (odd columns), against the chunk's 16 even then
 /// 16 odd activations.
 private enum PortableFourBit: PortableCodes {
-    static var bytesPerChunk: Int { 16 }
-
     @inline(__always)
-    static func decode(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
-        let bytes = p.loadUnaligned(as: SIMD16<UInt8>.self)
+    static func decode(_ row: UnsafeRawPointer, chunk: Int, chunks _: Int) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        let bytes = row.loadUnaligned(fromByteOffset: 16 &* chunk, as: SIMD16<UInt8>.self)
         return (int16s(bytes & 0x0F), int16s(bytes &>> 4))
     }
 
@@ -114,13 +114,28 @@ private enum PortableFourBit: PortableCodes {
     }
 }
 
-/// 32 bytes, one code per column, against 32 activations in column order.
-private enum PortableEightBit: PortableCodes {
-    static var bytesPerChunk: Int { 32 }
+/// `PortableFourBit`'s nibbles with each code's top two bits from its span's plane (`SixBitCodes`).
+private enum PortableSixBit: PortableCodes {
+    @inline(__always)
+    static func decode(_ row: UnsafeRawPointer, chunk: Int, chunks: Int) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        let nibbles = row.loadUnaligned(fromByteOffset: SixBitCodes.nibbleOffset(chunk: chunk), as: SIMD16<UInt8>.self)
+        let top = row.loadUnaligned(fromByteOffset: SixBitCodes.highOffset(chunk: chunk, chunks: chunks) &+ 16 &* (chunk & 1),
+                                    as: SIMD16<UInt8>.self) &>> UInt8(truncatingIfNeeded: chunk & 2)
+        return (int16s(nibbles & 0x0F | (top & 0x03) &<< 4), int16s(nibbles &>> 4 | (top &>> 4 & 0x03) &<< 4))
+    }
 
     @inline(__always)
-    static func decode(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
-        (int16s(p.loadUnaligned(as: SIMD16<UInt8>.self)), int16s(p.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)))
+    static func product(_ w: (SIMD16<Int16>, SIMD16<Int16>), _ x: UnsafePointer<Int8>) -> SIMD16<Int32> {
+        PortableFourBit.product(w, x)
+    }
+}
+
+/// 32 bytes, one code per column, against 32 activations in column order.
+private enum PortableEightBit: PortableCodes {
+    @inline(__always)
+    static func decode(_ row: UnsafeRawPointer, chunk: Int, chunks _: Int) -> (SIMD16<Int16>, SIMD16<Int16>) {
+        let p = row + 32 &* chunk
+        return (int16s(p.loadUnaligned(as: SIMD16<UInt8>.self)), int16s(p.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)))
     }
 
     @inline(__always)

@@ -1,8 +1,9 @@
 /// Input vectors rearranged for the quantised kernels, in scratch memory the caller provides.
 ///
 /// Each input is zero-padded to `paddedCols`, so padding codes multiply zeros and the kernels never read
-/// past `cols`. For 4-bit codes each 16 columns are stored as their 8 even columns then their 8 odd ones,
-/// matching the low and high nibbles of their 8 code bytes (see `FourBitCodes`), so the kernel needs no shuffle.
+/// past `cols`. For 4- and 6-bit codes each 16 columns are stored as their 8 even columns then their 8 odd
+/// ones, matching the low and high nibbles of their 8 code bytes (see `FourBitCodes`), so the kernel needs no
+/// shuffle.
 /// The per-group sums of each input feed the folded bias term `Σ_g bias_g · Σ x_g`.
 struct PreparedInputs {
     let count: Int
@@ -31,7 +32,7 @@ struct PreparedInputs {
     func prepare(_ x: UnsafePointer<Float>, into input: Int) {
         let cols = layout.cols
         let destination = values + input * layout.paddedCols
-        if layout.bits == 4 {
+        if layout.bits != 8 {
             // Per 32-column chunk: for each half of 16 columns, its 8 even columns then its 8 odd ones.
             for chunk in stride(from: 0, to: layout.paddedCols, by: 32) {
                 for half in stride(from: chunk, to: chunk + 32, by: 16) {

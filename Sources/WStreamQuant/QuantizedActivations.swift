@@ -8,10 +8,11 @@
 /// with `d = NaN`, so that every product it enters is NaN rather than a finite wrong number.
 ///
 /// Layout per input:
-/// - `codes`: for 8-bit weights in column order; for 4-bit weights, in each span of `chunksPerLoad` chunks
-///   (one vector load of code bytes) the even columns of each chunk, then the odd ones, matching the low
-///   and high nibbles of the code bytes, so the kernels split nibbles and never shuffle.
-/// - `laneScales`: each chunk's `d` repeated once per 32-bit lane its products land in (4 for 4-bit
+/// - `codes`: for 8-bit weights in column order; for 4- and 6-bit weights (whose low 4 bits are nibbles,
+///   see `SixBitCodes`), in each span of `chunksPerLoad` chunks (one vector load of nibble bytes) the even
+///   columns of each chunk, then the odd ones, matching the low and high nibbles of the code bytes, so the
+///   kernels split nibbles and never shuffle.
+/// - `laneScales`: each chunk's `d` repeated once per 32-bit lane its products land in (4 for 4- and 6-bit
 ///   codes, 8 for 8-bit), so a kernel loads the scales of a vector of products with one load.
 /// - `groupSums`: `Σ d·q` over each weight group, for the folded bias `Σ_g b_g · Σ x̂_g`; zero from
 ///   `groupsPerRow` up to a multiple of 16.
@@ -24,7 +25,7 @@ struct QuantizedActivations {
     let chunksPerLoad: Int
     /// Chunks per input, padded to whole loads.
     let chunkCount: Int
-    /// Lanes of 32 bits one chunk's code bytes fill: 4 for 4-bit codes (16 bytes), 8 for 8-bit (32 bytes).
+    /// Lanes of 32 bits one chunk's products fill: 4 for nibbles (16 bytes of them), 8 for 8-bit codes (32 bytes).
     let lanesPerChunk: Int
     /// `groupsPerRow` rounded up to 16.
     let paddedGroups: Int
@@ -66,7 +67,7 @@ struct QuantizedActivations {
         let sums = groupSumBase + input * paddedGroups
         sums.initialize(repeating: 0, count: paddedGroups)
         let chunksPerGroup = layout.groupSize / 32, groupChunks = layout.groupsPerRow * chunksPerGroup
-        let fourBit = layout.bits == 4
+        let nibbleOrder = layout.bits != 8
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { padded in
             let padded = padded.baseAddress!
             for c in 0..<chunkCount {
@@ -78,7 +79,7 @@ struct QuantizedActivations {
                     source = UnsafePointer(padded)
                 }
                 let (d, sum): (Float, Int32)
-                if fourBit {
+                if nibbleOrder {
                     // The chunk's even columns at its place among the span's evens, its odd ones among the odds.
                     let evens = codes + (c / chunksPerLoad) * chunksPerLoad * 32 + 16 * (c % chunksPerLoad)
                     (d, sum) = Self.quantizeChunk(source, evens: evens, odds: evens + 16 * chunksPerLoad)
@@ -146,7 +147,7 @@ struct QuantizedActivations {
         init(count: Int, layout: QuantizedLayout, chunksPerLoad: Int) {
             let chunks = layout.paddedCols / 32
             chunkCount = (chunks + chunksPerLoad - 1) / chunksPerLoad * chunksPerLoad
-            lanesPerChunk = layout.bits == 4 ? 4 : 8
+            lanesPerChunk = layout.bits == 8 ? 8 : 4
             paddedGroups = (layout.groupsPerRow + 15) / 16 * 16
             laneScaleFloats = count * chunkCount * lanesPerChunk
             groupSumFloats = count * paddedGroups

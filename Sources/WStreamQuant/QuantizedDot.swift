@@ -1,7 +1,7 @@
 /// How a chunk of 32 columns' codes turns into two vectors of 16 floats (matching `PreparedInputs`' order).
 protocol CodeFormat {
-    static var bytesPerChunk: Int { get }
-    static func decode(_ p: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>)
+    /// Chunk `chunk` of the row of `chunks` chunks whose codes start at `row`.
+    static func decode(_ row: UnsafeRawPointer, chunk: Int, chunks: Int) -> (SIMD16<Float>, SIMD16<Float>)
 }
 
 /// 16 bytes: low nibbles are the even columns, high nibbles the odd ones.
@@ -11,9 +11,9 @@ protocol CodeFormat {
 /// 16 bytes at once, and shuffles are what this loop is short of. The result is
 /// `(even columns 0–14, odd columns 1–15)` and `(even 16–30, odd 17–31)`, the order `PreparedInputs` uses.
 enum FourBitCodes: CodeFormat {
-    static var bytesPerChunk: Int { 16 }
     @inline(__always)
-    static func decode(_ p: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>) {
+    static func decode(_ row: UnsafeRawPointer, chunk: Int, chunks _: Int) -> (SIMD16<Float>, SIMD16<Float>) {
+        let p = row + 16 &* chunk
         let first = int32s(p.loadUnaligned(as: SIMD8<UInt8>.self))
         let second = int32s(p.loadUnaligned(fromByteOffset: 8, as: SIMD8<UInt8>.self))
         return (floats(SIMD16(lowHalf: first & 0x0F, highHalf: first &>> 4)),
@@ -23,10 +23,28 @@ enum FourBitCodes: CodeFormat {
 
 /// 32 bytes, one code per column.
 enum EightBitCodes: CodeFormat {
-    static var bytesPerChunk: Int { 32 }
     @inline(__always)
-    static func decode(_ p: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>) {
-        (floats(p.loadUnaligned(as: SIMD16<UInt8>.self)), floats(p.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)))
+    static func decode(_ row: UnsafeRawPointer, chunk: Int, chunks _: Int) -> (SIMD16<Float>, SIMD16<Float>) {
+        let p = row + 32 &* chunk
+        return (floats(p.loadUnaligned(as: SIMD16<UInt8>.self)), floats(p.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)))
+    }
+}
+
+/// 16 nibble bytes as `FourBitCodes` has them, plus the top two bits of each code from its span's plane
+/// (`SixBitCodes`): the chunk's 16 bytes of it, shifted by the chunk's place in the span.
+enum SixBitFloatCodes: CodeFormat {
+    @inline(__always)
+    static func decode(_ row: UnsafeRawPointer, chunk: Int, chunks: Int) -> (SIMD16<Float>, SIMD16<Float>) {
+        let nibbles = row + SixBitCodes.nibbleOffset(chunk: chunk)
+        let top = row + SixBitCodes.highOffset(chunk: chunk, chunks: chunks) + 16 &* (chunk & 1)
+        let shift = Int32(truncatingIfNeeded: chunk & 2)
+        @inline(__always) func half(_ offset: Int) -> SIMD16<Float> {
+            let low = int32s(nibbles.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
+            let high = int32s(top.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self)) &>> shift
+            let evens = (low & 0x0F) | (high & 0x03) &<< 4, odds = low &>> 4 | (high &>> 4 & 0x03) &<< 4
+            return floats(SIMD16(lowHalf: evens, highHalf: odds))
+        }
+        return (half(0), half(8))
     }
 }
 
@@ -39,14 +57,15 @@ enum EightBitCodes: CodeFormat {
 /// and adds it into one accumulator per input; with four inputs that is 8 of AVX2's 16 vector registers,
 /// so nothing spills. The two orders of summation differ only by float32 rounding.
 enum QuantizedDot<Codes: CodeFormat> {
-    /// `q_g · x_g` as 16 partial sums for the group whose codes start at `codes` and inputs at `x`.
+    /// `q_g · x_g` as 16 partial sums for the group whose first chunk is `chunk` of the row `codes` and
+    /// whose inputs start at `x`.
     @inline(__always)
-    static func groupProduct(_ codes: UnsafeRawPointer, _ x: UnsafePointer<Float>, chunks: Int) -> SIMD16<Float> {
-        let (a, b) = Codes.decode(codes)
+    static func groupProduct(_ codes: UnsafeRawPointer, chunk: Int, rowChunks: Int, _ x: UnsafePointer<Float>, chunks: Int) -> SIMD16<Float> {
+        let (a, b) = Codes.decode(codes, chunk: chunk, chunks: rowChunks)
         var p = (a * load16(x)).addingProduct(b, load16(x + 16))
         var k = 1
         while k < chunks {
-            let (a, b) = Codes.decode(codes + k * Codes.bytesPerChunk)
+            let (a, b) = Codes.decode(codes, chunk: chunk &+ k, chunks: rowChunks)
             p = p.addingProduct(a, load16(x + 32 * k)).addingProduct(b, load16(x + 32 * k + 16))
             k += 1
         }
@@ -56,19 +75,23 @@ enum QuantizedDot<Codes: CodeFormat> {
     /// One row times one prepared input; `chunks` is the group size / 32.
     @inline(__always)
     static func one(_ row: QuantizedRow, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, groups: Int, chunks: Int) -> Float {
-        let groupBytes = chunks * Codes.bytesPerChunk, groupFloats = 32 * chunks
-        var codes = row.codes, xp = x
+        let groupFloats = 32 * chunks, rowChunks = groups &* chunks
+        var chunk = 0, xp = x
         var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
         var g = 0
         while g + 2 <= groups {
-            acc0 = acc0.addingProduct(groupProduct(codes, xp, chunks: chunks), SIMD16(repeating: row.scale(g)))
-            acc1 = acc1.addingProduct(groupProduct(codes + groupBytes, xp + groupFloats, chunks: chunks),
+            acc0 = acc0.addingProduct(groupProduct(row.codes, chunk: chunk, rowChunks: rowChunks, xp, chunks: chunks),
+                                      SIMD16(repeating: row.scale(g)))
+            acc1 = acc1.addingProduct(groupProduct(row.codes, chunk: chunk &+ chunks, rowChunks: rowChunks, xp + groupFloats, chunks: chunks),
                                       SIMD16(repeating: row.scale(g + 1)))
-            codes += 2 * groupBytes
+            chunk &+= 2 &* chunks
             xp += 2 * groupFloats
             g += 2
         }
-        if g < groups { acc0 = acc0.addingProduct(groupProduct(codes, xp, chunks: chunks), SIMD16(repeating: row.scale(g))) }
+        if g < groups {
+            acc0 = acc0.addingProduct(groupProduct(row.codes, chunk: chunk, rowChunks: rowChunks, xp, chunks: chunks),
+                                      SIMD16(repeating: row.scale(g)))
+        }
         return horizontalSum(acc0 + acc1) + row.biasTerm(sums, groups: groups)
     }
 
@@ -76,18 +99,19 @@ enum QuantizedDot<Codes: CodeFormat> {
     @inline(__always)
     static func fourInputs(_ row: QuantizedRow, _ inputs: PreparedInputs, first t: Int, groups: Int, chunks: Int) -> SIMD4<Float> {
         var x0 = inputs.values(t), x1 = inputs.values(t + 1), x2 = inputs.values(t + 2), x3 = inputs.values(t + 3)
-        var codes = row.codes
+        let rowChunks = groups &* chunks
+        var chunk = 0
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         for g in 0..<groups {
             let s = SIMD16<Float>(repeating: row.scale(g))
             for _ in 0..<chunks {
-                let (a, b) = Codes.decode(codes)
+                let (a, b) = Codes.decode(row.codes, chunk: chunk, chunks: rowChunks)
                 let w0 = a * s, w1 = b * s
                 a0 = a0.addingProduct(w0, load16(x0)).addingProduct(w1, load16(x0 + 16))
                 a1 = a1.addingProduct(w0, load16(x1)).addingProduct(w1, load16(x1 + 16))
                 a2 = a2.addingProduct(w0, load16(x2)).addingProduct(w1, load16(x2 + 16))
                 a3 = a3.addingProduct(w0, load16(x3)).addingProduct(w1, load16(x3 + 16))
-                codes += Codes.bytesPerChunk
+                chunk &+= 1
                 x0 += 32; x1 += 32; x2 += 32; x3 += 32
             }
         }

@@ -27,7 +27,7 @@ public enum Quantizer {
     ///   parts so that the container can compress them differently. Their concatenation is the block's bytes.
     /// - Throws: `QuantError.nonFinite` naming the row and column of an inf/NaN,
     ///   `QuantError.outOfFloat16Range` when a group's minimum or range does not fit fp16,
-    ///   `QuantError.unsupportedLayout` for bits other than 4/8 or a group size not a multiple of 32.
+    ///   `QuantError.unsupportedLayout` for bits other than 4/6/8 or a group size not a multiple of 32.
     public static func quantizeBlock(
         _ values: UnsafeBufferPointer<Float>, rowCount: Int, layout: QuantizedLayout, firstRow: Int = 0,
         method: QuantizationMethod = .minMax
@@ -65,7 +65,7 @@ public enum Quantizer {
         for g in 0..<groups {
             let columns = (g * layout.groupSize)..<min((g + 1) * layout.groupSize, layout.cols)
             let (scale, bias) = try groupParameters(row, columns: columns, bits: layout.bits, method: method, row: firstRow + r)
-            writeCodes(row, columns: columns, bits: layout.bits, scale: scale, bias: bias, into: rowCodes)
+            writeCodes(row, columns: columns, layout: layout, scale: scale, bias: bias, into: rowCodes)
             parameters.storeBytes(of: Float16(scale), toByteOffset: 2 * (r * groups + g), as: Float16.self)
             parameters.storeBytes(of: Float16(bias), toByteOffset: 2 * ((rowCount + r) * groups + g), as: Float16.self)
         }
@@ -125,7 +125,7 @@ public enum Quantizer {
                 }
             }
             let scale = rowScale * u
-            writeCodes(row, columns: columns, bits: bits, scale: scale, bias: scale * z * unit, into: rowCodes)
+            writeCodes(row, columns: columns, layout: layout, scale: scale, bias: scale * z * unit, into: rowCodes)
             scales.storeBytes(of: UInt8(u), toByteOffset: g, as: UInt8.self)
             offsets.storeBytes(of: Int8(z), toByteOffset: g, as: Int8.self)
         }
@@ -145,7 +145,7 @@ public enum Quantizer {
         precondition(scalesAndBiases.count == rowCount * layout.allParameterBytesPerRow, "dequantize: wrong parameter byte count")
         let block = codes + scalesAndBiases
         return block.withUnsafeBytes { bytes in
-            let w = WeightMatrix(storage: layout.bits == 4 ? .q4 : .q8, rows: rowCount, cols: layout.cols, groupSize: layout.groupSize,
+            let w = WeightMatrix(storage: WeightMatrix.Storage(codeBits: layout.bits)!, rows: rowCount, cols: layout.cols, groupSize: layout.groupSize,
                                  rowsPerBlock: rowCount, parameters: layout.parameters, base: bytes.baseAddress!)
             return (0..<(rowCount * layout.cols)).map { ReferenceKernels.weight(w, row: $0 / layout.cols, column: $0 % layout.cols) }
         }
@@ -153,14 +153,12 @@ public enum Quantizer {
 
     /// The code of column `column` in row `row` of a block's codes.
     static func code(_ codes: [UInt8], row: Int, column: Int, layout: QuantizedLayout) -> UInt8 {
-        if layout.bits == 8 { return codes[row * layout.codeBytesPerRow + column] }
-        let byte = codes[row * layout.codeBytesPerRow + column / 2]
-        return column & 1 == 0 ? byte & 0x0F : byte >> 4
+        codes.withUnsafeBytes { layout.code($0.baseAddress! + row * layout.codeBytesPerRow, column: column) }
     }
 
     /// Throws unless the kernels can compute on `layout`.
     static func validate(_ layout: QuantizedLayout) throws {
-        guard layout.bits == 4 || layout.bits == 8, layout.groupSize > 0, layout.groupSize % 32 == 0 else {
+        guard [4, 6, 8].contains(layout.bits), layout.groupSize > 0, layout.groupSize % 32 == 0 else {
             throw QuantError.unsupportedLayout(bits: layout.bits, groupSize: layout.groupSize)
         }
     }
@@ -200,17 +198,17 @@ public enum Quantizer {
 
     /// Writes the codes of `columns` for `scale` and `bias` into `rowCodes` (which starts zeroed).
     private static func writeCodes(
-        _ row: UnsafeBufferPointer<Float>, columns: Range<Int>, bits: Int, scale s: Float, bias b: Float,
+        _ row: UnsafeBufferPointer<Float>, columns: Range<Int>, layout: QuantizedLayout, scale s: Float, bias b: Float,
         into rowCodes: UnsafeMutableBufferPointer<UInt8>
     ) {
-        let maxCode = Float((1 << bits) - 1)
+        let maxCode = Float(layout.maxCode)
         for c in columns {
             // Division rather than a reciprocal: packing is offline, and it keeps on-grid values exact.
             let q = s == 0 ? 0 : UInt8(min(max(((row[c] - b) / s).rounded(), 0), maxCode))
-            if bits == 8 {
-                rowCodes[c] = q
-            } else {
-                rowCodes[c / 2] |= c & 1 == 0 ? q : q << 4
+            switch layout.bits {
+            case 8: rowCodes[c] = q
+            case 6: SixBitCodes.store(q, column: c, chunks: layout.paddedCols / 32, into: rowCodes)
+            default: rowCodes[c / 2] |= c & 1 == 0 ? q : q << 4
             }
         }
     }

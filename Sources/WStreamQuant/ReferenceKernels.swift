@@ -13,17 +13,11 @@ public enum ReferenceKernels {
             return w.base.loadUnaligned(fromByteOffset: 4 * (row * w.cols + column), as: Float.self)
         case .f16:
             return Float(w.base.loadUnaligned(fromByteOffset: 2 * (row * w.cols + column), as: Float16.self))
-        case .q4, .q8:
-            let r = QuantizedAddressing(w).row(row)
-            let code: UInt8
-            if w.storage == .q8 {
-                code = r.codes.load(fromByteOffset: column, as: UInt8.self)
-            } else {
-                let byte = r.codes.load(fromByteOffset: column / 2, as: UInt8.self)
-                code = column % 2 == 0 ? byte & 0x0F : byte >> 4
-            }
+        case .q4, .q6, .q8:
+            let addressing = QuantizedAddressing(w)
+            let r = addressing.row(row)
             let group = column / w.groupSize
-            return r.scale(group) * Float(code) + r.bias(group)
+            return r.scale(group) * Float(addressing.layout.code(r.codes, column: column)) + r.bias(group)
         }
     }
 

@@ -8,15 +8,19 @@ import _Builtin_intrinsics.intel
 /// bytes covers 4 chunks of 4-bit codes (low nibbles against the even-column activations, high nibbles
 /// against the odd ones: two instructions) or 2 chunks of 8-bit codes (one). The 16 lanes are converted to
 /// float once per load and multiplied by their `s · d` (the row's scales, permuted to lanes, times the
-/// activation's lane scales).
+/// activation's lane scales). 6-bit codes are a 4-bit row's nibbles plus a plane of top bits (`SixBitCodes`):
+/// a load of 64 nibble bytes takes the 32 plane bytes of its span, broadcast to both halves, and widens with
+/// one variable shift and one mask per nibble plane, so it costs the 4-bit load's two `vpdpbusd`.
 ///
 /// Decode (fewer than 4 inputs) streams one row at a time. With 4 to 7 inputs, tiles of 2 rows × 4 inputs
 /// share each decoded load between the inputs and each activation load between the rows: 8 float
 /// accumulators, 4 decoded code vectors and 2 scale vectors, well within the 32 vector registers. Each input
 /// sums in the same order whatever the tile. When asked for panels (from 8 inputs on, or always, see
-/// `IntegerPath`), `VNNIPanelKernel` takes over. A row's last load is masked, so nothing past it is read.
+/// `IntegerPath`), `VNNIPanelKernel` takes over, for 4- and 8-bit codes (6-bit ones, which `pack` uses for the
+/// output head, where prefill needs one input, keep the row tiles). A row's last load is masked, so nothing
+/// past it is read.
 enum VNNIKernel: IntegerKernel {
-    static func chunksPerLoad(bits: Int) -> Int { bits == 4 ? 4 : 2 }
+    static func chunksPerLoad(bits: Int) -> Int { bits == 8 ? 2 : 4 }
 
     /// Group sizes of 32 · 2^k: a load then holds whole groups, or a group whole loads.
     static func supports(_ layout: QuantizedLayout) -> Bool {
@@ -26,12 +30,11 @@ enum VNNIKernel: IntegerKernel {
 
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
                      _ y: UnsafeMutablePointer<Float>, yStride: Int, panels: Bool) {
-        if panels {
-            VNNIPanelKernel.rows(rows, addressing, inputs, y, yStride: yStride)
-        } else if addressing.layout.bits == 4 {
-            product(VNNIFourBit.self, rows, addressing, inputs, y, yStride: yStride)
-        } else {
-            product(VNNIEightBit.self, rows, addressing, inputs, y, yStride: yStride)
+        switch addressing.layout.bits {
+        case _ where panels && addressing.layout.bits != 6: VNNIPanelKernel.rows(rows, addressing, inputs, y, yStride: yStride)
+        case 4: product(VNNIFourBit.self, rows, addressing, inputs, y, yStride: yStride)
+        case 6: product(VNNISixBit.self, rows, addressing, inputs, y, yStride: yStride)
+        default: product(VNNIEightBit.self, rows, addressing, inputs, y, yStride: yStride)
         }
     }
 
@@ -58,10 +61,10 @@ enum VNNIKernel: IntegerKernel {
         var a00 = _mm512_setzero_ps(), a01 = _mm512_setzero_ps(), a02 = _mm512_setzero_ps(), a03 = _mm512_setzero_ps()
         var a10 = _mm512_setzero_ps(), a11 = _mm512_setzero_ps(), a12 = _mm512_setzero_ps(), a13 = _mm512_setzero_ps()
         @inline(__always) func accumulate(_ load: Int, codeMask: UInt64, scaleMask: UInt16) {
-            let codeOffset = 64 &* load, scaleIndex = plan.scaleIndex(load)
+            let scaleIndex = plan.scaleIndex(load)
             let xOffset = Codes.activationBytesPerLoad &* load, dOffset = 16 &* load
-            CodePrefetch.ahead(row0.codes + codeOffset)
-            let w0 = Codes.prepare(_mm512_maskz_loadu_epi8(codeMask, row0.codes + codeOffset))
+            CodePrefetch.ahead(row0.codes + Codes.codeBytesPerLoad &* load)
+            let w0 = Codes.weights(row0.codes, load: load, mask: codeMask, chunks: plan.chunks)
             let s0 = plan.scales(row0, scaleIndex, mask: scaleMask)
             a00 = step(Codes.self, a00, w0, s0, x0 + xOffset, d0 + dOffset)
             if four {
@@ -70,7 +73,7 @@ enum VNNIKernel: IntegerKernel {
                 a03 = step(Codes.self, a03, w0, s0, x3 + xOffset, d3 + dOffset)
             }
             if two {
-                let w1 = Codes.prepare(_mm512_maskz_loadu_epi8(codeMask, row1.codes + codeOffset))
+                let w1 = Codes.weights(row1.codes, load: load, mask: codeMask, chunks: plan.chunks)
                 let s1 = plan.scales(row1, scaleIndex, mask: scaleMask)
                 a10 = step(Codes.self, a10, w1, s1, x0 + xOffset, d0 + dOffset)
                 if four {
@@ -147,6 +150,8 @@ private struct VNNITiles<Codes: VNNICodes>: RowTiles {
 /// Per-matrix constants of the VNNI loops: loads per row, masks for the last (partial) load and for the
 /// last 16 groups, and how a load's scales map to its lanes.
 private struct VNNIPlan {
+    /// Chunks of 32 columns per row.
+    let chunks: Int
     let loads: Int
     /// Loads whose 64 code bytes all belong to the row.
     let fullLoads: Int
@@ -162,7 +167,7 @@ private struct VNNIPlan {
     let permutation: __m512i
 
     init<Codes: VNNICodes>(_ layout: QuantizedLayout, _: Codes.Type) {
-        let chunks = layout.paddedCols / 32
+        chunks = layout.paddedCols / 32
         let chunksPerLoad = 64 / Codes.bytesPerChunk, chunksPerGroup = layout.groupSize / 32
         loads = (chunks + chunksPerLoad - 1) / chunksPerLoad
         let lastChunks = chunks - (loads - 1) * chunksPerLoad
@@ -194,10 +199,15 @@ private struct VNNIPlan {
 /// How a load of code bytes becomes products with the activations.
 private protocol VNNICodes {
     associatedtype Weights
+    /// Bytes of a chunk's codes (of its nibbles, for 6-bit codes) in a load of 64.
     static var bytesPerChunk: Int { get }
+    /// Bytes of the row one load reads (how far the prefetch runs ahead).
+    static var codeBytesPerLoad: Int { get }
     /// Activation bytes one load of 64 code bytes meets.
     static var activationBytesPerLoad: Int { get }
-    static func prepare(_ codes: __m512i) -> Weights
+    /// Load `load` of the row of `chunks` chunks whose codes start at `row`, ready for `dot`; only the code
+    /// bytes in `mask` are read (a row's last load may be partial).
+    static func weights(_ row: UnsafeRawPointer, load: Int, mask: UInt64, chunks: Int) -> Weights
     /// 16 lanes of `Σ code · activation` over 4 adjacent bytes (8 for 4-bit codes: both nibbles).
     static func dot(_ w: Weights, _ x: UnsafeRawPointer) -> __m512i
     /// The biases of groups `group …` (`mask`ed) as floats.
@@ -231,10 +241,17 @@ extension QuantizedRow {
 /// high nibbles against the odd ones (the next 64).
 private enum VNNIFourBit: VNNICodes {
     static var bytesPerChunk: Int { 16 }
+    static var codeBytesPerLoad: Int { 64 }
     static var activationBytesPerLoad: Int { 128 }
 
     @inline(__always)
-    static func prepare(_ codes: __m512i) -> (__m512i, __m512i) {
+    static func weights(_ row: UnsafeRawPointer, load: Int, mask: UInt64, chunks _: Int) -> (__m512i, __m512i) {
+        nibbles(_mm512_maskz_loadu_epi8(mask, row + 64 &* load))
+    }
+
+    /// The low nibbles and the high nibbles of 64 bytes.
+    @inline(__always)
+    static func nibbles(_ codes: __m512i) -> (__m512i, __m512i) {
         let nibble = _mm512_set1_epi8(0x0F)
         return (_mm512_and_si512(codes, nibble), _mm512_and_si512(_mm512_srli_epi16(codes, 4), nibble))
     }
@@ -246,13 +263,44 @@ private enum VNNIFourBit: VNNICodes {
     }
 }
 
+/// A span of 6-bit codes (`SixBitCodes`): its 64 nibble bytes as `VNNIFourBit` takes them, each code's top
+/// two bits from the span's 32-byte plane broadcast to both halves of the vector. The even columns' top
+/// bits sit at bits 0–1 of a plane byte for the low half and 2–3 for the high one (shifted up by 4 and 2),
+/// the odd columns' at bits 4–5 and 6–7 (shifted down by 0 and 2); 16-bit shifts spill bits into the
+/// neighbouring byte only outside the mask `0x30`.
+private enum VNNISixBit: VNNICodes {
+    static var bytesPerChunk: Int { 16 }
+    static var codeBytesPerLoad: Int { 96 }
+    static var activationBytesPerLoad: Int { 128 }
+
+    @inline(__always)
+    static func weights(_ row: UnsafeRawPointer, load: Int, mask: UInt64, chunks: Int) -> (__m512i, __m512i) {
+        let (evens, odds) = VNNIFourBit.nibbles(_mm512_maskz_loadu_epi8(mask, row + 96 &* load))
+        let top = _mm512_broadcast_i64x4((row + SixBitCodes.highOffset(chunk: 4 &* load, chunks: chunks)).loadUnaligned(as: __m256i.self))
+        // Per 16-bit lane: 4 in the low half, 2 in the high one (even columns); 0 and 2 (odd columns).
+        let fours: Int64 = 0x0004_0004_0004_0004, twos: Int64 = 0x0002_0002_0002_0002
+        let evenShifts = _mm512_set_epi64(twos, twos, twos, twos, fours, fours, fours, fours)
+        let oddShifts = _mm512_set_epi64(twos, twos, twos, twos, 0, 0, 0, 0)
+        let topMask = _mm512_set1_epi8(0x30)
+        let evenTop = _mm512_and_si512(_mm512_sllv_epi16(top, evenShifts), topMask)
+        let oddTop = _mm512_and_si512(_mm512_srlv_epi16(top, oddShifts), topMask)
+        return (_mm512_or_si512(evens, evenTop), _mm512_or_si512(odds, oddTop))
+    }
+
+    @inline(__always)
+    static func dot(_ w: (__m512i, __m512i), _ x: UnsafeRawPointer) -> __m512i { VNNIFourBit.dot(w, x) }
+}
+
 /// 64 bytes = 2 chunks of one code per column.
 private enum VNNIEightBit: VNNICodes {
     static var bytesPerChunk: Int { 32 }
+    static var codeBytesPerLoad: Int { 64 }
     static var activationBytesPerLoad: Int { 64 }
 
     @inline(__always)
-    static func prepare(_ codes: __m512i) -> __m512i { codes }
+    static func weights(_ row: UnsafeRawPointer, load: Int, mask: UInt64, chunks _: Int) -> __m512i {
+        _mm512_maskz_loadu_epi8(mask, row + 64 &* load)
+    }
 
     @inline(__always)
     static func dot(_ w: __m512i, _ x: UnsafeRawPointer) -> __m512i {

@@ -1,18 +1,18 @@
 /// A read-only view of a decoded weight matrix in memory the caller owns (a pool slot).
 ///
-/// q4/q8 matrices are blocks of `rowsPerBlock` rows in `QuantizedLayout`'s byte layout (the last block may
+/// q4/q6/q8 matrices are blocks of `rowsPerBlock` rows in `QuantizedLayout`'s byte layout (the last block may
 /// be shorter); f16/f32 are plain row-major little-endian values. The memory must stay valid and unchanged
 /// while kernels read it, which is why the type is `@unchecked Sendable`: it is a pointer plus a shape.
 public struct WeightMatrix: @unchecked Sendable {
-    public enum Storage: Sendable { case f32, f16, q8, q4 }
+    public enum Storage: Sendable { case f32, f16, q8, q6, q4 }
     public let storage: Storage
     public let rows: Int
     public let cols: Int
-    /// Affine group size (q4/q8).
+    /// Affine group size (q4/q6/q8).
     public let groupSize: Int
     /// Rows per stored block (see `QuantizedLayout`); f32/f16 are plain row-major and ignore it.
     public let rowsPerBlock: Int
-    /// How q4/q8 groups store their scale and bias.
+    /// How q4/q6/q8 groups store their scale and bias.
     public let parameters: GroupParameters
     public let base: UnsafeRawPointer
 
@@ -27,13 +27,9 @@ public struct WeightMatrix: @unchecked Sendable {
         self.base = base
     }
 
-    /// The quantised layout of a q4/q8 matrix (nil for f16/f32).
+    /// The quantised layout of a q4/q6/q8 matrix (nil for f16/f32).
     public var quantizedLayout: QuantizedLayout? {
-        switch storage {
-        case .q4: return QuantizedLayout(bits: 4, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
-        case .q8: return QuantizedLayout(bits: 8, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
-        case .f16, .f32: return nil
-        }
+        storage.codeBits.map { QuantizedLayout(bits: $0, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters) }
     }
 
     /// Bytes the matrix occupies at `base`.
@@ -41,12 +37,34 @@ public struct WeightMatrix: @unchecked Sendable {
         switch storage {
         case .f32: return rows * cols * 4
         case .f16: return rows * cols * 2
-        case .q4, .q8: return quantizedLayout!.byteCount
+        case .q4, .q6, .q8: return quantizedLayout!.byteCount
         }
     }
 }
 
-/// Where one row's codes and group parameters lie in a q4/q8 matrix, and how to read the parameters.
+extension WeightMatrix.Storage {
+    /// Bits per code of a quantised storage (nil for f16/f32).
+    public var codeBits: Int? {
+        switch self {
+        case .q4: 4
+        case .q6: 6
+        case .q8: 8
+        case .f16, .f32: nil
+        }
+    }
+
+    /// The quantised storage of `bits`-bit codes (4, 6 or 8).
+    public init?(codeBits bits: Int) {
+        switch bits {
+        case 4: self = .q4
+        case 6: self = .q6
+        case 8: self = .q8
+        default: return nil
+        }
+    }
+}
+
+/// Where one row's codes and group parameters lie in a q4/q6/q8 matrix, and how to read the parameters.
 struct QuantizedRow {
     let codes: UnsafeRawPointer
     /// Per group: fp16 (`.float16`) or UInt8 multiples of `rowScale` (`.rowScaled`).
@@ -127,7 +145,7 @@ struct QuantizedRow {
     }
 }
 
-/// Row addressing for a q4/q8 matrix, computed once per kernel call.
+/// Row addressing for a q4/q6/q8 matrix, computed once per kernel call.
 ///
 /// The layout's derived sizes are kept as stored values and the address arithmetic wraps (`&*`): every
 /// offset lies inside the matrix the caller vouched for, and recomputing divisions or checking overflow
@@ -145,7 +163,7 @@ struct QuantizedAddressing {
     let offsetUnit: Float
 
     init(_ w: WeightMatrix) {
-        guard let layout = w.quantizedLayout else { preconditionFailure("QuantizedAddressing needs a q4/q8 matrix") }
+        guard let layout = w.quantizedLayout else { preconditionFailure("QuantizedAddressing needs a q4/q6/q8 matrix") }
         precondition(w.groupSize > 0 && w.groupSize % 32 == 0, "group size \(w.groupSize) is not a positive multiple of 32")
         precondition(w.rowsPerBlock > 0, "rowsPerBlock must be positive")
         self.layout = layout

@@ -86,7 +86,7 @@ import WStreamQuant
         var values = [Float](repeating: .nan, count: entry.rows * entry.cols)
         bytes.withUnsafeBytes { raw in
             let matrix = WeightMatrix(
-                storage: entry.storage.codeBits == 4 ? .q4 : .q8, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize,
+                storage: WeightMatrix.Storage(codeBits: entry.storage.codeBits!)!, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize,
                 rowsPerBlock: entry.rowsPerBlock, parameters: entry.storage.isRowScaled ? .rowScaled : .float16, base: raw.baseAddress!)
             values.withUnsafeMutableBufferPointer { out in
                 for row in 0..<entry.rows { MatrixKernels.dequantizeRow(matrix, row: row, into: out.baseAddress! + row * entry.cols) }

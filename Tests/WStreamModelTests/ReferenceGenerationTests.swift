@@ -7,11 +7,13 @@ import WStreamQuant
 
 /// Exactness against independent implementations: float32 packs must reproduce their greedy ids.
 @Suite(.serialized) struct ReferenceGenerationTests {
-    static func packed(_ source: String, bits: Int, parameters: GroupParameters = .rowScaled, in directory: TemporaryDirectory) throws -> String {
+    static func packed(_ source: String, bits: Int, headBits: Int? = nil, parameters: GroupParameters = .rowScaled,
+                       in directory: TemporaryDirectory) throws -> String {
         var options = PackOptions()
         options.bits = bits
+        options.headBits = headBits
         options.groupParameters = parameters
-        let path = directory.file("model-\(bits)-\(parameters).wst")
+        let path = directory.file("model-\(bits)-\(headBits.map(String.init) ?? "default")-\(parameters).wst")
         try Packer.pack(try ModelImporter.importModel(at: source), to: path, options: options)
         return path
     }

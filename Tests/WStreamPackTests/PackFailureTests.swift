@@ -31,7 +31,7 @@ import WStreamPack
             try Packer.pack(try stories, to: directory.file("out.wst"), options: packOptions(bits: 5))
         }
         #expect(error == .unsupportedBits(5))
-        #expect(error.description == "--bits 5 is not supported; use one of 4, 8, 16, 32")
+        #expect(error.description == "--bits 5 is not supported; use one of 4, 6, 8, 16, 32")
         #expect(folderContents().isEmpty)
     }
 

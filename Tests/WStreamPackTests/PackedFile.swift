@@ -55,7 +55,7 @@ struct QuantisedTensor {
         var values = [Float](repeating: .nan, count: entry.cols)
         bytes.withUnsafeBytes { raw in
             let matrix = WeightMatrix(
-                storage: entry.storage.codeBits == 4 ? .q4 : .q8, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize,
+                storage: WeightMatrix.Storage(codeBits: entry.storage.codeBits!)!, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize,
                 rowsPerBlock: entry.rowsPerBlock, parameters: layout.parameters, base: raw.baseAddress!)
             values.withUnsafeMutableBufferPointer { MatrixKernels.dequantizeRow(matrix, row: row, into: $0.baseAddress!) }
         }
@@ -75,7 +75,7 @@ struct QuantisedTensor {
                 let rowScale = raw.loadUnaligned(fromByteOffset: scales + 2 * blockRows * groups + 4 * rowInBlock, as: Float.self)
                 let scale = rowScale * Float(raw[scales + rowInBlock * groups + group])
                 let offset = Float(Int8(bitPattern: raw[scales + (blockRows + rowInBlock) * groups + group]))
-                return (scale, scale * offset * (layout.bits == 4 ? 0.125 : 2))
+                return (scale, scale * offset * Float(sign: .plus, exponent: layout.bits - 7, significand: 1))
             }
         }
         let scaleOffset = scales + 2 * (rowInBlock * groups + group)

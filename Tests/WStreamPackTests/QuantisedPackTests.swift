@@ -5,7 +5,7 @@ import WStreamImport
 import WStreamQuant
 import WStreamSynth
 
-/// Layout and accuracy of 4- and 8-bit packs of synthetic Hugging Face models (sharded bfloat16 safetensors).
+/// Layout and accuracy of 4-, 6- and 8-bit packs of synthetic Hugging Face models (sharded bfloat16 safetensors).
 @Suite struct QuantisedPackTests {
     let directory = TemporaryDirectory("wstream-pack")
 
@@ -42,8 +42,8 @@ import WStreamSynth
                 #expect(region == "layer.\(layer)", "\(tensor.name) is in \(region)")
             }
             if tensor.name == TensorName.output {
-                // The head keeps 8 bits by default (PackOptions.headBits).
-                #expect(tensor.storage == .q8r && tensor.groupSize == groupSize, "\(tensor.name)")
+                // The head keeps 6 bits with 4-bit layers by default (PackOptions.headBits).
+                #expect(tensor.storage == (bits == 4 ? .q6r : .q8r) && tensor.groupSize == groupSize, "\(tensor.name)")
             } else if tensor.shape.count == 2 {
                 #expect(tensor.storage == quantised && tensor.groupSize == groupSize, "\(tensor.name)")
             } else {
@@ -55,7 +55,7 @@ import WStreamSynth
 
     /// The bound is min-max's contract (MLX's scheme); least squares trades it for lower total error.
     /// Both ways of storing group parameters keep it (`QuantisedTensorCheck` says how tightly).
-    @Test(arguments: [(4, 32), (8, 64)].flatMap { layout in GroupParameters.allCases.map { (layout.0, layout.1, $0) } })
+    @Test(arguments: [(4, 32), (6, 32), (8, 64)].flatMap { layout in GroupParameters.allCases.map { (layout.0, layout.1, $0) } })
     func quantisedWeightsComeBackWithinHalfAScaleOfTheSource(layout: (bits: Int, groupSize: Int, parameters: GroupParameters)) throws {
         let (bits, groupSize, parameters) = layout
         let (file, sources) = try packed("llama-tiny", bits: bits, groupSize: groupSize, method: .minMax, headBits: bits, parameters: parameters)
@@ -107,7 +107,7 @@ import WStreamSynth
         #expect(file.regionNames == (0..<6).map { "layer.\($0)" } + ["head"])
         let table = try file.tensor(TensorName.tokenEmbedding)
         #expect(file.regionName(of: table) == "head")
-        #expect(table.storage == .q8r, "a tied table is the head, kept at 8 bits by default")
+        #expect(table.storage == .q6r, "a tied table is the head, kept at 6 bits by default")
         #expect(table.rowsPerBlock * table.decodedBytesPerRow <= 32 * 1024)
         #expect(file.reader.tensor(named: TensorName.output) == nil)
         for layer in [0, 1, 3, 4] {
@@ -157,7 +157,7 @@ private struct QuantisedTensorCheck {
             } else {
                 // Row-scaled: the bias is the minimum rounded down by less than one offset step (scale · 2^(bits − 7)),
                 // and the scale covers the range from it (the 8-bit grid rounds it up, so no finer bound holds per group).
-                let step = scale * (layout.bits == 4 ? 0.125 : 2)
+                let step = scale * Float(sign: .plus, exponent: layout.bits - 7, significand: 1)
                 guard bias <= low + abs(low) * 0x1p-20, low - bias <= step * (1 + 0x1p-10) else {
                     return "row \(row) group \(group): bias \(bias) for a minimum of \(low), step \(step)"
                 }

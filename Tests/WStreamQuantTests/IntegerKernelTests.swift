@@ -176,8 +176,8 @@ private func integerProduct(_ stored: StoredMatrix, _ x: UnsafePointer<Float>, c
         }
     }
 
-    /// `.int8` is the default for q4/q8, and differs from `.float32` by the activations' rounding.
-    @Test(arguments: [WeightMatrix.Storage.q4, .q8])
+    /// `.int8` is the default for quantised weights, and differs from `.float32` by the activations' rounding.
+    @Test(arguments: [WeightMatrix.Storage.q4, .q6, .q8])
     func int8IsTheDefaultPrecision(storage: WeightMatrix.Storage) throws {
         let stored = try StoredMatrix(storage: storage, rows: 16, cols: 256, source: weightLikeValues(count: 16 * 256, seed: 8))
         let x = guardedInputs(count: 1, cols: 256, seed: 9)

@@ -10,7 +10,7 @@ import WStreamQuant
         return Quantizer.dequantize(codes: block.codes, scalesAndBiases: block.scalesAndBiases, rowCount: rows, layout: layout)
     }
 
-    @Test(arguments: [4, 8], [32, 64, 128])
+    @Test(arguments: [4, 6, 8], [32, 64, 128])
     func everyGroupsSquaredErrorIsAtMostMinMaxs(bits: Int, groupSize: Int) throws {
         let rows = 16, cols = 172
         let layout = QuantizedLayout(bits: bits, groupSize: groupSize, rows: rows, cols: cols)

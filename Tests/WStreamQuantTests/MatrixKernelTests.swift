@@ -50,10 +50,10 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
         }
     }
 
-    @Test(arguments: [WeightMatrix.Storage.q4, .q8, .f16, .f32], [1, 3, 9])
+    @Test(arguments: [WeightMatrix.Storage.q4, .q6, .q8, .f16, .f32], [1, 3, 9])
     func matmulMatchesReference(storage: WeightMatrix.Storage, inputs: Int) throws {
         let pool = ComputePool(threadCount: 2)
-        let forms: [GroupParameters] = storage == .q4 || storage == .q8 ? GroupParameters.allCases : [.float16]
+        let forms: [GroupParameters] = storage.codeBits != nil ? GroupParameters.allCases : [.float16]
         for (rows, cols) in shapes where cols != 2048 || rows <= 33 {
             for parameters in forms {
                 let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: 64, rowsPerBlock: 5, parameters: parameters,
@@ -76,7 +76,7 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
     /// Prefill and decode agree: a batched product equals one product per input up to float32 rounding
     /// (the batched kernel sums in another order, so the bound is twice one kernel's). 70 inputs of 8192
     /// columns take several passes over the weights, which must cover every input.
-    @Test(arguments: [WeightMatrix.Storage.q4, .q8, .f16, .f32])
+    @Test(arguments: [WeightMatrix.Storage.q4, .q6, .q8, .f16, .f32])
     func matmulAgreesWithRepeatedMatvec(storage: WeightMatrix.Storage) throws {
         let pool = ComputePool(threadCount: 2)
         for (rows, cols, n) in [(33, 172, 9), (100, 2048, 6), (7, 96, 4), (8, 8192, 70)] {
@@ -105,7 +105,7 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
         }
     }
 
-    @Test(arguments: [WeightMatrix.Storage.q4, .q8, .f16, .f32], GroupParameters.allCases)
+    @Test(arguments: [WeightMatrix.Storage.q4, .q6, .q8, .f16, .f32], GroupParameters.allCases)
     func dequantizeRowMatchesQuantizerDequantize(storage: WeightMatrix.Storage, parameters: GroupParameters) throws {
         for (rows, cols, groupSize) in [(7, 172, 32), (33, 200, 64), (10, 2048, 128)] {
             let source = weightLikeValues(count: rows * cols, seed: UInt64(cols))
@@ -113,8 +113,8 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
                                           parameters: parameters, source: source)
             let expected: [Float]
             switch storage {
-            case .q4, .q8:
-                let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
+            case .q4, .q6, .q8:
+                let layout = QuantizedLayout(bits: storage.codeBits!, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
                 expected = try source.withUnsafeBufferPointer { values in
                     var all: [Float] = []
                     for first in stride(from: 0, to: rows, by: 4) {

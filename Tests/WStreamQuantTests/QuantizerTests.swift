@@ -21,7 +21,7 @@ private func quantize(_ values: [Float], rowCount: Int, layout: QuantizedLayout)
     /// Slack beyond `scale/2`: the code is computed as `fl(fl(w − b) / s)`, two roundings of relative size
     /// 2^-24 on a value ≤ 255, which can move it by 255·2^-23 ≈ 3.1e-5 steps before rounding to a code; and the
     /// reconstruction `s·q + b` (s·q is exact: 11 × 8 bits) rounds once more, by ≤ 2^-24·|ŵ|.
-    @Test(arguments: [4, 8], [32, 64, 128])
+    @Test(arguments: [4, 6, 8], [32, 64, 128])
     func reconstructionErrorIsAtMostHalfAStep(bits: Int, groupSize: Int) throws {
         for cols in [172, 256, 300] {
             let rows = 9
@@ -52,7 +52,7 @@ private func quantize(_ values: [Float], rowCount: Int, layout: QuantizedLayout)
     }
 
     /// A group whose values are `s·q + b` with fp16 `s`, `b` and codes spanning 0…2^bits−1 is stored exactly.
-    @Test(arguments: [4, 8], [32, 64, 128])
+    @Test(arguments: [4, 6, 8], [32, 64, 128])
     func onGridValuesReconstructExactly(bits: Int, groupSize: Int) throws {
         var generator = SplitMix64(seed: UInt64(bits + groupSize))
         let rows = 5, cols = groupSize * 3
@@ -72,7 +72,7 @@ private func quantize(_ values: [Float], rowCount: Int, layout: QuantizedLayout)
         #expect(restored == values)
     }
 
-    @Test(arguments: [4, 8])
+    @Test(arguments: [4, 6, 8])
     func constantAndZeroGroupsReconstructExactly(bits: Int) throws {
         let layout = QuantizedLayout(bits: bits, groupSize: 32, rows: 1, cols: 4 * 32 + 12)
         var values = [Float](repeating: 0, count: 32)

@@ -25,7 +25,7 @@ import WStreamQuant
 
     /// With min-max parameters every value comes back within half of its group's stored scale, the bound of
     /// the fp16 form; the stored scale is at most `1/u` coarser than the range needs (`u` its 8-bit multiple).
-    @Test(arguments: [4, 8], [32, 64, 128])
+    @Test(arguments: [4, 6, 8], [32, 64, 128])
     func minMaxKeepsEveryValueWithinHalfAStep(bits: Int, groupSize: Int) throws {
         for cols in [172, 256, 2048] {
             let rows = 5

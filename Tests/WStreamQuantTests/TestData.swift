@@ -12,7 +12,7 @@ func weightLikeValues(count: Int, seed: UInt64) -> [Float] {
 
 /// The quantised forms a kernel must compute on: each code width with each way of storing group parameters.
 let quantizedForms: [(storage: WeightMatrix.Storage, parameters: GroupParameters)] =
-    [WeightMatrix.Storage.q4, .q8].flatMap { storage in GroupParameters.allCases.map { (storage, $0) } }
+    [WeightMatrix.Storage.q4, .q6, .q8].flatMap { storage in GroupParameters.allCases.map { (storage, $0) } }
 
 /// A matrix in one of the stored forms, with the floats it was made from.
 struct StoredMatrix {
@@ -42,8 +42,8 @@ struct StoredMatrix {
             switch storage {
             case .f32: bytes = try Quantizer.encodeFloat32(rows: values, cols: cols)
             case .f16: bytes = try Quantizer.encodeFloat16(rows: values, cols: cols)
-            case .q4, .q8:
-                let layout = QuantizedLayout(bits: storage == .q4 ? 4 : 8, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
+            case .q4, .q6, .q8:
+                let layout = QuantizedLayout(bits: storage.codeBits!, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
                 var first = 0
                 while first < rows {
                     let count = min(rowsPerBlock, rows - first)
@@ -57,7 +57,7 @@ struct StoredMatrix {
         }
         self.bytes = bytes
         var groupMax = [Float](repeating: 0, count: source.count)
-        if storage == .q4 || storage == .q8 {
+        if storage.codeBits != nil {
             for r in 0..<rows {
                 for start in stride(from: 0, to: cols, by: groupSize) {
                     let range = (r * cols + start)..<(r * cols + min(start + groupSize, cols))

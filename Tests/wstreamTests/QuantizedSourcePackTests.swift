@@ -17,7 +17,7 @@ import TestSupport
         #expect(inspect.succeeded, "\(inspect)")
         let lines = inspect.stdout.split(separator: "\n").map(String.init)
         let output6K = try #require(lines.first { $0.hasPrefix("  output.weight ") }, "\(inspect)")
-        #expect(output6K.contains("q8r g32") && output6K.hasSuffix("re-quantized from Q6_K"), "\(output6K)")
+        #expect(output6K.contains("q6r g32") && output6K.hasSuffix("re-quantized from Q6_K"), "\(output6K)")
         let embedding = try #require(lines.first { $0.hasPrefix("  token_embd.weight ") }, "\(inspect)")
         #expect(embedding.contains("q4 g32") && embedding.contains("carried from Q4_K"), "\(embedding)")
     }

@@ -46,6 +46,7 @@ extension WeightMatrix {
         case .f32: .f32
         case .f16: .f16
         case .q8, .q8r: .q8
+        case .q6, .q6r: .q6
         case .q4, .q4r: .q4
         }
         self.init(storage: storage, rows: entry.rows, cols: entry.cols, groupSize: entry.groupSize, rowsPerBlock: entry.rowsPerBlock,

@@ -12,8 +12,8 @@ struct Pack: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert a Hugging Face directory or a GGUF file into a .wst file.",
         discussion: """
-            Linear-layer weights are quantised to affine groups (w ≈ scale·q + bias, fp16 scale and bias per \
-            group along each row); norms stay float32. Each transformer block is written to its own page-aligned \
+            Linear-layer weights are quantised to affine groups along each row (w ≈ scale·q + bias; 4 bits by \
+            default, the output head 6); norms stay float32. Each transformer block is written to its own page-aligned \
             region in checksummed frames, stored raw so that `run` can read a block straight into place or compute on \
             it where it is mapped (--compress trades that for a ~5% smaller file). The file appears only when it is \
             complete.
@@ -27,7 +27,7 @@ struct Pack: AsyncParsableCommand {
             groups (4- or 8-bit, groups of 32, 64 or 128) as published, unless --bits is given: then they are \
             re-quantized to it. GGUF blocks are carried where their codes fit the target bits (--bits, or --head-bits \
             for the output head): Q4_0, Q4_1 and Q4_K at 4 bits; Q5_K, Q8_0 and IQ4_NL at 8 (with --bits 8, or as the \
-            head). Carried groups keep their own group size, and a 4-bit width where the target is 8. A group whose \
+            head with --head-bits 8). Carried groups keep their own group size, and a 4-bit width where the target is 6 or 8. A group whose \
             scale or bias is not exact in fp16 keeps the rounded value when that is at least as close as re-quantizing \
             it, and is re-quantized otherwise. Everything else (Q6_K, Q3_K, Q2_K, float matrices) is dequantized and \
             quantized. `inspect --tensors` shows each tensor's origin; --requantize carries nothing.
@@ -39,13 +39,13 @@ struct Pack: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The .wst file to write.")
     var output: String
 
-    @Option(help: "Bits per weight: 4 or 8 (affine groups), 16 (fp16), 32 (float32 exactly as the source holds it); default 4. Given explicitly, an MLX folder's groups are re-quantized to it too.")
+    @Option(help: "Bits per weight: 4, 6 or 8 (affine groups), 16 (fp16), 32 (float32 exactly as the source holds it); default 4. Given explicitly, an MLX folder's groups are re-quantized to it too.")
     var bits: Int?
 
     @Option(help: "Weights per affine group along a row: 32, 64 or 128.")
     var groupSize = 32
 
-    @Option(help: "Bits of the output head (the token table when embeddings are tied); default 8 with --bits 4, else --bits.")
+    @Option(help: "Bits of the output head (the token table when embeddings are tied): 4, 6, 8, 16 or 32; default 6 with --bits 4 (as llama.cpp's q6_K head), else --bits.")
     var headBits: Int?
 
     @Option(help: "How group scales and biases are chosen: least-squares (lower error; may clip an outlier) or min-max (MLX's: every value within scale/2).")
