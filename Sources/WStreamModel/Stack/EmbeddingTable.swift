@@ -3,8 +3,8 @@ import WStreamQuant
 import WStreamRuntime
 
 /// Looks up token embeddings by reading only the row block that holds the token from the file (`pread`; the
-/// table is stored in 32 KiB row blocks for this): a block per token costs microseconds, and the table's
-/// units never have to be resident for it.
+/// table is stored in row blocks of 32 KiB, or 256 KiB when it is also the head): a block per token costs
+/// microseconds, and the table's units never have to be resident for it.
 final class EmbeddingTable {
     private let reader: ContainerReader
     private let entry: TensorEntry
