@@ -92,13 +92,24 @@ struct PackLayout: Sendable {
             let rows = source.shape.count == 2 ? source.shape[0] : 1
             placements.append(Placement(source: source, region: names.firstIndex(of: region)!, storage: storage,
                                         groupSize: groupSize, carried: carried,
-                                        rowsPerBlock: min(rows, max(1, target / max(rowBytes, 1))), rowBytes: rowBytes))
+                                        rowsPerBlock: Self.rowsPerBlock(rows: rows, rowBytes: rowBytes, target: target), rowBytes: rowBytes))
         }
         if let stray = byName.keys.sorted().first {
             throw PackError.unexpectedTensor(source: model.source, tensor: stray)
         }
         self.placements = placements
     }
+
+    /// Rows per block of about `target` bytes, a multiple of the rows that fill whole 64-byte lines, so that every
+    /// block (and with it its rows' codes) starts on a line as its tensor does. Misaligned blocks made every 64-byte
+    /// load of a kernel straddle two lines: decode ran 4 % slower on one thread (Llama-3.2-1B shape, 23.8 against
+    /// 25.0 tok/s, same run).
+    static func rowsPerBlock(rows: Int, rowBytes: Int, target: Int) -> Int {
+        let quantum = 64 / gcd(max(rowBytes, 1), 64)
+        return min(rows, max(quantum, target / max(rowBytes, 1) / quantum * quantum))
+    }
+
+    private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 
     /// The region of canonical tensor `name`: `blk.<i>.…` in `layer.<i>`, the token table in `embed` when the
     /// head is untied, the rest in `head`.

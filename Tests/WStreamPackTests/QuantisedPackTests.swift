@@ -41,6 +41,8 @@ import WStreamSynth
                 let layer = try #require(tensor.name.split(separator: ".").dropFirst().first)
                 #expect(region == "layer.\(layer)", "\(tensor.name) is in \(region)")
             }
+            // Every block starts on a 64-byte line, as its tensor does (PackLayout.rowsPerBlock).
+            #expect(tensor.blockCount == 1 || tensor.rowsPerBlock * tensor.decodedBytesPerRow % 64 == 0, "\(tensor.name)")
             if tensor.name == TensorName.output {
                 // The head keeps 6 bits with 4-bit layers by default (PackOptions.headBits).
                 #expect(tensor.storage == (bits == 4 ? .q6r : .q8r) && tensor.groupSize == groupSize, "\(tensor.name)")
