@@ -22,7 +22,7 @@ struct Bench: AsyncParsableCommand {
             streams per token. --cgroup also runs each budget inside a memory cgroup of that size with the page \
             cache dropped first (root; cgroup v1 or v2), where the page cache counts against the process. \
             --peer-llama-bench and --peer-gguf run a llama.cpp you already have on its GGUF of the same weights, \
-            on the host and in the same cgroups. --output writes results.md, chart.svg and results.json there; \
+            on the host and in the same cgroups; its decode runs after as many tokens of context as ours (-d). --output writes results.md, chart.svg and results.json there; \
             --json prints the report as JSON.
 
             --kernels times the matrix kernels alone on random weights shaped like LFM2-1.2B's linear layers \
