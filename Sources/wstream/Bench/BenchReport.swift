@@ -56,6 +56,10 @@ struct BenchReport: Codable {
     var cgroupSkipped: String?
     var peer: String?
     var peerRuns: [PeerRun]
+    /// With a peer: wstream's all-resident run again, right after the peer's host run, so that the two sides'
+    /// host figures bracket each other in time on a shared, noisy machine (the comparison uses the mean of the
+    /// first run and this one).
+    var hostRerun: Run?
 
     /// The decode speed the disk allows a run: its bandwidth ÷ the bytes the run streamed per token.
     func diskBoundTokensPerSecond(_ run: Run) -> Double? {

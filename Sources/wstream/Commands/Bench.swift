@@ -94,9 +94,16 @@ struct Bench: AsyncParsableCommand {
             machine: try measureMachine(model: model), runs: [], cgroupRuns: [], peer: peerLlamaBench.map { "\($0) on \(peerGgufFile!)" },
             peerRuns: [])
         if !json { print("\(model): \(prompt.count) prompt tokens, \(generate) generated, \(threads) threads, greedy") }
+        let peer = peerLlamaBench.map { PeerBench(executable: $0, gguf: peerGgufFile!) }
         for budget in budgetTexts {
             report.runs.append(try run(prompt: prompt, budget: budget, cgroup: nil))
             if !json { printRun(report.runs.last!) }
+            // The peer's host run between two of ours, so that both see the machine as it was (see `hostRerun`).
+            if let peer, report.peerRuns.isEmpty, report.runs.last?.statistics?.streamedRegions == 0 {
+                report.peerRuns.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
+                report.hostRerun = try run(prompt: prompt, budget: budget, cgroup: nil)
+                if !json { printRun(report.hostRerun!) }
+            }
         }
         if cgroup {
             do {
@@ -115,9 +122,10 @@ struct Bench: AsyncParsableCommand {
                 if !json { print("cgroup runs skipped: \(error)") }
             }
         }
-        if let peerLlamaBench, let peerGgufFile {
-            let peer = PeerBench(executable: peerLlamaBench, gguf: peerGgufFile)
-            report.peerRuns.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
+        if let peer {
+            if report.peerRuns.isEmpty {
+                report.peerRuns.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
+            }
             if cgroup, report.cgroupSkipped == nil {
                 for budget in budgetTexts {
                     let group = try MemoryCgroup(name: "wstream-bench-peer-\(getpid())", limit: try MemoryBudget(parsing: budget).bytes)
