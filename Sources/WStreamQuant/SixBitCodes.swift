@@ -15,9 +15,9 @@
 /// its nibble byte: the low half takes its top bits from bits 0–1 and 4–5, the high half from bits 2–3
 /// and 6–7, one variable shift each (`VNNIKernel`). A 32-byte half of the span (`AVX2Kernel`) and a
 /// 16-byte chunk (the portable kernels) take the same shifts with the half or chunk as index.
-public enum SixBitCodes {
+enum SixBitCodes {
     /// Bytes of a row of `chunks` chunks of 32 columns.
-    public static func bytesPerRow(chunks: Int) -> Int { 16 * chunks + 32 * ((chunks + 3) / 4) }
+    static func bytesPerRow(chunks: Int) -> Int { 16 * chunks + 32 * ((chunks + 3) / 4) }
 
     /// Where chunk `chunk`'s 16 nibble bytes start in the row.
     @inline(__always)
