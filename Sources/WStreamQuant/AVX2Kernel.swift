@@ -205,6 +205,15 @@ private protocol AVX2Codes {
     static func foldedBias(_ row: QuantizedRow, group: Int) -> Float
 }
 
+extension AVX2Codes {
+    /// The row's own biases: what every code width but the sign trick's folds.
+    @inline(__always)
+    static func foldedBiases(_ row: QuantizedRow, group: Int) -> __m256 { row.biases8(group) }
+
+    @inline(__always)
+    static func foldedBias(_ row: QuantizedRow, group: Int) -> Float { row.bias(group) }
+}
+
 /// 32 bytes = 2 chunks: low nibbles against the even columns (the first 32 activation bytes of the span),
 /// high nibbles against the odd ones (the next 32).
 private enum AVX2FourBit: AVX2Codes {
@@ -237,11 +246,6 @@ private enum AVX2FourBit: AVX2Codes {
         return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1))
     }
 
-    @inline(__always)
-    static func foldedBiases(_ row: QuantizedRow, group: Int) -> __m256 { row.biases8(group) }
-
-    @inline(__always)
-    static func foldedBias(_ row: QuantizedRow, group: Int) -> Float { row.bias(group) }
 }
 
 /// 32 nibble bytes = 2 chunks, as `AVX2FourBit`, with the top bits of their codes from the span's 32-byte
@@ -266,11 +270,6 @@ private enum AVX2SixBit: AVX2Codes {
     @inline(__always)
     static func dot(_ w: (__m256i, __m256i), _ x: UnsafeRawPointer) -> __m256i { AVX2FourBit.dot(w, x) }
 
-    @inline(__always)
-    static func foldedBiases(_ row: QuantizedRow, group: Int) -> __m256 { row.biases8(group) }
-
-    @inline(__always)
-    static func foldedBias(_ row: QuantizedRow, group: Int) -> Float { row.bias(group) }
 }
 
 /// 32 bytes = 1 chunk of one code per column, through the sign trick.
