@@ -245,7 +245,6 @@ private enum AVX2FourBit: AVX2Codes {
                                      _mm256_maddubs_epi16(w.1, x.loadUnaligned(fromByteOffset: 32, as: __m256i.self)))
         return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1))
     }
-
 }
 
 /// 32 nibble bytes = 2 chunks, as `AVX2FourBit`, with the top bits of their codes from the span's 32-byte
@@ -269,7 +268,6 @@ private enum AVX2SixBit: AVX2Codes {
 
     @inline(__always)
     static func dot(_ w: (__m256i, __m256i), _ x: UnsafeRawPointer) -> __m256i { AVX2FourBit.dot(w, x) }
-
 }
 
 /// 32 bytes = 1 chunk of one code per column, through the sign trick.
