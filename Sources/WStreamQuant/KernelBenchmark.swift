@@ -141,8 +141,8 @@ public enum KernelBenchmark {
     /// times the last-level cache), read until 1 GiB has been read; the fastest of five measurements.
     /// - Returns: GB/s (10⁹ bytes per second).
     public static func memoryBandwidth(threads: Int, bytes: Int = 256 << 20) -> Double {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
-        defer { buffer.deallocate() }
+        let buffer = LargePageMemory.allocate(byteCount: bytes)
+        defer { LargePageMemory.deallocate(UnsafeRawBufferPointer(buffer)) }
         // Written once so that every page is really there (untouched pages would all read the zero page).
         for offset in stride(from: 0, to: bytes, by: 8) { buffer.storeBytes(of: UInt64(truncatingIfNeeded: offset), toByteOffset: offset, as: UInt64.self) }
         let pool = ComputePool(threadCount: threads)
@@ -168,21 +168,31 @@ public enum KernelBenchmark {
     }
 }
 
-/// The benchmark's matrices, each in its own 64-byte aligned allocation filled with random codes and
-/// scales and biases of a realistic size (no NaN or infinity to slow the arithmetic).
+/// The benchmark's matrices, one after another in one allocation (`LargePageMemory`, as the engine's pool holds
+/// resident weights), each starting on a page and filled with random codes and scales and biases of a realistic
+/// size (no NaN or infinity to slow the arithmetic).
 private struct MatrixSet {
     let matrices: [WeightMatrix]
     let regions: [UnsafeRawBufferPointer]
+    private let memory: UnsafeRawBufferPointer
     var bytes: Int { regions.reduce(0) { $0 + $1.count } }
 
     init(_ shapes: [KernelBenchmark.Matrix]) {
+        let pageBytes = 4096
+        var offsets: [Int] = []
+        var end = 0
+        for shape in shapes {
+            offsets.append(end)
+            end = (end + shape.layout.byteCount + pageBytes - 1) / pageBytes * pageBytes
+        }
+        let memory = LargePageMemory.allocate(byteCount: max(end, pageBytes))
         var generator = SplitMix64(seed: 42)
         var matrices: [WeightMatrix] = []
         var regions: [UnsafeRawBufferPointer] = []
-        for shape in shapes {
+        for (shape, offset) in zip(shapes, offsets) {
             let layout = shape.layout
             let rowsPerBlock = max(1, min(shape.rows, (1 << 20) / layout.blockByteCount(rows: 1)))
-            let p = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
+            let p = memory.baseAddress! + offset
             Self.fill(p, layout: layout, rowsPerBlock: rowsPerBlock, &generator)
             matrices.append(WeightMatrix(storage: WeightMatrix.Storage(codeBits: shape.bits)!, rows: shape.rows, cols: shape.cols,
                                          groupSize: shape.groupSize, rowsPerBlock: rowsPerBlock, parameters: shape.parameters,
@@ -191,11 +201,10 @@ private struct MatrixSet {
         }
         self.matrices = matrices
         self.regions = regions
+        self.memory = UnsafeRawBufferPointer(memory)
     }
 
-    func deallocate() {
-        for region in regions { UnsafeMutableRawPointer(mutating: region.baseAddress!).deallocate() }
-    }
+    func deallocate() { LargePageMemory.deallocate(memory) }
 
     private static func fill(_ p: UnsafeMutableRawPointer, layout: QuantizedLayout, rowsPerBlock: Int, _ generator: inout SplitMix64) {
         var firstRow = 0
