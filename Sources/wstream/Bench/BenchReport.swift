@@ -56,10 +56,40 @@ struct BenchReport: Codable {
     var cgroupSkipped: String?
     var peer: String?
     var peerRuns: [PeerRun]
-    /// With a peer: wstream's all-resident run again, right after the peer's host run, so that the two sides'
-    /// host figures bracket each other in time on a shared, noisy machine (the comparison uses the mean of the
-    /// first run and this one).
-    var hostRerun: Run?
+    /// With a peer: the all-resident comparison on the host, made in rounds.
+    var hostRounds: HostRounds?
+
+    /// wstream's all-resident host run and the peer's host run, alternately: ours, the peer's, ours, …, ours again.
+    ///
+    /// The machine is shared and its memory bandwidth drifts over the minutes a bench takes, so one run of each
+    /// side can land in different weather. Alternating puts both sides in the same stretch of time, and the
+    /// comparison takes each side's median, which one disturbed run cannot move.
+    struct HostRounds: Codable {
+        var ours: [Run]
+        var peer: [PeerRun]
+
+        /// The median of our runs' prefill and decode tokens/s.
+        var ourMedian: (prefill: Double, decode: Double)? {
+            let figures = ours.compactMap(\.statistics)
+            guard !figures.isEmpty else { return nil }
+            return (median(figures.map(\.prefillTokensPerSecond)), median(figures.map(\.decodeTokensPerSecond)))
+        }
+
+        /// The peer's runs as one: the median of its figures, the first run's detail.
+        var peerMedian: PeerRun {
+            var run = PeerRun(memoryLimit: nil, detail: peer.compactMap(\.detail).first)
+            let prefill = peer.compactMap(\.prefillTokensPerSecond), decode = peer.compactMap(\.decodeTokensPerSecond)
+            run.prefillTokensPerSecond = prefill.isEmpty ? nil : median(prefill)
+            run.decodeTokensPerSecond = decode.isEmpty ? nil : median(decode)
+            return run
+        }
+
+        private func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            let middle = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        }
+    }
 
     /// The decode speed the disk allows a run: its bandwidth ÷ the bytes the run streamed per token.
     func diskBoundTokensPerSecond(_ run: Run) -> Double? {

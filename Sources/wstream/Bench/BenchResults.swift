@@ -52,17 +52,15 @@ enum BenchResults {
         if let peer = report.peer, !report.peerRuns.isEmpty {
             lines += ["", "## Against the peer: \(peer)", "",
                       "Its decode runs after as many tokens of context as ours (`llama-bench -d`)."
-                        + (report.hostRerun == nil ? "" : " On the host, wstream's figures are the mean of its all-resident run just before the peer's and one just after."),
+                        + (report.hostRounds.map { " On the host, each side's figures are the median of its runs made alternately (\($0.ours.count) of ours, \($0.peer.count) of the peer's, ours first and last)." } ?? ""),
                       "", "| where | wstream prefill | peer prefill | ratio | wstream decode | peer decode | ratio |", "| --- | --- | --- | --- | --- | --- | --- |"]
             for peerRun in report.peerRuns {
                 let ours = peerRun.memoryLimit.flatMap { limit in report.cgroupRuns.first { $0.memoryLimit == limit } }
                     ?? report.runs.first { $0.statistics?.streamedRegions == 0 }
                 let where_ = peerRun.memoryLimit.map { "cgroup \(ByteCount.format($0))" } ?? "host, all resident"
                 var prefill = ours?.statistics?.prefillTokensPerSecond, decode = ours?.statistics?.decodeTokensPerSecond
-                if peerRun.memoryLimit == nil, let again = report.hostRerun?.statistics, let first = prefill, let firstDecode = decode {
-                    // The mean of the runs before and after the peer's.
-                    prefill = (first + again.prefillTokensPerSecond) / 2
-                    decode = (firstDecode + again.decodeTokensPerSecond) / 2
+                if peerRun.memoryLimit == nil, let median = report.hostRounds?.ourMedian {
+                    (prefill, decode) = (median.prefill, median.decode)
                 }
                 lines.append("| \(where_) | \(number(prefill)) | \(number(peerRun.prefillTokensPerSecond)) | \(ratio(prefill, peerRun.prefillTokensPerSecond)) | \(number(decode)) | \(number(peerRun.decodeTokensPerSecond)) \(peerRun.detail ?? "") | \(ratio(decode, peerRun.decodeTokensPerSecond)) |")
             }

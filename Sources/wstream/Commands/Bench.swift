@@ -22,7 +22,8 @@ struct Bench: AsyncParsableCommand {
             streams per token. --cgroup also runs each budget inside a memory cgroup of that size with the page \
             cache dropped first (root; cgroup v1 or v2), where the page cache counts against the process. \
             --peer-llama-bench and --peer-gguf run a llama.cpp you already have on its GGUF of the same weights, \
-            on the host and in the same cgroups; its decode runs after as many tokens of context as ours (-d). --output writes results.md, chart.svg and results.json there; \
+            on the host (--peer-rounds times, alternating with ours; each side's median counts) and in the same \
+            cgroups; its decode runs after as many tokens of context as ours (-d). --output writes results.md, chart.svg and results.json there; \
             --json prints the report as JSON.
 
             --kernels times the matrix kernels alone on random weights shaped like LFM2-1.2B's linear layers \
@@ -59,6 +60,9 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("peer-gguf"), help: "The peer's GGUF of the same weights (e.g. llama-quantize Q4_0 of the F16 file the model was packed from).")
     var peerGgufFile: String?
 
+    @Option(help: "With a peer: rounds of its host run, each followed by one of ours; each side's median counts.")
+    var peerRounds = 3
+
     @Option(help: "A folder to write results.md, chart.svg and results.json into.")
     var output: String?
 
@@ -77,6 +81,7 @@ struct Bench: AsyncParsableCommand {
     func validate() throws {
         if model == nil && !kernels { throw ValidationError("give a .wst model, or --kernels") }
         if promptTokens < 1 || generate < 1 { throw ValidationError("--prompt-tokens and --generate must be at least 1") }
+        if peerRounds < 1 { throw ValidationError("--peer-rounds must be at least 1, not \(peerRounds)") }
         if kernelLayers < 1 || kernelLayers > 16 { throw ValidationError("--kernel-layers must be 1…16, not \(kernelLayers)") }
         if kernelInputCounts == nil { throw ValidationError("--kernel-inputs must be positive integers separated by commas, not '\(kernelInputs)'") }
         if (peerLlamaBench == nil) != (peerGgufFile == nil) { throw ValidationError("--peer-llama-bench and --peer-gguf go together") }
@@ -98,11 +103,16 @@ struct Bench: AsyncParsableCommand {
         for budget in budgetTexts {
             report.runs.append(try run(prompt: prompt, budget: budget, cgroup: nil))
             if !json { printRun(report.runs.last!) }
-            // The peer's host run between two of ours, so that both see the machine as it was (see `hostRerun`).
-            if let peer, report.peerRuns.isEmpty, report.runs.last?.statistics?.streamedRegions == 0 {
-                report.peerRuns.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
-                report.hostRerun = try run(prompt: prompt, budget: budget, cgroup: nil)
-                if !json { printRun(report.hostRerun!) }
+            // The peer's host runs alternate with ours (see `HostRounds`).
+            if let peer, report.hostRounds == nil, let first = report.runs.last, first.statistics?.streamedRegions == 0 {
+                var rounds = BenchReport.HostRounds(ours: [first], peer: [])
+                for _ in 0..<peerRounds {
+                    rounds.peer.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
+                    rounds.ours.append(try run(prompt: prompt, budget: budget, cgroup: nil))
+                    if !json { printRun(rounds.ours.last!) }
+                }
+                report.hostRounds = rounds
+                report.peerRuns.append(rounds.peerMedian)
             }
         }
         if cgroup {
