@@ -8,8 +8,11 @@ struct BenchReport: Codable {
         /// The integer kernels this build uses: AVX-512 VNNI, AVX2 or portable SIMD.
         var kernels: String
         var threads: Int
-        /// Bytes per second read from memory by `threads` threads.
-        var memoryBandwidth: Double
+        /// Bytes per second read from memory by `threads` threads: the median of `memoryBandwidthSamples`.
+        var memoryBandwidth: Double { memoryBandwidthSamples.median }
+        /// The memory probe's readings, one before the runs and, with a peer, one after each host round: the
+        /// machine is shared, and one reading can land in a busy or a quiet moment.
+        var memoryBandwidthSamples: [Double]
         /// Bytes per second read from the model's file system past the page cache (8 MiB `O_DIRECT` reads).
         var diskBandwidth: Double?
         /// False when the file system refused `O_DIRECT` (the figure is then the page cache's).
@@ -55,6 +58,9 @@ struct BenchReport: Codable {
     /// Why the cgroup runs were skipped, when they were asked for and could not be made.
     var cgroupSkipped: String?
     var peer: String?
+    /// The size of the peer's GGUF: about the bytes its decode step reads (every weight, and its head once more
+    /// where the head is tied to the embeddings, which is one row).
+    var peerFileBytes: Int?
     var peerRuns: [PeerRun]
     /// With a peer: the all-resident comparison on the host, made in rounds.
     var hostRounds: HostRounds?
@@ -72,22 +78,16 @@ struct BenchReport: Codable {
         var ourMedian: (prefill: Double, decode: Double)? {
             let figures = ours.compactMap(\.statistics)
             guard !figures.isEmpty else { return nil }
-            return (median(figures.map(\.prefillTokensPerSecond)), median(figures.map(\.decodeTokensPerSecond)))
+            return (figures.map(\.prefillTokensPerSecond).median, figures.map(\.decodeTokensPerSecond).median)
         }
 
         /// The peer's runs as one: the median of its figures, the first run's detail.
         var peerMedian: PeerRun {
             var run = PeerRun(memoryLimit: nil, detail: peer.compactMap(\.detail).first)
             let prefill = peer.compactMap(\.prefillTokensPerSecond), decode = peer.compactMap(\.decodeTokensPerSecond)
-            run.prefillTokensPerSecond = prefill.isEmpty ? nil : median(prefill)
-            run.decodeTokensPerSecond = decode.isEmpty ? nil : median(decode)
+            run.prefillTokensPerSecond = prefill.isEmpty ? nil : prefill.median
+            run.decodeTokensPerSecond = decode.isEmpty ? nil : decode.median
             return run
-        }
-
-        private func median(_ values: [Double]) -> Double {
-            let sorted = values.sorted()
-            let middle = sorted.count / 2
-            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
         }
     }
 
@@ -95,5 +95,14 @@ struct BenchReport: Codable {
     func diskBoundTokensPerSecond(_ run: Run) -> Double? {
         guard let disk = machine.diskBandwidth, let bytes = run.statistics?.bytesStreamedPerToken, bytes > 0 else { return nil }
         return disk / Double(bytes)
+    }
+}
+
+extension Array where Element == Double {
+    /// The middle value (the mean of the two middle ones for an even count); 0 when empty.
+    var median: Double {
+        guard !isEmpty else { return 0 }
+        let sorted = self.sorted(), middle = count / 2
+        return count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }

@@ -15,7 +15,7 @@ enum BenchResults {
             "| CPU | \(machine.cpu) |",
             "| vector instructions | \(machine.cpuFlags) |",
             "| kernels | \(machine.kernels) |",
-            "| memory bandwidth (\(machine.threads) threads) | \(gigabytes(machine.memoryBandwidth))/s |",
+            "| memory bandwidth (\(machine.threads) threads) | \(gigabytes(machine.memoryBandwidth))/s\(probeSpread(machine.memoryBandwidthSamples)) |",
             "| disk bandwidth (8 MiB reads, \(machine.diskBypassesPageCache ? "O_DIRECT" : "page cache: O_DIRECT refused")) | \(gigabytes(machine.diskBandwidth))/s |",
             "",
             "## On the host",
@@ -64,8 +64,24 @@ enum BenchResults {
                 }
                 lines.append("| \(where_) | \(number(prefill)) | \(number(peerRun.prefillTokensPerSecond)) | \(ratio(prefill, peerRun.prefillTokensPerSecond)) | \(number(decode)) | \(number(peerRun.decodeTokensPerSecond)) \(peerRun.detail ?? "") | \(ratio(decode, peerRun.decodeTokensPerSecond)) |")
             }
+            if let bytes = report.peerFileBytes, let peerDecode = report.peerRuns.first(where: { $0.memoryLimit == nil })?.decodeTokensPerSecond {
+                let rate = Double(bytes) * peerDecode
+                var sentence = "On the host the peer reads about its file's \(Terminal.megabytes(bytes)) per token: \(gigabytes(rate))/s of weights at "
+                    + "its median, \(percent(rate / machine.memoryBandwidth)) of the memory bandwidth measured above"
+                if let median = report.hostRounds?.ourMedian, let weightBytes = report.hostRounds?.ours.first?.statistics?.weightBytes {
+                    let ours = Double(weightBytes) * median.decode
+                    sentence += "; wstream \(gigabytes(ours))/s at its median, \(percent(ours / machine.memoryBandwidth))"
+                }
+                lines += ["", sentence + "."]
+            }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// ", the median of n readings from a to b" when the probe read more than once.
+    private static func probeSpread(_ samples: [Double]) -> String {
+        guard samples.count > 1, let low = samples.min(), let high = samples.max() else { return "" }
+        return ", the median of \(samples.count) readings from \(gigabytes(low))/s to \(gigabytes(high))/s"
     }
 
     /// Decode tokens/s against memory: the host runs by budget, the cgroup runs and the peer's by limit.

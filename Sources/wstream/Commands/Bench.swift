@@ -78,6 +78,12 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "With --kernels: comma-separated inputs per product (1 is decode, more a prefill chunk).")
     var kernelInputs = "1,32,128"
 
+    /// The size of the file at `path`, nil when it cannot be read.
+    private static func fileSize(_ path: String) -> Int? {
+        var status = stat()
+        return stat(path, &status) == 0 ? Int(status.st_size) : nil
+    }
+
     func validate() throws {
         if model == nil && !kernels { throw ValidationError("give a .wst model, or --kernels") }
         if promptTokens < 1 || generate < 1 { throw ValidationError("--prompt-tokens and --generate must be at least 1") }
@@ -100,6 +106,7 @@ struct Bench: AsyncParsableCommand {
             peerRuns: [])
         if !json { print("\(model): \(prompt.count) prompt tokens, \(generate) generated, \(threads) threads, greedy") }
         let peer = peerLlamaBench.map { PeerBench(executable: $0, gguf: peerGgufFile!) }
+        report.peerFileBytes = peerGgufFile.flatMap(Self.fileSize)
         for budget in budgetTexts {
             report.runs.append(try run(prompt: prompt, budget: budget, cgroup: nil))
             if !json { printRun(report.runs.last!) }
@@ -110,6 +117,7 @@ struct Bench: AsyncParsableCommand {
                     rounds.peer.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
                     rounds.ours.append(try run(prompt: prompt, budget: budget, cgroup: nil))
                     if !json { printRun(rounds.ours.last!) }
+                    report.machine.memoryBandwidthSamples.append(memoryBandwidth())
                 }
                 report.hostRounds = rounds
                 report.peerRuns.append(rounds.peerMedian)
@@ -172,9 +180,12 @@ struct Bench: AsyncParsableCommand {
     private func measureMachine(model: String) throws -> BenchReport.Machine {
         return BenchReport.Machine(
             cpu: MachineInfo.cpuModel, cpuFlags: MachineInfo.vectorFlags, kernels: KernelFamily.native.description, threads: threads,
-            memoryBandwidth: KernelBenchmark.memoryBandwidth(threads: threads) * 1e9,
+            memoryBandwidthSamples: [memoryBandwidth()],
             diskBandwidth: try DiskBandwidth.measure(path: model), diskBypassesPageCache: DiskBandwidth.bypassesPageCache(path: model))
     }
+
+    /// Bytes per second the memory probe reads now with `threads` threads.
+    private func memoryBandwidth() -> Double { KernelBenchmark.memoryBandwidth(threads: threads) * 1e9 }
 
     /// One `wstream run` of `prompt` at `budget` in a fresh process, inside `cgroup` when given.
     private func run(prompt: [Int], budget: String, cgroup: MemoryCgroup?) throws -> BenchReport.Run {
