@@ -4,8 +4,8 @@ import Glibc
 
 /// The one allocation that holds every decoded region: reserved once at start, never grown.
 ///
-/// Backed by an anonymous private mapping, so its pages count toward RSS only once touched;
-/// the plan sizes it so that touching all of it stays within the budget.
+/// Backed by an anonymous private mapping, so its pages count toward RSS only once touched (a huge page's
+/// 2 MiB at a time); the plan sizes it so that touching all of it stays within the budget.
 public final class BufferPool: @unchecked Sendable {
     public let byteCount: Int
     public let base: UnsafeMutableRawPointer
