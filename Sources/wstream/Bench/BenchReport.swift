@@ -1,7 +1,7 @@
 /// Everything one `wstream bench` measured: the machine, the model at each budget (on the host, and inside a memory
 /// cgroup of the same size), and a llama.cpp peer on the same weights when one was given. `--json` prints it.
-struct BenchReport: Codable {
-    struct Machine: Codable {
+struct BenchReport: Encodable {
+    struct Machine: Encodable {
         var cpu: String
         /// The CPU's vector instruction sets, from /proc/cpuinfo (`avx2 avx512f avx512_vnni`, …).
         var cpuFlags: String
@@ -17,10 +17,27 @@ struct BenchReport: Codable {
         var diskBandwidth: Double?
         /// False when the file system refused `O_DIRECT` (the figure is then the page cache's).
         var diskBypassesPageCache: Bool
+
+        private enum CodingKeys: String, CodingKey {
+            case cpu, cpuFlags, kernels, threads, memoryBandwidth, memoryBandwidthSamples, diskBandwidth, diskBypassesPageCache
+        }
+
+        /// Every field, and the median the shares use (`memoryBandwidth`), which JSON readers would otherwise recompute.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(cpu, forKey: .cpu)
+            try container.encode(cpuFlags, forKey: .cpuFlags)
+            try container.encode(kernels, forKey: .kernels)
+            try container.encode(threads, forKey: .threads)
+            try container.encode(memoryBandwidth, forKey: .memoryBandwidth)
+            try container.encode(memoryBandwidthSamples, forKey: .memoryBandwidthSamples)
+            try container.encodeIfPresent(diskBandwidth, forKey: .diskBandwidth)
+            try container.encode(diskBypassesPageCache, forKey: .diskBypassesPageCache)
+        }
     }
 
     /// One run of the model in a fresh process.
-    struct Run: Codable {
+    struct Run: Encodable {
         /// The `--budget` given.
         var budget: String
         var budgetBytes: Int
@@ -41,7 +58,7 @@ struct BenchReport: Codable {
     }
 
     /// One run of the peer (`llama-bench`) on its GGUF of the same weights.
-    struct PeerRun: Codable {
+    struct PeerRun: Encodable {
         var memoryLimit: Int?
         var prefillTokensPerSecond: Double?
         var decodeTokensPerSecond: Double?
@@ -70,7 +87,7 @@ struct BenchReport: Codable {
     /// The machine is shared and its memory bandwidth drifts over the minutes a bench takes, so one run of each
     /// side can land in different weather. Alternating puts both sides in the same stretch of time, and the
     /// comparison takes each side's median, which one disturbed run cannot move.
-    struct HostRounds: Codable {
+    struct HostRounds: Encodable {
         var ours: [Run]
         var peer: [PeerRun]
 
