@@ -49,15 +49,10 @@ struct Attention {
                 let scores = buffers.scores + head * buffers.scoresPerHead
                 for item in rows.rows {
                     let q = buffers.queries + item.row * qWidth + head * headDim
-                    for j in 0..<item.visible {
-                        scores[j] = item.keys.dot(q, row: j, offset: kvOffset, count: headDim) * scale
-                    }
+                    item.keys.scores(q, rows: item.visible, offset: kvOffset, count: headDim, scale: scale, into: scores)
                     VectorMath.softmax(scores, item.visible)
                     let out = buffers.attended + item.row * qWidth + head * headDim
-                    out.update(repeating: 0, count: headDim)
-                    for j in 0..<item.visible {
-                        item.values.addScaled(into: out, row: j, offset: kvOffset, scale: scores[j], count: headDim)
-                    }
+                    item.values.mix(scores, rows: item.visible, offset: kvOffset, count: headDim, into: out)
                 }
             }
         }

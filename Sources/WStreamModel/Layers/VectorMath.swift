@@ -24,23 +24,6 @@ enum VectorMath {
         return sum
     }
 
-    /// y[i] += scale · x[i].
-    @inline(__always)
-    static func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ scale: Float, _ count: Int) {
-        let s = SIMD8<Float>(repeating: scale)
-        var i = 0
-        while i + 8 <= count {
-            var acc = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-            acc.addProduct(s, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-            UnsafeMutableRawPointer(y + i).storeBytes(of: acc, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            y[i] += scale * x[i]
-            i += 1
-        }
-    }
-
     /// y[i] += x[i].
     static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
         for i in 0..<count { y[i] += x[i] }

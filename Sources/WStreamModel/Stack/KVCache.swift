@@ -31,36 +31,156 @@ struct KVCache: @unchecked Sendable {
         }
     }
 
-    /// Σ q[i] · row[offset + i] over `count` elements.
-    @inline(__always)
-    func dot(_ q: UnsafePointer<Float>, row: Int, offset: Int, count: Int) -> Float {
+    /// `scores[j] = scale · Σᵢ q[i] · row_j[offset + i]` for the first `rows` rows, over `count` elements.
+    ///
+    /// Four rows run side by side, so that four independent chains of multiply-adds hide each other's
+    /// latency; each row sums its 8 lanes, then the tail.
+    func scores(_ q: UnsafePointer<Float>, rows: Int, offset: Int, count: Int, scale: Float,
+                into scores: UnsafeMutablePointer<Float>) {
         if isFloat16 {
-            let r = base.assumingMemoryBound(to: Float16.self) + row * width + offset
-            var acc = SIMD8<Float>()
-            var i = 0
-            while i + 8 <= count {
-                let k = SIMD8<Float>(UnsafeRawPointer(r + i).loadUnaligned(as: SIMD8<Float16>.self))
-                acc = acc.addingProduct(UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Float>.self), k)
-                i += 8
-            }
-            var sum = acc.sum()
-            while i < count {
-                sum += q[i] * Float(r[i])
-                i += 1
-            }
-            return sum
+            CacheRows<Float16>(base: base, width: width, offset: offset).scores(q, rows: rows, count: count, scale: scale, into: scores)
+        } else {
+            CacheRows<Float>(base: base, width: width, offset: offset).scores(q, rows: rows, count: count, scale: scale, into: scores)
         }
-        return VectorMath.dot(q, base.assumingMemoryBound(to: Float.self) + row * width + offset, count)
     }
 
-    /// out[i] += scale · row[offset + i] over `count` elements.
-    @inline(__always)
-    func addScaled(into out: UnsafeMutablePointer<Float>, row: Int, offset: Int, scale: Float, count: Int) {
+    /// `out[i] = Σⱼ weights[j] · row_j[offset + i]` over the first `rows` rows, for `count` elements.
+    ///
+    /// 64 elements at a time stay in registers (four 16-lane sums) while every row is added in, in row order.
+    func mix(_ weights: UnsafePointer<Float>, rows: Int, offset: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
         if isFloat16 {
-            let r = base.assumingMemoryBound(to: Float16.self) + row * width + offset
-            for i in 0..<count { out[i] += scale * Float(r[i]) }
+            CacheRows<Float16>(base: base, width: width, offset: offset).mix(weights, rows: rows, count: count, into: out)
         } else {
-            VectorMath.addScaled(out, base.assumingMemoryBound(to: Float.self) + row * width + offset, scale, count)
+            CacheRows<Float>(base: base, width: width, offset: offset).mix(weights, rows: rows, count: count, into: out)
+        }
+    }
+}
+
+/// An element type a cache stores, read as float32.
+private protocol CacheElement {
+    static func floats8(_ p: UnsafePointer<Self>) -> SIMD8<Float>
+    static func floats16(_ p: UnsafePointer<Self>) -> SIMD16<Float>
+    static func float(_ p: UnsafePointer<Self>) -> Float
+}
+
+extension Float: CacheElement {
+    @inline(__always) static func floats8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+    @inline(__always) static func floats16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+    @inline(__always) static func float(_ p: UnsafePointer<Float>) -> Float { p.pointee }
+}
+
+extension Float16: CacheElement {
+    // Lane by lane, which compiles to one `vcvtph2ps`; the stdlib's vector initialisers are calls.
+    @inline(__always) static func floats8(_ p: UnsafePointer<Float16>) -> SIMD8<Float> {
+        let halves = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float16>.self)
+        var result = SIMD8<Float>()
+        for i in 0..<8 { result[i] = Float(halves[i]) }
+        return result
+    }
+    @inline(__always) static func floats16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
+        let halves = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self)
+        var result = SIMD16<Float>()
+        for i in 0..<16 { result[i] = Float(halves[i]) }
+        return result
+    }
+    @inline(__always) static func float(_ p: UnsafePointer<Float16>) -> Float { Float(p.pointee) }
+}
+
+/// The rows of one cache, each read from `offset` on, as elements of type `Element`.
+private struct CacheRows<Element: CacheElement> {
+    let first: UnsafePointer<Element>
+    let width: Int
+
+    @inline(__always)
+    init(base: UnsafeMutableRawPointer, width: Int, offset: Int) {
+        first = UnsafePointer(base.assumingMemoryBound(to: Element.self)) + offset
+        self.width = width
+    }
+
+    @inline(__always)
+    func row(_ j: Int) -> UnsafePointer<Element> { first + j &* width }
+
+    @inline(__always)
+    func scores(_ q: UnsafePointer<Float>, rows: Int, count: Int, scale: Float, into scores: UnsafeMutablePointer<Float>) {
+        let whole = count & ~7
+        var j = 0
+        while j + 4 <= rows {
+            let r0 = row(j), r1 = row(j + 1), r2 = row(j + 2), r3 = row(j + 3)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var i = 0
+            while i < whole {
+                let x = Float.floats8(q + i)
+                a0 = a0.addingProduct(x, Element.floats8(r0 + i))
+                a1 = a1.addingProduct(x, Element.floats8(r1 + i))
+                a2 = a2.addingProduct(x, Element.floats8(r2 + i))
+                a3 = a3.addingProduct(x, Element.floats8(r3 + i))
+                i += 8
+            }
+            scores[j] = tail(treeSum(a0), q, r0, from: whole, count) * scale
+            scores[j + 1] = tail(treeSum(a1), q, r1, from: whole, count) * scale
+            scores[j + 2] = tail(treeSum(a2), q, r2, from: whole, count) * scale
+            scores[j + 3] = tail(treeSum(a3), q, r3, from: whole, count) * scale
+            j += 4
+        }
+        while j < rows {
+            let r = row(j)
+            var a = SIMD8<Float>()
+            var i = 0
+            while i < whole {
+                a = a.addingProduct(Float.floats8(q + i), Element.floats8(r + i))
+                i += 8
+            }
+            scores[j] = tail(treeSum(a), q, r, from: whole, count) * scale
+            j += 1
+        }
+    }
+
+    /// The 8 lanes summed as a tree of vector adds (`SIMD8.sum()` adds them one after another).
+    @inline(__always)
+    private func treeSum(_ v: SIMD8<Float>) -> Float {
+        let four = v.lowHalf + v.highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
+    }
+
+    /// `sum` plus the products of elements `from ..< count`.
+    @inline(__always)
+    private func tail(_ sum: Float, _ q: UnsafePointer<Float>, _ r: UnsafePointer<Element>, from: Int, _ count: Int) -> Float {
+        var sum = sum
+        for i in from..<count { sum += q[i] * Element.float(r + i) }
+        return sum
+    }
+
+    @inline(__always)
+    func mix(_ weights: UnsafePointer<Float>, rows: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 64 <= count {
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            for j in 0..<rows {
+                let w = SIMD16<Float>(repeating: weights[j]), r = row(j) + i
+                a0 = a0.addingProduct(w, Element.floats16(r))
+                a1 = a1.addingProduct(w, Element.floats16(r + 16))
+                a2 = a2.addingProduct(w, Element.floats16(r + 32))
+                a3 = a3.addingProduct(w, Element.floats16(r + 48))
+            }
+            let o = UnsafeMutableRawPointer(out + i)
+            o.storeBytes(of: a0, as: SIMD16<Float>.self)
+            o.storeBytes(of: a1, toByteOffset: 64, as: SIMD16<Float>.self)
+            o.storeBytes(of: a2, toByteOffset: 128, as: SIMD16<Float>.self)
+            o.storeBytes(of: a3, toByteOffset: 192, as: SIMD16<Float>.self)
+            i += 64
+        }
+        while i + 8 <= count {
+            var acc = SIMD8<Float>()
+            for j in 0..<rows { acc = acc.addingProduct(SIMD8(repeating: weights[j]), Element.floats8(row(j) + i)) }
+            UnsafeMutableRawPointer(out + i).storeBytes(of: acc, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            var acc: Float = 0
+            for j in 0..<rows { acc += weights[j] * Element.float(row(j) + i) }
+            out[i] = acc
+            i += 1
         }
     }
 }
