@@ -38,6 +38,9 @@ public enum KernelBenchmark {
         public var inputCounts = [1, 32, 128]
         /// Precisions to compare (the float-activation kernels and the int8 ones).
         public var precisions: [ActivationPrecision] = [.float32, .int8]
+        /// Also time the int8 kernels on the set with its 4-bit matrices interleaved (`RowInterleaving`), as the engine
+        /// keeps resident ones, where the build's kernels read them.
+        public var interleaved = RowInterleaving.appliesToNativeKernels
         /// Decode passes are repeated for at least this long; the fastest counts.
         public var minimumSeconds = 0.5
         /// The bandwidth probe reads at least this many bytes per measurement.
@@ -76,6 +79,8 @@ public enum KernelBenchmark {
     /// One kernel at one thread count and input count.
     public struct Figure: Sendable {
         public var precision: ActivationPrecision
+        /// Whether the 4-bit matrices were interleaved (`RowInterleaving`).
+        public var interleaved: Bool
         public var inputs: Int
         public var threads: Int
         /// Seconds for one pass over the set.
@@ -102,8 +107,9 @@ public enum KernelBenchmark {
     /// - Parameter configuration: the set and what to run on it.
     /// - Returns: the bandwidth at each thread count and a figure per precision, input count and thread count.
     public static func run(_ configuration: Configuration) -> Report {
-        let set = MatrixSet(configuration.matrices)
-        defer { set.deallocate() }
+        let set = MatrixSet(configuration.matrices, interleaved: false)
+        let tiled = configuration.interleaved ? MatrixSet(configuration.matrices, interleaved: true) : nil
+        defer { set.deallocate(); tiled?.deallocate() }
         let maxInputs = configuration.inputCounts.max() ?? 1
         let maxCols = configuration.matrices.map(\.cols).max() ?? 1, maxRows = configuration.matrices.map(\.rows).max() ?? 1
         let x = UnsafeMutablePointer<Float>.allocate(capacity: maxInputs * maxCols)
@@ -119,17 +125,18 @@ public enum KernelBenchmark {
             let probe = BandwidthProbe.gigabytesPerSecond(set.regions, minimumBytes: configuration.probeBytes, pool: pool)
             bandwidth.append(Bandwidth(threads: threads, gigabytesPerSecond: probe))
             for inputs in configuration.inputCounts {
-                for precision in configuration.precisions {
+                let runs = configuration.precisions.map { (set, $0) } + (tiled.map { [($0, ActivationPrecision.int8)] } ?? [])
+                for (matrices, precision) in runs {
                     let pass = {
-                        for w in set.matrices {
+                        for w in matrices.matrices {
                             MatrixKernels.matmul(w, x, count: inputs, y, pool: pool, precision: precision)
                         }
                     }
                     pass()
                     let seconds = fastest(minimumSeconds: inputs == 1 ? configuration.minimumSeconds : 0, pass)
                     let rate = Double(set.bytes) / seconds / 1e9
-                    figures.append(Figure(precision: precision, inputs: inputs, threads: threads, seconds: seconds,
-                                          gigabytesPerSecond: rate, shareOfBandwidth: rate / probe,
+                    figures.append(Figure(precision: precision, interleaved: matrices.interleaved, inputs: inputs, threads: threads,
+                                          seconds: seconds, gigabytesPerSecond: rate, shareOfBandwidth: rate / probe,
                                           tokensPerSecond: Double(inputs) / seconds))
                 }
             }
@@ -173,11 +180,14 @@ public enum KernelBenchmark {
 /// size (no NaN or infinity to slow the arithmetic).
 private struct MatrixSet {
     let matrices: [WeightMatrix]
+    let interleaved: Bool
     let regions: [UnsafeRawBufferPointer]
     private let memory: UnsafeRawBufferPointer
     var bytes: Int { regions.reduce(0) { $0 + $1.count } }
 
-    init(_ shapes: [KernelBenchmark.Matrix]) {
+    /// - Parameter interleaved: interleave the matrices `RowInterleaving` applies to (same random contents).
+    init(_ shapes: [KernelBenchmark.Matrix], interleaved: Bool) {
+        self.interleaved = interleaved
         let pageBytes = 4096
         var offsets: [Int] = []
         var end = 0
@@ -191,12 +201,15 @@ private struct MatrixSet {
         var regions: [UnsafeRawBufferPointer] = []
         for (shape, offset) in zip(shapes, offsets) {
             let layout = shape.layout
-            let rowsPerBlock = max(1, min(shape.rows, (1 << 20) / layout.blockByteCount(rows: 1)))
+            // Blocks of about 1 MiB in whole tiles of 16 rows, as pack's are for these shapes.
+            let rowsPerBlock = max(1, min(shape.rows, max(16, (1 << 20) / layout.blockByteCount(rows: 1) / 16 * 16)))
             let p = memory.baseAddress! + offset
             Self.fill(p, layout: layout, rowsPerBlock: rowsPerBlock, &generator)
-            matrices.append(WeightMatrix(storage: WeightMatrix.Storage(codeBits: shape.bits)!, rows: shape.rows, cols: shape.cols,
-                                         groupSize: shape.groupSize, rowsPerBlock: rowsPerBlock, parameters: shape.parameters,
-                                         base: UnsafeRawPointer(p)))
+            let matrix = WeightMatrix(storage: WeightMatrix.Storage(codeBits: shape.bits)!, rows: shape.rows, cols: shape.cols,
+                                      groupSize: shape.groupSize, rowsPerBlock: rowsPerBlock, parameters: shape.parameters,
+                                      base: UnsafeRawPointer(p))
+            let tiles = interleaved && RowInterleaving.applies(to: matrix, kernels: .native)
+            matrices.append(tiles ? RowInterleaving.interleave(matrix) : matrix)
             regions.append(UnsafeRawBufferPointer(start: p, count: layout.byteCount))
         }
         self.matrices = matrices

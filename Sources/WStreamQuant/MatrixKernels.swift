@@ -55,6 +55,7 @@ public enum MatrixKernels {
             let p = w.base + row * w.cols * 2
             for c in 0..<w.cols { destination[c] = loadFloat16(p, c) }
         case .q4, .q6, .q8:
+            precondition(!w.interleaved, "dequantizeRow reads rows in the file's layout")
             let addressing = QuantizedAddressing(w)
             let r = addressing.row(row)
             for c in 0..<w.cols {
@@ -87,13 +88,14 @@ public enum MatrixKernels {
             #endif
         case .avx2:
             #if WSTREAM_AVX2
-            if AVX2Kernel.supports(layout) { return integerProduct(AVX2Kernel.self, w, x, count: n, y, pool: pool, path: path) }
+            if AVX2Kernel.supports(layout) && !w.interleaved { return integerProduct(AVX2Kernel.self, w, x, count: n, y, pool: pool, path: path) }
             #else
             preconditionFailure("this build has no AVX2 kernels; KernelFamily.available lists those it has")
             #endif
         case .portable:
             break
         }
+        precondition(!w.interleaved, "interleaved rows need the AVX-512 VNNI kernels")
         integerProduct(PortableIntegerKernel.self, w, x, count: n, y, pool: pool, path: path)
     }
 
@@ -133,6 +135,7 @@ public enum MatrixKernels {
     private static func quantizedProduct<Codes: CodeFormat>(
         _: Codes.Type, _ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool
     ) {
+        precondition(!w.interleaved, "interleaved rows take int8 activations")
         let addressing = QuantizedAddressing(w)
         let layout = addressing.layout
         let perPass = inputsPerPass(count: n, layout: layout)

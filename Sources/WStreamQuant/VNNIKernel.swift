@@ -30,6 +30,13 @@ enum VNNIKernel: IntegerKernel {
 
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
                      _ y: UnsafeMutablePointer<Float>, yStride: Int, panels: Bool) {
+        // Interleaved rows (`RowInterleaving`) take the tile kernel; the panel kernel reads their tiles itself.
+        let tiledEnd = min(rows.upperBound, addressing.tiledRows)
+        if !panels && rows.lowerBound < tiledEnd {
+            VNNITileKernel.rows(rows.lowerBound..<tiledEnd, addressing, inputs, y, yStride: yStride)
+            if tiledEnd < rows.upperBound { self.rows(tiledEnd..<rows.upperBound, addressing, inputs, y, yStride: yStride, panels: false) }
+            return
+        }
         switch addressing.layout.bits {
         case _ where panels && addressing.layout.bits != 6: VNNIPanelKernel.rows(rows, addressing, inputs, y, yStride: yStride)
         case 4: product(VNNIFourBit.self, rows, addressing, inputs, y, yStride: yStride)

@@ -156,6 +156,10 @@ private struct PackedPanel {
 
     /// Packs `rows` (at most 16; missing rows repeat the last so every lane stays finite).
     func pack(_ addressing: QuantizedAddressing, rows: Range<Int>) {
+        if rows.count == VNNIPanelKernel.panelRows && rows.upperBound <= addressing.tiledRows {
+            return packTile(TileParameters(addressing.row(rows.lowerBound), rowScaled: addressing.rowScaled, offsetUnit: addressing.offsetUnit),
+                            codeBytes: addressing.codeBytesPerRow)
+        }
         let layout = addressing.layout
         let fourBit = layout.bits == 4
         let codeBytes = layout.codeBytesPerRow
@@ -192,6 +196,24 @@ private struct PackedPanel {
                 let k3 = blocks(q0.3, q1.3, q2.3, q3.3)
                 store(3, k3.0); store(7, k3.1); store(11, k3.2); store(15, k3.3)
             }
+        }
+    }
+
+    /// Packs an interleaved tile (`RowInterleaving`), whose words already lie as a panel's do: each is split into
+    /// its nibbles, and the parameters are converted for 16 rows at once, to the values `pack` gives.
+    private func packTile(_ tile: TileParameters, codeBytes: Int) {
+        let nibble = _mm512_set1_epi8(0x0F), words = codeBytes / 4
+        for c in 0..<chunks {
+            for quad in 0..<4 {
+                let word = 4 &* c &+ quad
+                let codes = word < words ? _mm512_loadu_si512(tile.row.codes + 64 &* word) : _mm512_setzero_si512()
+                _mm512_store_si512(base + (512 &* c &+ 64 &* quad), _mm512_and_si512(codes, nibble))
+                _mm512_store_si512(base + (512 &* c &+ 256 &+ 64 &* quad), _mm512_and_si512(_mm512_srli_epi16(codes, 4), nibble))
+            }
+        }
+        for g in 0..<groups {
+            _mm512_store_ps(base + (chunks &* 512 &+ 64 &* g), tile.scales(g))
+            _mm512_store_ps(base + (chunks &* 512 &+ groups &* 64 &+ 64 &* g), tile.biases(g))
         }
     }
 

@@ -15,16 +15,25 @@ public struct WeightMatrix: @unchecked Sendable {
     /// How q4/q6/q8 groups store their scale and bias.
     public let parameters: GroupParameters
     public let base: UnsafeRawPointer
+    /// Whether the rows lie in tiles of 16 (`RowInterleaving`), which only the AVX-512 VNNI kernels read.
+    public let interleaved: Bool
 
     public init(storage: Storage, rows: Int, cols: Int, groupSize: Int, rowsPerBlock: Int, parameters: GroupParameters = .float16,
-                base: UnsafeRawPointer) {
+                base: UnsafeRawPointer, interleaved: Bool = false) {
         self.storage = storage
+        self.interleaved = interleaved
         self.parameters = parameters
         self.rows = rows
         self.cols = cols
         self.groupSize = groupSize
         self.rowsPerBlock = rowsPerBlock
         self.base = base
+    }
+
+    /// The same matrix, said to be interleaved or not (the bytes are not touched: see `RowInterleaving.interleave`).
+    public func with(interleaved: Bool) -> WeightMatrix {
+        WeightMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: rowsPerBlock, parameters: parameters,
+                     base: base, interleaved: interleaved)
     }
 
     /// The quantised layout of a q4/q6/q8 matrix (nil for f16/f32).
@@ -161,6 +170,9 @@ struct QuantizedAddressing {
     let rowScaled: Bool
     /// `GroupParameters.offsetUnit(bits:)`.
     let offsetUnit: Float
+    /// Rows `0 ..< tiledRows` lie in tiles of 16 (`RowInterleaving`); the addresses `row(_:)` gives for them are
+    /// their tile's when the row is a tile's first, and mean nothing otherwise.
+    let tiledRows: Int
 
     init(_ w: WeightMatrix) {
         guard let layout = w.quantizedLayout else { preconditionFailure("QuantizedAddressing needs a q4/q6/q8 matrix") }
@@ -174,6 +186,7 @@ struct QuantizedAddressing {
         parameterBytesPerRow = layout.parameterBytesPerRow
         rowScaled = layout.parameters == .rowScaled
         offsetUnit = GroupParameters.offsetUnit(bits: layout.bits)
+        tiledRows = RowInterleaving.tiledRows(w)
     }
 
     /// Calls `body(first, count, row)` for each run of consecutive rows of `rows` inside one stored block,

@@ -119,6 +119,12 @@ public final class LayerStreamer: @unchecked Sendable {
 
     public var statistics: Statistics { lock.withLock { counters } }
 
+    /// Resident unit `unit` in its place in the pool, which the caller may rearrange before the first `acquire(_:)`
+    /// (the streamer never reads it again); nil for a streamed unit. Not counted as an acquisition.
+    public func residentRegion(_ unit: Int) -> DecodedRegion? {
+        residentBase[unit].map { DecodedRegion(layout: layouts[unit]!, base: $0) }
+    }
+
     /// Unit `unit` in memory, waiting for it when it is streamed. Pair every call with `release(_:)`.
     /// - Throws: the error that bringing that unit in met (a failed read, a damaged frame).
     public func acquire(_ unit: Int) throws -> DecodedRegion {

@@ -8,10 +8,12 @@ struct BlockWeights {
     /// The block the unit holds (`TensorName.block(layer, part)`).
     let layer: Int
     let file: String
+    /// Whether the unit's matrices that `RowInterleaving` applies to have been interleaved (resident units only).
+    let interleaved: Bool
 
     /// The weight matrix `part` of this block, ready for the kernels.
     func matrix(_ part: BlockTensor) throws -> WeightMatrix {
-        try unit.matrix(TensorName.block(layer, part), file: file)
+        try unit.matrix(TensorName.block(layer, part), file: file, interleaved: interleaved)
     }
 
     /// The float32 vector `part` of this block (norm weights, convolution taps).
@@ -22,9 +24,11 @@ struct BlockWeights {
 
 extension DecodedRegion {
     /// The matrix `name` (or the rows of it this unit holds: see `rows(of:)`), ready for the kernels.
-    func matrix(_ name: String, file: String) throws -> WeightMatrix {
+    /// - Parameter interleaved: whether the unit's matrices that `RowInterleaving` applies to were interleaved.
+    func matrix(_ name: String, file: String, interleaved: Bool) throws -> WeightMatrix {
         guard let (placement, bytes) = tensor(name) else { throw ModelError.missingTensor(file: file, tensor: name) }
-        return WeightMatrix(entry: placement.tensor, base: bytes, rows: placement.rows.count)
+        let matrix = WeightMatrix(entry: placement.tensor, base: bytes, rows: placement.rows.count)
+        return interleaved && RowInterleaving.applies(to: matrix, kernels: .native) ? matrix.with(interleaved: true) : matrix
     }
 
     /// The matrix rows of tensor `name` this unit holds; nil when it holds none.

@@ -23,6 +23,10 @@ final class TransformerStack {
     private let headUnits: [Int]
     /// `output.weight`, or the token table when embeddings are tied.
     private let outputMatrix: String
+    /// Units whose 4-bit matrices are interleaved for the VNNI kernels (see `interleaveResidentUnits()`).
+    private(set) var interleavedUnits: Set<Int> = []
+    /// Units the blocks take, one per block.
+    var blockUnitCount: Int { blockUnits.count }
 
     init(config: ModelConfig, family: any ModelFamily, file: String, embedding: EmbeddingTable, outputMatrix: String,
          streamer: LayerStreamer, pool: ComputePool, precision: ActivationPrecision, activations: Activations, blockUnits: [Int], headUnits: [Int]) {
@@ -37,6 +41,23 @@ final class TransformerStack {
         self.activations = activations
         self.blockUnits = blockUnits
         self.headUnits = headUnits
+    }
+
+    /// Interleaves the matrices of every resident unit that `RowInterleaving` applies to, when the products run on
+    /// int8 activations with the VNNI kernels; call once, after the resident units are loaded and before the first
+    /// forward pass. Results do not change: the tile kernels sum as the row kernels do. (The token table, even
+    /// when it is the head's matrix, is read from the file, never from these units.)
+    func interleaveResidentUnits() {
+        guard precision == .int8, RowInterleaving.appliesToNativeKernels else { return }
+        for unit in blockUnits + headUnits {
+            guard let region = streamer.residentRegion(unit) else { continue }
+            for placement in region.layout.placements {
+                let matrix = WeightMatrix(entry: placement.tensor, base: region.base + placement.offset, rows: placement.rows.count)
+                guard RowInterleaving.applies(to: matrix, kernels: .native) else { continue }
+                _ = RowInterleaving.interleave(matrix)
+                interleavedUnits.insert(unit)
+            }
+        }
     }
 
     /// Runs `tokens` (one per row of `batch`, at most `activations.rowCapacity`) through every block and the head,
@@ -55,7 +76,8 @@ final class TransformerStack {
         try embedding.lookup(tokens, into: x.residual)
 
         for (layer, unit) in blockUnits.enumerated() {
-            let weights = BlockWeights(unit: try streamer.acquire(unit), layer: layer, file: file)
+            let weights = BlockWeights(unit: try streamer.acquire(unit), layer: layer, file: file,
+                                       interleaved: interleavedUnits.contains(unit))
             defer { streamer.release(unit) }
             try family.forward(block: layer, weights: weights, batch: batch, x: x, compute: compute)
         }
@@ -82,7 +104,7 @@ final class TransformerStack {
             }
             // Every head unit holds rows of the output matrix: checked when the model was opened.
             guard let slice = part.rows(of: outputMatrix) else { throw ModelError.missingTensor(file: file, tensor: outputMatrix) }
-            let matrix = try part.matrix(outputMatrix, file: file)
+            let matrix = try part.matrix(outputMatrix, file: file, interleaved: interleavedUnits.contains(unit))
             if slice.count == vocabulary {
                 head.linear(matrix, x.normed, rows: rows, into: x.logits)
             } else {

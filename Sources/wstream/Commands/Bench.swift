@@ -255,7 +255,7 @@ struct Bench: AsyncParsableCommand {
         print(row(["activations", "inputs", "threads", "ms/pass", "GB/s", "of bandwidth", "tok/s"], widths))
         for figure in report.figures {
             print(row([
-                figure.precision == .int8 ? "int8" : "float32", "\(figure.inputs)", "\(figure.threads)",
+                figure.precision == .float32 ? "float32" : figure.interleaved ? "int8 tiles" : "int8", "\(figure.inputs)", "\(figure.threads)",
                 Terminal.decimal(figure.seconds * 1e3, places: 2), Terminal.decimal(figure.gigabytesPerSecond),
                 "\(Terminal.decimal(figure.shareOfBandwidth * 100)) %", Terminal.decimal(figure.tokensPerSecond),
             ], widths))
