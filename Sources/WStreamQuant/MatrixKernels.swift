@@ -78,6 +78,7 @@ public enum MatrixKernels {
 
     private static func integerProduct(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>,
                                        pool: ComputePool, kernels: KernelFamily, path: IntegerPath) {
+        precondition(!w.interleaved || kernels == .avx512vnni, "interleaved rows need the AVX-512 VNNI kernels")
         let layout = QuantizedAddressing(w).layout
         switch kernels {
         case .avx512vnni:
@@ -88,14 +89,13 @@ public enum MatrixKernels {
             #endif
         case .avx2:
             #if WSTREAM_AVX2
-            if AVX2Kernel.supports(layout) && !w.interleaved { return integerProduct(AVX2Kernel.self, w, x, count: n, y, pool: pool, path: path) }
+            if AVX2Kernel.supports(layout) { return integerProduct(AVX2Kernel.self, w, x, count: n, y, pool: pool, path: path) }
             #else
             preconditionFailure("this build has no AVX2 kernels; KernelFamily.available lists those it has")
             #endif
         case .portable:
             break
         }
-        precondition(!w.interleaved, "interleaved rows need the AVX-512 VNNI kernels")
         integerProduct(PortableIntegerKernel.self, w, x, count: n, y, pool: pool, path: path)
     }
 
