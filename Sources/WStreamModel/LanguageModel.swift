@@ -149,7 +149,6 @@ public final class LanguageModel: @unchecked Sendable {
             outputMatrix: opening.layout.outputMatrix, streamer: streamer,
             pool: ComputePool(threadCount: options.threads), precision: options.activationPrecision,
             activations: activations, blockUnits: opening.units.blocks, headUnits: opening.units.head)
-        stack.interleaveResidentUnits()
         self.options = options
     }
 

@@ -21,7 +21,7 @@ import WStreamRuntime
             }
         }
         let resident = try LanguageModel(path: path, options: .init(contextLength: 64, budget: nil, threads: 2))
-        let blocks = resident.stack.blockUnitCount
+        let blocks = resident.config.layerCount
         #expect(resident.stack.interleavedUnits.count == (RowInterleaving.appliesToNativeKernels ? blocks : 0),
                 "every resident block unit is interleaved where the native kernels read tiles")
 

@@ -23,11 +23,10 @@ final class TransformerStack {
     private let headUnits: [Int]
     /// `output.weight`, or the token table when embeddings are tied.
     private let outputMatrix: String
-    /// Units whose 4-bit matrices are interleaved for the VNNI kernels (see `interleaveResidentUnits()`).
-    private(set) var interleavedUnits: Set<Int> = []
-    /// Units the blocks take, one per block.
-    var blockUnitCount: Int { blockUnits.count }
+    /// Units whose 4-bit matrices are interleaved for the VNNI kernels (see `interleaveResidentUnits`).
+    let interleavedUnits: Set<Int>
 
+    /// The streamer's resident units must be loaded: their matrices are interleaved here, before any forward pass.
     init(config: ModelConfig, family: any ModelFamily, file: String, embedding: EmbeddingTable, outputMatrix: String,
          streamer: LayerStreamer, pool: ComputePool, precision: ActivationPrecision, activations: Activations, blockUnits: [Int], headUnits: [Int]) {
         self.config = config
@@ -41,23 +40,25 @@ final class TransformerStack {
         self.activations = activations
         self.blockUnits = blockUnits
         self.headUnits = headUnits
+        interleavedUnits = precision == .int8 ? Self.interleaveResidentUnits(blockUnits + headUnits, streamer) : []
     }
 
-    /// Interleaves the matrices of every resident unit that `RowInterleaving` applies to, when the products run on
-    /// int8 activations with the VNNI kernels; call once, after the resident units are loaded and before the first
-    /// forward pass. Results do not change: the tile kernels sum as the row kernels do. (The token table, even
-    /// when it is the head's matrix, is read from the file, never from these units.)
-    func interleaveResidentUnits() {
-        guard precision == .int8, RowInterleaving.appliesToNativeKernels else { return }
-        for unit in blockUnits + headUnits {
+    /// Interleaves the matrices of every resident unit of `units` that `RowInterleaving` applies to (with the VNNI
+    /// kernels) and returns the units it changed. Results do not change: the tile kernels sum as the row kernels do.
+    /// (The token table, even when it is the head's matrix, is read from the file, never from these units.)
+    private static func interleaveResidentUnits(_ units: [Int], _ streamer: LayerStreamer) -> Set<Int> {
+        guard RowInterleaving.appliesToNativeKernels else { return [] }
+        var interleaved: Set<Int> = []
+        for unit in units {
             guard let region = streamer.residentRegion(unit) else { continue }
             for placement in region.layout.placements {
                 let matrix = WeightMatrix(entry: placement.tensor, base: region.base + placement.offset, rows: placement.rows.count)
                 guard RowInterleaving.applies(to: matrix, kernels: .native) else { continue }
                 _ = RowInterleaving.interleave(matrix)
-                interleavedUnits.insert(unit)
+                interleaved.insert(unit)
             }
         }
+        return interleaved
     }
 
     /// Runs `tokens` (one per row of `batch`, at most `activations.rowCapacity`) through every block and the head,
