@@ -167,21 +167,41 @@ public enum MatrixKernels {
     }
 }
 
-/// Output rows cut into chunks of a multiple of 16 rows (a prefill panel), a few per thread so that a
-/// thread that started late (or shares its core) does not hold up the others.
+/// Output rows cut into chunks of a multiple of 16 rows (a prefill panel) for the pool's threads to take in turn.
+///
+/// Chunks shrink as they go ("guided" scheduling): each round hands every thread an equal part of half of the
+/// rows still left, down to 16 rows. The large early chunks keep the count (and the hand-over cost) low; the
+/// small late ones keep the threads finishing together, so the one that ends first waits for at most 16 rows
+/// of the other's work, and a thread that started late (or shares its core) does not hold up the others.
 struct RowSplit {
     let rows: Int
-    let chunkRows: Int
-    let chunkCount: Int
+    /// The first row of each chunk, then `rows`.
+    private let bounds: [Int]
+
+    var chunkCount: Int { bounds.count - 1 }
 
     /// - Parameter work: multiply-adds in the whole product; small products run on the calling thread
     ///   because waking workers would cost more than it saves.
     init(rows: Int, work: Int, threads: Int) {
         self.rows = rows
-        let chunks = threads == 1 || work < 1 << 15 ? 1 : threads * 4
-        chunkRows = max((rows + chunks - 1) / chunks + 15, 16) / 16 * 16
-        chunkCount = (rows + chunkRows - 1) / chunkRows
+        if threads == 1 || work < 1 << 15 {
+            bounds = [0, rows]
+            return
+        }
+        var bounds = [0]
+        var remaining = (rows + 15) / 16
+        var next = 0
+        while remaining > 0 {
+            let chunkUnits = max(((remaining + 1) / 2 + threads - 1) / threads, 1)
+            for _ in 0..<threads where remaining > 0 {
+                let units = min(chunkUnits, remaining)
+                next += units
+                remaining -= units
+                bounds.append(min(next * 16, rows))
+            }
+        }
+        self.bounds = bounds
     }
 
-    func rows(_ chunk: Int) -> Range<Int> { (chunk * chunkRows)..<min((chunk + 1) * chunkRows, rows) }
+    func rows(_ chunk: Int) -> Range<Int> { bounds[chunk]..<bounds[chunk + 1] }
 }
