@@ -36,13 +36,53 @@ public enum MatrixKernels {
                               path: IntegerPath = .automatic) {
         guard n > 0, w.rows > 0 else { return }
         switch (w.storage, precision) {
-        case (.q4, .int8), (.q6, .int8), (.q8, .int8): integerProduct(w, x, count: n, y, pool: pool, kernels: kernels, path: path)
+        case (.q4, .int8), (.q6, .int8), (.q8, .int8):
+            integerProduct([w], x, count: n, into: [y], pool: pool, kernels: kernels, path: path, finish: nil)
         case (.q4, .float32): quantizedProduct(FourBitCodes.self, w, x, count: n, y, pool: pool)
         case (.q6, .float32): quantizedProduct(SixBitFloatCodes.self, w, x, count: n, y, pool: pool)
         case (.q8, .float32): quantizedProduct(EightBitCodes.self, w, x, count: n, y, pool: pool)
         case (.f32, _): floatProduct(Float32Elements.self, w, x, count: n, y, pool: pool)
         case (.f16, _): floatProduct(Float16Elements.self, w, x, count: n, y, pool: pool)
         }
+    }
+
+    /// `Y_k[n][rows] = X[n][cols] · W_kᵀ` for matrices of one shape that read the same input, then
+    /// `finish(rows, inputs)` on each part of the outputs once every matrix has written it.
+    ///
+    /// When the matrices share one quantised layout and take int8 activations, the input is quantised once and
+    /// each chunk of rows is computed for every matrix in one hand-over to the pool; `finish` then runs on the
+    /// thread that computed the chunk, while the outputs are still in its cache (a SwiGLU multiplies gate by up
+    /// there). Otherwise the products run one after another and `finish` runs once on everything. Either way
+    /// each output is what `matmul` gives for its matrix alone.
+    /// - Parameters:
+    ///   - ws: the weights; all of `ws[0]`'s rows and columns.
+    ///   - x: `n · cols` floats, one input per row.
+    ///   - n: number of inputs.
+    ///   - ys: one output per matrix, `n · rows` floats each, written.
+    ///   - pool: threads to split the rows over.
+    ///   - precision: how q4/q6/q8 weights meet the activations (ignored for f16/f32).
+    ///   - kernels: the integer kernels to use; one of `KernelFamily.available`.
+    ///   - path: which integer kernels the inputs take (int8 only).
+    ///   - finish: called with disjoint ranges of rows, and the inputs whose outputs they hold, from several of the
+    ///     pool's threads at once.
+    public static func matmul(_ ws: [WeightMatrix], _ x: UnsafePointer<Float>, count n: Int, into ys: [UnsafeMutablePointer<Float>],
+                              pool: ComputePool, precision: ActivationPrecision = .int8, kernels: KernelFamily = .native,
+                              path: IntegerPath = .automatic, finish: (_ rows: Range<Int>, _ inputs: Range<Int>) -> Void) {
+        precondition(!ws.isEmpty && ws.count == ys.count, "one output per matrix")
+        let first = ws[0]
+        precondition(ws.allSatisfy { $0.rows == first.rows && $0.cols == first.cols }, "matrices of one shape")
+        guard n > 0, first.rows > 0 else { return }
+        let integer = precision == .int8 && [.q4, .q6, .q8].contains(first.storage)
+        if integer && ws.allSatisfy({ $0.storage == first.storage && QuantizedAddressing($0).layout == QuantizedAddressing(first).layout }) {
+            withoutActuallyEscaping(finish) { finish in
+                integerProduct(ws, x, count: n, into: ys, pool: pool, kernels: kernels, path: path, finish: finish)
+            }
+            return
+        }
+        for (w, y) in zip(ws, ys) {
+            matmul(w, x, count: n, y, pool: pool, precision: precision, kernels: kernels, path: path)
+        }
+        finish(0..<first.rows, 0..<n)
     }
 
     /// Dequantises row `row` into `destination[cols]` (embedding lookup).
@@ -76,35 +116,40 @@ public enum MatrixKernels {
     /// Passes hold a multiple of 8 inputs when they can, the prefill tile of `VNNIPanelKernel`.
     static let integerPassBytes = 512 << 10
 
-    private static func integerProduct(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>,
-                                       pool: ComputePool, kernels: KernelFamily, path: IntegerPath) {
-        precondition(!w.interleaved || kernels == .avx512vnni, "interleaved rows need the AVX-512 VNNI kernels")
-        let layout = QuantizedAddressing(w).layout
+    /// What the grouped `matmul` runs on each finished part of its outputs.
+    private typealias Finish = (_ rows: Range<Int>, _ inputs: Range<Int>) -> Void
+
+    /// Products of matrices of one quantised layout, one output each, in the fastest kernels that take the layout.
+    private static func integerProduct(_ ws: [WeightMatrix], _ x: UnsafePointer<Float>, count n: Int, into ys: [UnsafeMutablePointer<Float>],
+                                       pool: ComputePool, kernels: KernelFamily, path: IntegerPath, finish: Finish?) {
+        precondition(ws.allSatisfy { !$0.interleaved } || kernels == .avx512vnni, "interleaved rows need the AVX-512 VNNI kernels")
+        let layout = QuantizedAddressing(ws[0]).layout
         switch kernels {
         case .avx512vnni:
             #if WSTREAM_AVX512VNNI
-            if VNNIKernel.supports(layout) { return integerProduct(VNNIKernel.self, w, x, count: n, y, pool: pool, path: path) }
+            if VNNIKernel.supports(layout) { return integerProduct(VNNIKernel.self, ws, x, count: n, into: ys, pool: pool, path: path, finish: finish) }
             #else
             preconditionFailure("this build has no AVX-512 VNNI kernels; KernelFamily.available lists those it has")
             #endif
         case .avx2:
             #if WSTREAM_AVX2
-            if AVX2Kernel.supports(layout) { return integerProduct(AVX2Kernel.self, w, x, count: n, y, pool: pool, path: path) }
+            if AVX2Kernel.supports(layout) { return integerProduct(AVX2Kernel.self, ws, x, count: n, into: ys, pool: pool, path: path, finish: finish) }
             #else
             preconditionFailure("this build has no AVX2 kernels; KernelFamily.available lists those it has")
             #endif
         case .portable:
             break
         }
-        integerProduct(PortableIntegerKernel.self, w, x, count: n, y, pool: pool, path: path)
+        integerProduct(PortableIntegerKernel.self, ws, x, count: n, into: ys, pool: pool, path: path, finish: finish)
     }
 
     private static func integerProduct<Kernel: IntegerKernel>(
-        _: Kernel.Type, _ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool,
-        path: IntegerPath
+        _: Kernel.Type, _ ws: [WeightMatrix], _ x: UnsafePointer<Float>, count n: Int, into ys: [UnsafeMutablePointer<Float>],
+        pool: ComputePool, path: IntegerPath, finish: Finish?
     ) {
-        let addressing = QuantizedAddressing(w)
-        let layout = addressing.layout
+        let addressings = ws.map(QuantizedAddressing.init)
+        let layout = addressings[0].layout
+        let rows = layout.rows, cols = layout.cols
         let chunksPerLoad = Kernel.chunksPerLoad(bits: layout.bits)
         let perInput = QuantizedActivations.byteCount(count: 1, layout: layout, chunksPerLoad: chunksPerLoad)
         let fit = max(integerPassBytes / perInput, 1)
@@ -115,17 +160,21 @@ public enum MatrixKernels {
             while first < n {
                 let m = min(perPass, n - first)
                 let inputs = QuantizedActivations(scratch: scratch.baseAddress!, count: m, layout: layout, chunksPerLoad: chunksPerLoad)
-                let source = x + first * w.cols
+                let source = x + first * cols
                 if m >= 4 {
-                    pool.parallelFor(m) { t in inputs.quantize(source + t * w.cols, into: t) }
+                    pool.parallelFor(m) { t in inputs.quantize(source + t * cols, into: t) }
                 } else {
-                    for t in 0..<m { inputs.quantize(source + t * w.cols, into: t) }
+                    for t in 0..<m { inputs.quantize(source + t * cols, into: t) }
                 }
-                let split = RowSplit(rows: w.rows, work: w.rows * layout.paddedCols * m, threads: pool.threadCount)
-                let output = y + first * w.rows
+                let split = RowSplit(rows: rows, work: rows * layout.paddedCols * m * ws.count, threads: pool.threadCount)
                 let panels = path == .panels || (path == .automatic && m >= IntegerPath.automaticPanelInputs)
+                let passInputs = first..<(first + m)
                 pool.parallelFor(split.chunkCount) { chunk in
-                    Kernel.rows(split.rows(chunk), addressing, inputs, output, yStride: w.rows, panels: panels)
+                    let chunkRows = split.rows(chunk)
+                    for (addressing, y) in zip(addressings, ys) {
+                        Kernel.rows(chunkRows, addressing, inputs, y + first * rows, yStride: rows, panels: panels)
+                    }
+                    finish?(chunkRows, passInputs)
                 }
                 first += m
             }

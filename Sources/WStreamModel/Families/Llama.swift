@@ -36,8 +36,8 @@ struct Llama: ModelFamily {
         // Attention: x += o(attention(rope(q(norm x)), rope(k(norm x)), v(norm x)))
         RMSNorm.apply(x.residual, into: x.normed, weight: try w.vector(.attentionNorm), rows: n, width: hidden, epsilon: epsilon)
         compute.linear(try w.matrix(.attentionQ), x.normed, rows: n, into: x.queries)   // [n, heads·headDim]
-        compute.linear(try w.matrix(.attentionK), x.normed, rows: n, into: x.keys)      // [n, kvHeads·headDim]
-        compute.linear(try w.matrix(.attentionV), x.normed, rows: n, into: x.values)    // [n, kvHeads·headDim]
+        compute.linear([try w.matrix(.attentionK), try w.matrix(.attentionV)], x.normed, rows: n,
+                       into: [x.keys, x.values])                                      // [n, kvHeads·headDim] each
         attention.attend(layer: layer, batch: batch, x: x, compute: compute)                            // → x.attended [n, heads·headDim]
         compute.linear(try w.matrix(.attentionOutput), x.attended, rows: n, into: x.mixed)
         VectorMath.add(x.residual, x.mixed, n * hidden)

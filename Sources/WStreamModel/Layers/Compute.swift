@@ -27,4 +27,23 @@ struct Compute {
                                  pool: pool, precision: precision, path: .panels)
         }
     }
+
+    /// `outputs[k][n][rows] = input[n][cols] · W_kᵀ` for matrices of one shape that read the same input, then
+    /// `finish(rows, inputs)` on each part of the outputs as soon as all of them hold it (see the grouped
+    /// `MatrixKernels.matmul`): generated rows and prompt rows each in one pass over all the matrices.
+    func linear(_ ws: [WeightMatrix], _ input: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>],
+                finish: (_ rows: Range<Int>, _ inputs: Range<Int>) -> Void = { _, _ in }) {
+        let generated = min(generatedRows, rows)
+        if generated > 0 {
+            MatrixKernels.matmul(ws, input, count: generated, into: outputs, pool: pool, precision: precision, path: .rows,
+                                 finish: finish)
+        }
+        if rows > generated {
+            let width = ws[0].rows
+            MatrixKernels.matmul(ws, input + generated * ws[0].cols, count: rows - generated,
+                                 into: outputs.map { $0 + generated * width }, pool: pool, precision: precision, path: .panels) {
+                finish($0, ($1.lowerBound + generated)..<($1.upperBound + generated))
+            }
+        }
+    }
 }

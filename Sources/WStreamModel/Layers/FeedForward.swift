@@ -9,11 +9,16 @@ enum FeedForward {
     /// Reads `x.normed [rows, hidden]`, writes `x.mixed [rows, hidden]` (through `x.wide` and `x.wide2`, `[rows, ffn]`).
     static func swiGLU(_ w: BlockWeights, rows: Int, x: Activations, compute: Compute) throws {
         let gate = try w.matrix(.ffnGate)
-        compute.linear(gate, x.normed, rows: rows, into: x.wide)
-        compute.linear(try w.matrix(.ffnUp), x.normed, rows: rows, into: x.wide2)
-        for i in 0..<(rows * gate.rows) {
-            let g = x.wide[i]
-            x.wide[i] = g / (1 + expf(-g)) * x.wide2[i]
+        let width = gate.rows
+        let (wide, wide2) = (x.wide, x.wide2)
+        // Each thread multiplies the rows it has just computed, while they are in its cache.
+        compute.linear([gate, try w.matrix(.ffnUp)], x.normed, rows: rows, into: [wide, wide2]) { columns, inputs in
+            for t in inputs {
+                for i in columns {
+                    let g = wide[t * width + i]
+                    wide[t * width + i] = g / (1 + expf(-g)) * wide2[t * width + i]
+                }
+            }
         }
         compute.linear(try w.matrix(.ffnDown), x.wide, rows: rows, into: x.mixed)
     }
