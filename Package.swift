@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "WStreamModelTests",
             dependencies: [
-                "WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamRuntime", "WStreamTokenizer", "WStreamModel", "WStreamPack",
+                "WStreamFormat", "WStreamImport", "WStreamQuant", "WStreamRuntime", "WStreamTokenizer", "WStreamModel", "WStreamPack", "WStreamSynth",
                 "TestSupport",
             ]),
         .testTarget(name: "WStreamTests", dependencies: ["WStream", "WStreamImport", "WStreamPack", "WStreamSynth", "TestSupport"]),

@@ -72,8 +72,15 @@ package final class ReadOnlyFile: @unchecked Sendable {
         try read(directDescriptor >= 0 ? directDescriptor : descriptor, into: destination, at: offset, allowingEnd: true)
     }
 
+    /// Drops the page cache's copy of `range` of the file, where nothing maps it, so that the next read comes from the
+    /// disk (and, mapped with `populate`, in 2 MiB folios).
+    package func evictFromPageCache(_ range: Range<Int>) {
+        calls.evict(descriptor, offset: range.lowerBound, length: range.count)
+    }
+
     /// Maps `range` of the file read-only, from the page that holds its start.
-    /// - Parameter populate: fault every page in now (`MAP_POPULATE`), so that later reads of the window never wait.
+    /// - Parameter populate: fault every page in now, so that later reads of the window never wait, reading what the
+    ///   page cache lacks in 2 MiB folios (`ReadCalls.map`).
     /// - Throws: `FormatError.io` when the range lies outside the file or the mapping is refused (`RLIMIT_AS`).
     package func map(_ range: Range<Int>, populate: Bool = false) throws(FormatError) -> FileWindow {
         guard range.lowerBound >= 0, range.upperBound <= size else {
@@ -132,6 +139,17 @@ package final class FileWindow: @unchecked Sendable {
     /// the whole large folio the page cache holds the page in (a PMD, 2 MiB; measured on Linux 6.18: one touched
     /// byte mapped up to 512 KiB). A reader that releases what it read widens the release by this much.
     package static let faultAroundReach = 2 << 20
+
+    /// Bytes of the window the kernel maps with 2 MiB pages, or nil when unknown. A window the page cache holds in
+    /// small folios gets none, however it is aligned.
+    package var largePageBytes: Int? { file.calls.largePageBytes(mappedAt: mapping) }
+
+    /// Whether the window spans at least one whole 2 MiB stretch of the file, which large folios could map as a
+    /// 2 MiB page.
+    package var spansLargePage: Bool {
+        let large = 2 << 20
+        return (range.lowerBound + large - 1) / large * large + large <= range.upperBound
+    }
 
     /// The window's view of file bytes `fileRange`, which must lie inside the window.
     package func bytes(_ fileRange: Range<Int>) -> UnsafeRawBufferPointer {

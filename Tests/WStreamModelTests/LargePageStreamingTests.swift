@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import Testing
+import TestSupport
+import WStreamFormat
+import WStreamImport
+@testable import WStreamModel
+import WStreamPack
+import WStreamRuntime
+import WStreamSynth
+import WStreamTokenizer
+
+/// Mapped streaming reads a unit the page cache holds in small folios again, once, in 2 MiB folios: every streamed
+/// unit that spans a whole 2 MiB stretch of the file is dropped from the page cache on its first pass only, in whole
+/// 2 MiB stretches, and every unit still holds its own bytes.
+@Suite struct LargePageStreamingTests {
+    @Test func unitsInSmallFoliosAreReadAgainOnceEach() throws {
+        let directory = TemporaryDirectory()
+        let source = directory.file("llama-small")
+        try SyntheticModel.write(shape: try SyntheticShape.named("llama-small"), to: source, seed: 5, shards: 1)
+        let path = try ReferenceGenerationTests.packed(source, bits: 4, in: directory)
+        let calls = SmallFolioReadCalls()
+        let reader = try ContainerReader(path: path, calls: calls)
+        var options = LanguageModel.Options(contextLength: 16, budget: nil, threads: 2)
+        options.streamingIO = .mapped
+        let needs = try LanguageModel.needs(reader: reader, options: options)
+        options.allowance = needs.minimumBytes + needs.minimumPoolBytes
+        let model = try LanguageModel(reader: reader, tokenizer: try Tokenizer(spec: reader.metadata.tokenizer), options: options)
+        let streamed = model.plan.streamed
+        let spanning = streamed.filter { unit in
+            let range = model.streamer.layouts[unit]!.storedRange
+            return (range.lowerBound + (2 << 20) - 1) / (2 << 20) * (2 << 20) + (2 << 20) <= range.upperBound
+        }
+        #expect(spanning.count >= 4, "the plan should stream units of more than 2 MiB: \(model.plan)")
+
+        for pass in 0..<2 {
+            for unit in streamed {
+                let region = try model.streamer.acquire(unit)
+                for placement in region.layout.placements {
+                    let bytes = try model.reader.decodedBytes(of: placement.tensor)
+                    let start = placement.tensor.decodedOffset(ofBlock: placement.blocks.lowerBound)
+                    let held = UnsafeRawBufferPointer(start: region.base + placement.offset, count: placement.byteCount)
+                    #expect(Array(held) == Array(bytes[start..<start + placement.byteCount]), "pass \(pass), unit \(unit) \(placement.tensor.name)")
+                }
+                model.streamer.release(unit)
+            }
+            model.streamer.drain()
+            let evicted = calls.evicted
+            #expect(evicted.count == spanning.count, "pass \(pass): \(evicted.count) evictions for \(spanning.count) units")
+            for unit in spanning {
+                let range = model.streamer.layouts[unit]!.storedRange
+                let covering = evicted.filter { $0.lowerBound <= range.lowerBound && $0.upperBound >= range.upperBound }
+                #expect(covering.count == 1, "unit \(unit) \(range): \(covering)")
+                #expect(covering.allSatisfy { $0.lowerBound % (2 << 20) == 0 && $0.upperBound % (2 << 20) == 0 && $0.count - range.count < 4 << 20 })
+            }
+        }
+    }
+}
+
+/// The real calls, except that every mapping reports no 2 MiB pages (as over a page cache in small folios), and
+/// evictions are recorded.
+final class SmallFolioReadCalls: ReadCalls, @unchecked Sendable {
+    private let real = PosixReadCalls()
+    private let evictions = Mutex<[Range<Int>]>([])
+
+    /// The file ranges dropped from the page cache so far.
+    var evicted: [Range<Int>] { evictions.withLock { $0 } }
+
+    func open(_ path: String, flags: Int32) -> Int32 { real.open(path, flags: flags) }
+    func regularFileSize(_ descriptor: Int32) -> Int? { real.regularFileSize(descriptor) }
+    func pread(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer, offset: Int) -> Int { real.pread(descriptor, buffer, offset: offset) }
+    func map(_ descriptor: Int32, offset: Int, length: Int, populate: Bool) -> UnsafeRawPointer? {
+        real.map(descriptor, offset: offset, length: length, populate: populate)
+    }
+    func unmap(_ address: UnsafeRawPointer, length: Int) { real.unmap(address, length: length) }
+    func advise(_ address: UnsafeRawPointer, length: Int, _ advice: Int32) { real.advise(address, length: length, advice) }
+    func close(_ descriptor: Int32) -> Int32 { real.close(descriptor) }
+    func evict(_ descriptor: Int32, offset: Int, length: Int) {
+        evictions.withLock { $0.append(offset..<(offset + length)) }
+        real.evict(descriptor, offset: offset, length: length)
+    }
+    func largePageBytes(mappedAt address: UnsafeRawPointer) -> Int? { 0 }
+}
