@@ -72,8 +72,9 @@ public enum MatrixKernels {
         let first = ws[0]
         precondition(ws.allSatisfy { $0.rows == first.rows && $0.cols == first.cols }, "matrices of one shape")
         guard n > 0, first.rows > 0 else { return }
-        let integer = precision == .int8 && [.q4, .q6, .q8].contains(first.storage)
-        if integer && ws.allSatisfy({ $0.storage == first.storage && QuantizedAddressing($0).layout == QuantizedAddressing(first).layout }) {
+        let integer = precision == .int8 && first.storage != .f32 && first.storage != .f16
+        let layout = integer ? QuantizedAddressing(first).layout : nil
+        if integer && ws.allSatisfy({ $0.storage == first.storage && QuantizedAddressing($0).layout == layout }) {
             withoutActuallyEscaping(finish) { finish in
                 integerProduct(ws, x, count: n, into: ys, pool: pool, kernels: kernels, path: path, finish: finish)
             }
@@ -223,7 +224,6 @@ public enum MatrixKernels {
 /// small late ones keep the threads finishing together, so the one that ends first waits for at most 16 rows
 /// of the other's work, and a thread that started late (or shares its core) does not hold up the others.
 struct RowSplit {
-    let rows: Int
     /// The first row of each chunk, then `rows`.
     private let bounds: [Int]
 
@@ -232,7 +232,6 @@ struct RowSplit {
     /// - Parameter work: multiply-adds in the whole product; small products run on the calling thread
     ///   because waking workers would cost more than it saves.
     init(rows: Int, work: Int, threads: Int) {
-        self.rows = rows
         if threads == 1 || work < 1 << 15 {
             bounds = [0, rows]
             return

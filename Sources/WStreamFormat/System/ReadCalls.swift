@@ -77,7 +77,7 @@ package struct PosixReadCalls: ReadCalls {
             _ = madvise(address, length, MADV_HUGEPAGE)
             #endif
             var sum: UInt8 = 0
-            for page in stride(from: 0, to: length, by: 4096) { sum &+= address.load(fromByteOffset: page, as: UInt8.self) }
+            for page in stride(from: 0, to: length, by: ReadOnlyFile.pageSize) { sum &+= address.load(fromByteOffset: page, as: UInt8.self) }
             Self.touched.store(sum, ordering: .relaxed)
         }
         return UnsafeRawPointer(address)

@@ -18,14 +18,7 @@ struct Compute {
     /// `output[n][rows] = input[n][cols] · Wᵀ`: generated rows through the row kernels, prompt rows through the
     /// panels (one pass over the weights for each kind present).
     func linear(_ w: WeightMatrix, _ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
-        let generated = min(generatedRows, rows)
-        if generated > 0 {
-            MatrixKernels.matmul(w, input, count: generated, output, pool: pool, precision: precision, path: .rows)
-        }
-        if rows > generated {
-            MatrixKernels.matmul(w, input + generated * w.cols, count: rows - generated, output + generated * w.rows,
-                                 pool: pool, precision: precision, path: .panels)
-        }
+        linear([w], input, rows: rows, into: [output])
     }
 
     /// `outputs[k][n][rows] = input[n][cols] · W_kᵀ` for matrices of one shape that read the same input, then
