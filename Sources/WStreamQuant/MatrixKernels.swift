@@ -50,8 +50,8 @@ public enum MatrixKernels {
     /// `finish(rows, inputs)` on each part of the outputs once every matrix has written it.
     ///
     /// When the matrices share one quantised layout and take int8 activations, the input is quantised once and
-    /// each chunk of rows is computed for every matrix in one hand-over to the pool; `finish` then runs on the
-    /// thread that computed the chunk, while the outputs are still in its cache (a SwiGLU multiplies gate by up
+    /// each range of rows a thread claims (`RowParts`) is computed for every matrix in one hand-over to the pool;
+    /// `finish` then runs on the thread that computed the range, while the outputs are still in its cache (a SwiGLU multiplies gate by up
     /// there). Otherwise the products run one after another and `finish` runs once on everything. Either way
     /// each output is what `matmul` gives for its matrix alone.
     /// - Parameters:
@@ -167,15 +167,13 @@ public enum MatrixKernels {
                 } else {
                     for t in 0..<m { inputs.quantize(source + t * cols, into: t) }
                 }
-                let split = RowSplit(rows: rows, work: rows * layout.paddedCols * m * ws.count, threads: pool.threadCount)
                 let panels = path == .panels || (path == .automatic && m >= IntegerPath.automaticPanelInputs)
                 let passInputs = first..<(first + m)
-                pool.parallelFor(split.chunkCount) { chunk in
-                    let chunkRows = split.rows(chunk)
+                RowParts(rows: rows, work: rows * layout.paddedCols * m * ws.count, threads: pool.threadCount).run(pool) { part in
                     for (addressing, y) in zip(addressings, ys) {
-                        Kernel.rows(chunkRows, addressing, inputs, y + first * rows, yStride: rows, panels: panels)
+                        Kernel.rows(part, addressing, inputs, y + first * rows, yStride: rows, panels: panels)
                     }
-                    finish?(chunkRows, passInputs)
+                    finish?(part, passInputs)
                 }
                 first += m
             }
@@ -197,10 +195,9 @@ public enum MatrixKernels {
                 let m = min(perPass, n - first)
                 let inputs = PreparedInputs(scratch: base, count: m, layout: layout)
                 for t in 0..<m { inputs.prepare(x + (first + t) * w.cols, into: t) }
-                let split = RowSplit(rows: w.rows, work: w.rows * layout.paddedCols * m, threads: pool.threadCount)
                 let output = y + first * w.rows
-                pool.parallelFor(split.chunkCount) { chunk in
-                    QuantizedDot<Codes>.rows(split.rows(chunk), addressing, inputs, output, yStride: w.rows)
+                RowParts(rows: w.rows, work: w.rows * layout.paddedCols * m, threads: pool.threadCount).run(pool) { part in
+                    QuantizedDot<Codes>.rows(part, addressing, inputs, output, yStride: w.rows)
                 }
                 first += m
             }
@@ -210,46 +207,8 @@ public enum MatrixKernels {
     private static func floatProduct<Elements: FloatElements>(
         _: Elements.Type, _ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>, pool: ComputePool
     ) {
-        let split = RowSplit(rows: w.rows, work: w.rows * w.cols * n, threads: pool.threadCount)
-        pool.parallelFor(split.chunkCount) { chunk in
-            FloatDot<Elements>.rows(split.rows(chunk), w, x, count: n, y, yStride: w.rows)
+        RowParts(rows: w.rows, work: w.rows * w.cols * n, threads: pool.threadCount).run(pool) { part in
+            FloatDot<Elements>.rows(part, w, x, count: n, y, yStride: w.rows)
         }
     }
-}
-
-/// Output rows cut into chunks of a multiple of 16 rows (a prefill panel) for the pool's threads to take in turn.
-///
-/// Chunks shrink as they go ("guided" scheduling): each round hands every thread an equal part of half of the
-/// rows still left, down to 16 rows. The large early chunks keep the count (and the hand-over cost) low; the
-/// small late ones keep the threads finishing together, so the one that ends first waits for at most 16 rows
-/// of the other's work, and a thread that started late (or shares its core) does not hold up the others.
-struct RowSplit {
-    /// The first row of each chunk, then `rows`.
-    private let bounds: [Int]
-
-    var chunkCount: Int { bounds.count - 1 }
-
-    /// - Parameter work: multiply-adds in the whole product; small products run on the calling thread
-    ///   because waking workers would cost more than it saves.
-    init(rows: Int, work: Int, threads: Int) {
-        if threads == 1 || work < 1 << 15 {
-            bounds = [0, rows]
-            return
-        }
-        var bounds = [0]
-        var remaining = (rows + 15) / 16
-        var next = 0
-        while remaining > 0 {
-            let chunkUnits = max(((remaining + 1) / 2 + threads - 1) / threads, 1)
-            for _ in 0..<threads where remaining > 0 {
-                let units = min(chunkUnits, remaining)
-                next += units
-                remaining -= units
-                bounds.append(min(next * 16, rows))
-            }
-        }
-        self.bounds = bounds
-    }
-
-    func rows(_ chunk: Int) -> Range<Int> { bounds[chunk]..<bounds[chunk + 1] }
 }
