@@ -20,8 +20,8 @@ public enum RowInterleaving {
     public static let tileRows = 16
 
     /// Whether `interleave(_:)` rearranges `w` for `kernels`: 4-bit codes in groups `VNNIKernel` supports, in
-    /// blocks of a multiple of 16 rows (so that tiles start on multiples of 16, as the ranges `RowParts` hands out do),
-    /// with the VNNI kernels in use.
+    /// blocks of a multiple of 16 rows (so that tiles start on multiples of 16, as the ranges `RowParts` hands out
+    /// do), with the VNNI kernels in use.
     public static func applies(to w: WeightMatrix, kernels: KernelFamily) -> Bool {
         guard kernels == .avx512vnni, w.storage == .q4, !w.interleaved, w.rows >= tileRows,
               w.rowsPerBlock % tileRows == 0, w.groupSize % 32 == 0 else { return false }
