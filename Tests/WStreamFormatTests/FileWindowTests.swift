@@ -43,16 +43,16 @@ import TestSupport
         #expect(PosixReadCalls().largePageBytes(mappedAt: heap + 8) == nil)
     }
 
-    /// Only a window that holds a whole 2 MiB stretch of the file could be mapped with a 2 MiB page.
-    @Test func aWindowSpansALargePageOnlyWhenItHoldsAWholeAlignedStretch() throws {
+    /// A window could be mapped with as many 2 MiB pages as it holds whole aligned 2 MiB stretches of the file.
+    @Test func aWindowCountsTheWholeAlignedStretchesItHolds() throws {
         let mib = 1 << 20
         let file = try ReadOnlyFile(path: try file(bytes: 6 * mib).path)
-        let cases: [(Range<Int>, Bool)] = [
-            (0..<(2 * mib), true), (4096..<(2 * mib + 4096), false), (mib..<(4 * mib), true), (mib..<(4 * mib - 1), false),
-            (0..<(2 * mib - 1), false), (3 * mib..<(6 * mib), true),
+        let cases: [(Range<Int>, Int)] = [
+            (0..<(2 * mib), 1), (4096..<(2 * mib + 4096), 0), (mib..<(4 * mib), 1), (mib..<(4 * mib - 1), 0),
+            (0..<(2 * mib - 1), 0), (3 * mib..<(6 * mib), 1), (0..<(6 * mib), 3), (mib..<(6 * mib), 2),
         ]
-        for (range, spans) in cases {
-            #expect(try file.map(range).spansLargePage == spans, "\(range)")
+        for (range, count) in cases {
+            #expect(try file.map(range).largePageCount == count, "\(range)")
         }
     }
 }

@@ -12,16 +12,18 @@ import WStreamRuntime
 import WStreamSynth
 import WStreamTokenizer
 
-/// Mapped streaming reads a unit the page cache holds in small folios again, once, in 2 MiB folios: every streamed
-/// unit that spans a whole 2 MiB stretch of the file is dropped from the page cache on its first pass only, in whole
-/// 2 MiB stretches, and every unit still holds its own bytes.
+/// Mapped streaming reads a unit the page cache holds in small folios, all or some, again, once, in 2 MiB folios:
+/// every streamed unit that spans a whole 2 MiB stretch of the file is dropped from the page cache on its first pass
+/// only, in whole 2 MiB stretches, and every unit still holds its own bytes. A unit mapped in 2 MiB pages throughout
+/// is left as it is.
 @Suite struct LargePageStreamingTests {
-    @Test func unitsInSmallFoliosAreReadAgainOnceEach() throws {
+    @Test(arguments: [FolioReportingReadCalls.Report.none, .some, .all])
+    func unitsNotAllInLargeFoliosAreReadAgainOnceEach(report: FolioReportingReadCalls.Report) throws {
         let directory = TemporaryDirectory()
         let source = directory.file("llama-small")
         try SyntheticModel.write(shape: try SyntheticShape.named("llama-small"), to: source, seed: 5, shards: 1)
         let path = try ReferenceGenerationTests.packed(source, bits: 4, in: directory)
-        let calls = SmallFolioReadCalls()
+        let calls = FolioReportingReadCalls(report: report)
         let reader = try ContainerReader(path: path, calls: calls)
         var options = LanguageModel.Options(contextLength: 16, budget: nil, threads: 2)
         options.streamingIO = .mapped
@@ -34,6 +36,7 @@ import WStreamTokenizer
             return (range.lowerBound + (2 << 20) - 1) / (2 << 20) * (2 << 20) + (2 << 20) <= range.upperBound
         }
         #expect(spanning.count >= 4, "the plan should stream units of more than 2 MiB: \(model.plan)")
+        calls.windows.withLock { $0 = streamed.map { model.streamer.layouts[$0]!.storedRange } }
 
         for pass in 0..<2 {
             for unit in streamed {
@@ -48,8 +51,9 @@ import WStreamTokenizer
             }
             model.streamer.drain()
             let evicted = calls.evicted
-            #expect(evicted.count == spanning.count, "pass \(pass): \(evicted.count) evictions for \(spanning.count) units")
-            for unit in spanning {
+            let expected = report == .all ? 0 : spanning.count
+            #expect(evicted.count == expected, "pass \(pass), \(report): \(evicted.count) evictions for \(spanning.count) units")
+            for unit in spanning where report != .all {
                 let range = model.streamer.layouts[unit]!.storedRange
                 let covering = evicted.filter { $0.lowerBound <= range.lowerBound && $0.upperBound >= range.upperBound }
                 #expect(covering.count == 1, "unit \(unit) \(range): \(covering)")
@@ -59,11 +63,22 @@ import WStreamTokenizer
     }
 }
 
-/// The real calls, except that every mapping reports no 2 MiB pages (as over a page cache in small folios), and
-/// evictions are recorded.
-final class SmallFolioReadCalls: ReadCalls, @unchecked Sendable {
+/// The real calls, except that every mapping reports as many 2 MiB pages as `report` says, and evictions are
+/// recorded.
+final class FolioReportingReadCalls: ReadCalls, @unchecked Sendable {
+    /// What a window reports of the whole 2 MiB stretches it holds in 2 MiB pages: none (a page cache in small
+    /// folios), all but one (a page cache part small, part large), or all.
+    enum Report: Sendable { case none, some, all }
+
     private let real = PosixReadCalls()
+    private let report: Report
     private let evictions = Mutex<[Range<Int>]>([])
+    /// The file range of each live mapping, by address.
+    private let mappings = Mutex<[UInt: Range<Int>]>([:])
+    /// The windows the streamer maps (the streamed units' stored ranges), for `.some`.
+    let windows = Mutex<[Range<Int>]>([])
+
+    init(report: Report) { self.report = report }
 
     /// The file ranges dropped from the page cache so far.
     var evicted: [Range<Int>] { evictions.withLock { $0 } }
@@ -72,14 +87,29 @@ final class SmallFolioReadCalls: ReadCalls, @unchecked Sendable {
     func regularFileSize(_ descriptor: Int32) -> Int? { real.regularFileSize(descriptor) }
     func pread(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer, offset: Int) -> Int { real.pread(descriptor, buffer, offset: offset) }
     func map(_ descriptor: Int32, offset: Int, length: Int, populate: Bool) -> UnsafeRawPointer? {
-        real.map(descriptor, offset: offset, length: length, populate: populate)
+        let address = real.map(descriptor, offset: offset, length: length, populate: populate)
+        if let address { mappings.withLock { $0[UInt(bitPattern: address)] = offset..<(offset + length) } }
+        return address
     }
-    func unmap(_ address: UnsafeRawPointer, length: Int) { real.unmap(address, length: length) }
+    func unmap(_ address: UnsafeRawPointer, length: Int) {
+        _ = mappings.withLock { $0.removeValue(forKey: UInt(bitPattern: address)) }
+        real.unmap(address, length: length)
+    }
     func advise(_ address: UnsafeRawPointer, length: Int, _ advice: Int32) { real.advise(address, length: length, advice) }
     func close(_ descriptor: Int32) -> Int32 { real.close(descriptor) }
     func evict(_ descriptor: Int32, offset: Int, length: Int) {
         evictions.withLock { $0.append(offset..<(offset + length)) }
         real.evict(descriptor, offset: offset, length: length)
     }
-    func largePageBytes(mappedAt address: UnsafeRawPointer) -> Int? { 0 }
+    func largePageBytes(mappedAt address: UnsafeRawPointer) -> Int? {
+        let mapped = mappings.withLock { $0[UInt(bitPattern: address)] }
+        let window = windows.withLock { $0.first { mapped?.contains($0.lowerBound) == true && $0.upperBound <= mapped!.upperBound } }
+        let large = 2 << 20
+        let count = window.map { max(0, ($0.upperBound - ($0.lowerBound + large - 1) / large * large) / large) } ?? 0
+        switch report {
+        case .none: return 0
+        case .some: return max(0, count - 1) << 21
+        case .all: return Int.max >> 1
+        }
+    }
 }

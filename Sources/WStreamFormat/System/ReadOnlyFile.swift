@@ -144,11 +144,10 @@ package final class FileWindow: @unchecked Sendable {
     /// small folios gets none, however it is aligned.
     package var largePageBytes: Int? { file.calls.largePageBytes(mappedAt: mapping) }
 
-    /// Whether the window spans at least one whole 2 MiB stretch of the file, which large folios could map as a
-    /// 2 MiB page.
-    package var spansLargePage: Bool {
+    /// Whole 2 MiB stretches of the file inside the window: the most of it large folios could map as 2 MiB pages.
+    package var largePageCount: Int {
         let large = 2 << 20
-        return (range.lowerBound + large - 1) / large * large + large <= range.upperBound
+        return max(0, (range.upperBound - (range.lowerBound + large - 1) / large * large) / large)
     }
 
     /// The window's view of file bytes `fileRange`, which must lie inside the window.
