@@ -283,10 +283,10 @@ public final class LayerStreamer: @unchecked Sendable {
     private func mapInLargePages(_ unit: Int, _ range: Range<Int>) throws -> FileWindow {
         var window: FileWindow? = try reader.file.map(range, populate: true)
         guard checkedForLargePages.insert(unit).inserted, let mapped = window!.largePageBytes,
-              mapped < window!.largePageCount << 21 else { return window! }
+              mapped < window!.largePageCount * FileWindow.largePageSize else { return window! }
         window = nil  // unmapped, so that nothing of ours keeps its pages in the page cache
         // Whole 2 MiB stretches, so that no small folio left beside the range keeps its ends from being read large.
-        let large = 2 << 20
+        let large = FileWindow.largePageSize
         reader.file.evictFromPageCache((range.lowerBound / large * large)..<((range.upperBound + large - 1) / large * large))
         return try reader.file.map(range, populate: true)
     }

@@ -31,10 +31,7 @@ import WStreamTokenizer
         options.allowance = needs.minimumBytes + needs.minimumPoolBytes
         let model = try LanguageModel(reader: reader, tokenizer: try Tokenizer(spec: reader.metadata.tokenizer), options: options)
         let streamed = model.plan.streamed
-        let spanning = streamed.filter { unit in
-            let range = model.streamer.layouts[unit]!.storedRange
-            return (range.lowerBound + (2 << 20) - 1) / (2 << 20) * (2 << 20) + (2 << 20) <= range.upperBound
-        }
+        let spanning = streamed.filter { FileWindow.largePageCount(in: model.streamer.layouts[$0]!.storedRange) > 0 }
         #expect(spanning.count >= 4, "the plan should stream units of more than 2 MiB: \(model.plan)")
         calls.windows.withLock { $0 = streamed.map { model.streamer.layouts[$0]!.storedRange } }
 
@@ -104,11 +101,10 @@ final class FolioReportingReadCalls: ReadCalls, @unchecked Sendable {
     func largePageBytes(mappedAt address: UnsafeRawPointer) -> Int? {
         let mapped = mappings.withLock { $0[UInt(bitPattern: address)] }
         let window = windows.withLock { $0.first { mapped?.contains($0.lowerBound) == true && $0.upperBound <= mapped!.upperBound } }
-        let large = 2 << 20
-        let count = window.map { max(0, ($0.upperBound - ($0.lowerBound + large - 1) / large * large) / large) } ?? 0
+        let count = window.map(FileWindow.largePageCount(in:)) ?? 0
         switch report {
         case .none: return 0
-        case .some: return max(0, count - 1) << 21
+        case .some: return max(0, count - 1) * FileWindow.largePageSize
         case .all: return Int.max >> 1
         }
     }

@@ -144,11 +144,18 @@ package final class FileWindow: @unchecked Sendable {
     /// small folios gets none, however it is aligned.
     package var largePageBytes: Int? { file.calls.largePageBytes(mappedAt: mapping) }
 
-    /// Whole 2 MiB stretches of the file inside the window: the most of it large folios could map as 2 MiB pages.
-    package var largePageCount: Int {
-        let large = 2 << 20
-        return max(0, (range.upperBound - (range.lowerBound + large - 1) / large * large) / large)
+    /// Bytes of a large page: what one large folio of the page cache maps as (a PMD).
+    package static let largePageSize = 2 << 20
+
+    /// Whole, aligned `largePageSize` stretches of the file inside `range`: the most of it large folios could map as
+    /// large pages.
+    package static func largePageCount(in range: Range<Int>) -> Int {
+        let firstBoundary = (range.lowerBound + largePageSize - 1) / largePageSize * largePageSize
+        return max(0, (range.upperBound - firstBoundary) / largePageSize)
     }
+
+    /// `largePageCount(in:)` of the window's range.
+    package var largePageCount: Int { Self.largePageCount(in: range) }
 
     /// The window's view of file bytes `fileRange`, which must lie inside the window.
     package func bytes(_ fileRange: Range<Int>) -> UnsafeRawBufferPointer {
