@@ -4,7 +4,7 @@ import Glibc
 /// matrices are read at (the CLI's `bench --kernels`).
 ///
 /// The set is the linear layers of a real model shape (by default all of LFM2-1.2B's, 16 layers and the
-/// 8-bit head, about 800 MB), visited in turn as a forward pass visits them, so every product reads its
+/// 6-bit head, about 700 MB), visited in turn as a forward pass visits them, so every product reads its
 /// weights from memory and not from the last-level cache. One pass over the set is one token for decode
 /// and `n` tokens for a prefill of `n` inputs, which is how the figures convert to tokens per second.
 public enum KernelBenchmark {

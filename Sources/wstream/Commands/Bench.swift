@@ -27,7 +27,7 @@ struct Bench: AsyncParsableCommand {
             --json prints the report as JSON.
 
             --kernels times the matrix kernels alone on random weights shaped like LFM2-1.2B's linear layers \
-            (about 800 MB, far beyond the last-level cache), read in turn as a token reads them: the \
+            (about 700 MB, far beyond the last-level cache), read in turn as a token reads them: the \
             float-activation kernels against the int8 ones, decode (1 input) and prefill, at 1 and 2 threads. \
             A bandwidth probe reads the same memory first, and each kernel's weight GB/s is given as a share of it.
 
@@ -72,7 +72,7 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Time the matrix kernels on a model-sized set of matrices, against the memory bandwidth.")
     var kernels = false
 
-    @Option(help: "With --kernels: LFM2-1.2B layers in the set (16, the default, adds the 8-bit head).")
+    @Option(help: "With --kernels: LFM2-1.2B layers in the set (16, the default, adds the 6-bit head).")
     var kernelLayers = 16
 
     @Option(help: "With --kernels: comma-separated inputs per product (1 is decode, more a prefill chunk).")
