@@ -5,4 +5,8 @@
 /// Swift has no prefetch of its own, and clang's `_mm_prefetch` is a macro Swift cannot import.
 static inline void wstream_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// Asks for the cache line holding `address` as non-temporal data (`prefetchnta`): into L1, where it is the first
+/// line to leave, so a stream read once does not push out what the loop reads again.
+static inline void wstream_prefetch_nta(const void *address) { __builtin_prefetch(address, 0, 0); }
+
 #endif

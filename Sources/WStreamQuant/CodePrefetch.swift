@@ -12,4 +12,9 @@ enum CodePrefetch {
 
     @inline(__always)
     static func ahead(_ codes: UnsafeRawPointer) { wstream_prefetch(codes + distance) }
+
+    /// The line `distance` ahead as non-temporal data (`prefetchnta`), for a code stream long enough to push the
+    /// activations out of L1 between two uses: the tile kernel's wide tiles (see `VNNITileKernel`).
+    @inline(__always)
+    static func aheadNonTemporal(_ codes: UnsafeRawPointer) { wstream_prefetch_nta(codes + distance) }
 }

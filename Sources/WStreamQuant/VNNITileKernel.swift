@@ -12,6 +12,11 @@ import _Builtin_intrinsics.intel
 ///
 /// Each input takes its own pass over a tile (about 17 KiB of a 2048-column matrix), which stays in cache for the
 /// next input: 16 accumulators per input leave no registers for a second.
+///
+/// A wider tile's codes stream past more than L1 holds before the next tile reads the same activations again (64 KiB
+/// for the 8192 columns of a down projection, against a 32 KiB L1), and pushed them out: such matrices read at 80 %
+/// of what 2048-column ones do. For those the kernel asks for each code line 2 KiB ahead as non-temporal data
+/// (`CodePrefetch.aheadNonTemporal`), the first to leave L1. Narrower tiles read slower with the same prefetch.
 enum VNNITileKernel {
     /// Rows `rows` (whole tiles, from a multiple of 16) times every input into `y[t · yStride + r]`.
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
@@ -44,6 +49,7 @@ enum VNNITileKernel {
             @inline(__always) func lane(_ l: Int, _ acc: inout __m512) {
                 let sd = l < 4 ? sd0 : l < 8 ? sd1 : l < 12 ? sd2 : sd3
                 guard l < words else { acc = _mm512_fmadd_ps(zero, sd, acc); return }
+                if plan.wide { CodePrefetch.aheadNonTemporal(nibbles + 64 &* l) }
                 let v = _mm512_loadu_si512(nibbles + 64 &* l)
                 let low = _mm512_and_si512(v, nibble), high = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble)
                 let even = _mm512_dpbusd_epi32(_mm512_setzero_si512(), low, broadcast(xSpan + 4 &* l))
@@ -86,6 +92,8 @@ private struct TilePlan {
     let lastWords: Int
     let groups: Int
     let chunksPerGroupShift: Int
+    /// A tile's codes are more than 16 KiB (over 2048 columns), so they would push the activations out of L1.
+    let wide: Bool
 
     init(_ layout: QuantizedLayout) {
         let chunks = layout.paddedCols / 32
@@ -93,6 +101,7 @@ private struct TilePlan {
         lastWords = 4 * (chunks % 4)
         groups = layout.groupsPerRow
         chunksPerGroupShift = (layout.groupSize / 32).trailingZeroBitCount
+        wide = chunks > 64
     }
 
     @inline(__always) func group(_ chunk: Int) -> Int { chunk &>> chunksPerGroupShift }
