@@ -5,7 +5,8 @@ import WStreamQuant
 /// every path and for every count of inputs, so that keeping a unit resident (interleaved) or streaming it (not)
 /// never changes a result. Shapes cover a last tile cut short (35 and 71 rows: the tail keeps the row layout),
 /// blocks of one and of two tiles, rows whose last load is partial (96, 160 and 224 columns: 3, 5 and 7 chunks),
-/// a column count padded to its group (172), and every group size the kernels take.
+/// a column count padded to its group (172), tiles wide enough for the kernel's non-temporal prefetch (2304), and
+/// every group size the kernels take.
 @Suite struct RowInterleavingTests {
     @Test(arguments: [(GroupParameters.rowScaled, 32), (.float16, 32), (.rowScaled, 64), (.float16, 128)])
     func interleavedRowsGiveTheRowLayoutsResultsExactly(form: (parameters: GroupParameters, groupSize: Int)) throws {
@@ -13,7 +14,7 @@ import WStreamQuant
         let pool = ComputePool(threadCount: 2)
         var seed: UInt64 = 11
         for (rows, rowsPerBlock) in [(16, 16), (35, 32), (71, 16)] {
-            for cols in [96, 160, 172, 224, 2048] where cols >= groupSize || cols == 172 {
+            for cols in [96, 160, 172, 224, 2048, 2304] where cols >= groupSize || cols == 172 {
                 seed += 1
                 let stored = try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: groupSize, rowsPerBlock: rowsPerBlock,
                                               parameters: parameters, source: weightLikeValues(count: rows * cols, seed: seed))
