@@ -52,8 +52,8 @@ public enum MatrixKernels {
     /// When the matrices share one quantised layout and take int8 activations, the input is quantised once and
     /// each range of rows a thread claims (`RowParts`) is computed for every matrix in one hand-over to the pool;
     /// `finish` then runs on the thread that computed the range, while the outputs are still in its cache (a SwiGLU
-    /// multiplies gate by up there). Otherwise the products run one after another and `finish` runs once on everything. Either way
-    /// each output is what `matmul` gives for its matrix alone.
+    /// multiplies gate by up there). Otherwise the products run one after another and `finish` runs once on
+    /// everything. Either way each output is what `matmul` gives for its matrix alone.
     /// - Parameters:
     ///   - ws: the weights; all of `ws[0]`'s rows and columns.
     ///   - x: `n · cols` floats, one input per row.
