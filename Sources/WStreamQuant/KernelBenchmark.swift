@@ -68,6 +68,22 @@ public enum KernelBenchmark {
             if layers >= 16 { matrices.append(Matrix(rows: 65536, cols: hidden, bits: 6)) }
             return Configuration(matrices: matrices)
         }
+
+        /// The linear layers of the Llama-3.2-1B shape at the pack defaults: 16 attention blocks of hidden size 2048
+        /// (32 query heads, 8 key-value heads of 64) with a feed-forward of 8192, and the 6-bit tied head of 128256
+        /// tokens, a third of the set's bytes. Fewer `layers` leave out the head.
+        public static func llama32_1B(layers: Int = 16) -> Configuration {
+            let hidden = 2048, ffn = 8192, kv = 512
+            var matrices: [Matrix] = []
+            for _ in 0..<max(1, min(layers, 16)) {
+                matrices += [Matrix(rows: hidden, cols: hidden, bits: 4), Matrix(rows: kv, cols: hidden, bits: 4),
+                             Matrix(rows: kv, cols: hidden, bits: 4), Matrix(rows: hidden, cols: hidden, bits: 4),
+                             Matrix(rows: ffn, cols: hidden, bits: 4), Matrix(rows: ffn, cols: hidden, bits: 4),
+                             Matrix(rows: hidden, cols: ffn, bits: 4)]
+            }
+            if layers >= 16 { matrices.append(Matrix(rows: 128_256, cols: hidden, bits: 6)) }
+            return Configuration(matrices: matrices)
+        }
     }
 
     /// Reading the set with wide loads.

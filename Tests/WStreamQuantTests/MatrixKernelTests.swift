@@ -192,4 +192,19 @@ private func expectProductsMatchReference(_ stored: StoredMatrix, inputs n: Int,
         #expect(matrices.count == 10 * 5 + 6 * 7 + 1)
         #expect(bytes >= 256 << 20)
     }
+
+    /// The Llama-3.2-1B set: 16 blocks of 7 matrices and the 6-bit head of 128,256 tokens, about a third of its bytes.
+    @Test func theLlamaSetHasItsBlocksAndItsHead() throws {
+        func bytes(_ matrices: [KernelBenchmark.Matrix]) -> Int {
+            matrices.reduce(0) { $0 + QuantizedLayout(bits: $1.bits, groupSize: $1.groupSize, rows: $1.rows, cols: $1.cols).byteCount }
+        }
+        let matrices = KernelBenchmark.Configuration.llama32_1B().matrices
+        #expect(matrices.count == 16 * 7 + 1)
+        let head = try #require(matrices.last)
+        #expect(head.rows == 128_256 && head.cols == 2048 && head.bits == 6)
+        #expect(matrices.dropLast().allSatisfy { $0.bits == 4 && ($0.cols == 2048 || $0.cols == 8192) })
+        let share = Double(bytes([head])) / Double(bytes(matrices))
+        #expect(share > 0.25 && share < 0.4, "the head holds \(share) of the bytes")
+        #expect(KernelBenchmark.Configuration.llama32_1B(layers: 2).matrices.count == 14, "fewer layers leave out the head")
+    }
 }

@@ -47,6 +47,15 @@ import TestSupport
         #expect(try FileContents.read(output + "/results.json").count > 100)
     }
 
+    @Test func benchKernelsTakesTheLlamaShape() throws {
+        let result = try WStreamExecutable.run("bench", "--kernels", "--kernel-shape", "llama-3.2-1b", "--kernel-layers", "1",
+                                               "--kernel-inputs", "1")
+        #expect(result.succeeded, "\(result)")
+        #expect(result.stdout.contains("7 matrices (1 Llama-3.2-1B layer)"), "\(result)")
+        let wrong = try WStreamExecutable.run("bench", "--kernels", "--kernel-shape", "gpt-2")
+        #expect(!wrong.succeeded && wrong.stderr.contains("lfm2-1.2b") && wrong.stderr.contains("llama-3.2-1b"), "\(wrong)")
+    }
+
     @Test func benchKernelsReportsBandwidthAndEveryKernelAtOneAndTwoThreads() throws {
         let result = try WStreamExecutable.run("bench", "--kernels", "--kernel-layers", "1", "--kernel-inputs", "1,4")
         #expect(result.succeeded, "\(result)")

@@ -72,7 +72,10 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Time the matrix kernels on a model-sized set of matrices, against the memory bandwidth.")
     var kernels = false
 
-    @Option(help: "With --kernels: LFM2-1.2B layers in the set (16, the default, adds the 6-bit head).")
+    @Option(help: "With --kernels: the model shape whose linear layers make the set: lfm2-1.2b or llama-3.2-1b.")
+    var kernelShape: KernelShape = .lfm2
+
+    @Option(help: "With --kernels: layers of that shape in the set (16, the default, adds the 6-bit head).")
     var kernelLayers = 16
 
     @Option(help: "With --kernels: comma-separated inputs per product (1 is decode, more a prefill chunk).")
@@ -243,10 +246,11 @@ struct Bench: AsyncParsableCommand {
     }
 
     private func runKernels() {
-        var configuration = KernelBenchmark.Configuration.lfm2(layers: kernelLayers)
+        var configuration = kernelShape.configuration(layers: kernelLayers)
         configuration.inputCounts = kernelInputCounts ?? [1]
         let report = KernelBenchmark.run(configuration)
-        let shape = kernelLayers == 16 ? "LFM2-1.2B's linear layers and head" : "\(kernelLayers) LFM2-1.2B layer\(kernelLayers == 1 ? "" : "s")"
+        let shape = kernelLayers == 16
+            ? "\(kernelShape.title)'s linear layers and head" : "\(kernelLayers) \(kernelShape.title) layer\(kernelLayers == 1 ? "" : "s")"
         print("kernels: \(report.family) integer kernels; \(report.matrixCount) matrices (\(shape)), \(Terminal.megabytes(report.bytes))")
         print("memory bandwidth: " + report.bandwidth.map {
             "\($0.threads) thread\($0.threads == 1 ? "" : "s") \(Terminal.decimal($0.gigabytesPerSecond)) GB/s"
