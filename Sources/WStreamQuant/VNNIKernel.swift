@@ -17,8 +17,8 @@ import _Builtin_intrinsics.intel
 /// accumulators, 4 decoded code vectors and 2 scale vectors, well within the 32 vector registers. Each input
 /// sums in the same order whatever the tile. When asked for panels (from 8 inputs on, or always, see
 /// `IntegerPath`), `VNNIPanelKernel` takes over, for 4- and 8-bit codes (6-bit ones, which `pack` uses for the
-/// output head, where prefill needs one input, keep the row tiles). A row's last load is masked, so nothing
-/// past it is read.
+/// output head, where prefill needs one input, keep the row tiles, or the tile kernel when interleaved). A row's
+/// last load is masked, so nothing past it is read.
 enum VNNIKernel: IntegerKernel {
     static func chunksPerLoad(bits: Int) -> Int { bits == 8 ? 2 : 4 }
 
@@ -30,9 +30,9 @@ enum VNNIKernel: IntegerKernel {
 
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
                      _ y: UnsafeMutablePointer<Float>, yStride: Int, panels: Bool) {
-        // Interleaved rows (`RowInterleaving`) take the tile kernel; the panel kernel reads their tiles itself.
+        // Interleaved rows (`RowInterleaving`) take the tile kernel; the panel kernel reads 4-bit tiles itself.
         let tiledEnd = min(rows.upperBound, addressing.tiledRows)
-        if !panels && rows.lowerBound < tiledEnd {
+        if (!panels || addressing.layout.bits == 6) && rows.lowerBound < tiledEnd {
             VNNITileKernel.rows(rows.lowerBound..<tiledEnd, addressing, inputs, y, yStride: yStride)
             if tiledEnd < rows.upperBound { self.rows(tiledEnd..<rows.upperBound, addressing, inputs, y, yStride: yStride, panels: false) }
             return

@@ -1,7 +1,7 @@
 #if WSTREAM_AVX512VNNI
 import _Builtin_intrinsics.intel
 
-/// The AVX-512 VNNI row kernel for interleaved 4-bit matrices (`RowInterleaving`): 16 rows per load.
+/// The AVX-512 VNNI row kernel for interleaved 4- and 6-bit matrices (`RowInterleaving`): 16 rows per load.
 ///
 /// Its sums are `VNNIKernel`'s to the last bit. That kernel keeps 16 lanes per row, lane `l` taking word `l` of each
 /// 64-byte load of the row (8 columns: 4 low nibbles, 4 high ones). Here accumulator `l` holds lane `l` of all 16
@@ -10,8 +10,14 @@ import _Builtin_intrinsics.intel
 /// lanes a row's partial last load leaves empty add the same zeros. A load serves 16 rows with two `vpdpbusd` and no
 /// permutation, the scales are converted once per chunk for 16 rows, and the rows' sums leave in one vector.
 ///
-/// Each input takes its own pass over a tile (about 17 KiB of a 2048-column matrix), which stays in cache for the
-/// next input: 16 accumulators per input leave no registers for a second.
+/// 6-bit codes widen their nibble words with the top bits as `VNNIKernel` does (`SixBitCodes`), but every word of a
+/// load shifts by the same amount, so immediate shifts replace the variable ones. A 6-bit span's vectors lie in the
+/// order they are read (nibble word `l`, then its top bits, for `l < 8`): in the transposed order, 16 nibble vectors
+/// and then 8 of top bits, the loop read 10–12 GB/s from memory on one thread against 48 GB/s from cache, and in
+/// this order it reads 29 GB/s, the one-thread probe's rate, where the 6-bit row kernel reads 23.
+///
+/// Each input takes its own pass over a tile (about 17 KiB of a 2048-column 4-bit matrix), which stays in cache for
+/// the next input: 16 accumulators per input leave no registers for a second.
 ///
 /// A wider tile's codes stream past more than L1 holds before the next tile reads the same activations again (64 KiB
 /// for the 8192 columns of a down projection, against a 32 KiB L1), and pushed them out: such matrices read at 80 %
@@ -22,25 +28,39 @@ enum VNNITileKernel {
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
                      _ y: UnsafeMutablePointer<Float>, yStride: Int) {
         let plan = TilePlan(addressing.layout)
+        if plan.sixBit {
+            tiles(SixBitTiles.self, rows, plan, addressing, inputs, y, yStride: yStride)
+        } else {
+            tiles(FourBitTiles.self, rows, plan, addressing, inputs, y, yStride: yStride)
+        }
+    }
+
+    /// The loop over tiles, compiled once per code width.
+    @inline(never)
+    private static func tiles<Width: TileCodeWidth>(_: Width.Type, _ rows: Range<Int>, _ plan: TilePlan, _ addressing: QuantizedAddressing,
+                                                    _ inputs: QuantizedActivations, _ y: UnsafeMutablePointer<Float>, yStride: Int) {
         var first = rows.lowerBound
         while first < rows.upperBound {
             let tile = TileParameters(addressing.row(first), rowScaled: addressing.rowScaled, offsetUnit: addressing.offsetUnit)
-            for t in 0..<inputs.count { product(tile, plan, inputs, input: t, y + (t &* yStride &+ first)) }
+            for t in 0..<inputs.count { product(tile, plan, sixBit: Width.sixBit, inputs, input: t, y + (t &* yStride &+ first)) }
             first += RowInterleaving.tileRows
         }
     }
 
     @inline(__always)
-    private static func product(_ tile: TileParameters, _ plan: TilePlan, _ inputs: QuantizedActivations, input t: Int,
+    private static func product(_ tile: TileParameters, _ plan: TilePlan, sixBit: Bool, _ inputs: QuantizedActivations, input t: Int,
                                 _ out: UnsafeMutablePointer<Float>) {
         let x = UnsafeRawPointer(inputs.codes(t)), d = inputs.laneScales(t), sums = inputs.groupSums(t)
-        let codes = tile.row.codes, nibble = _mm512_set1_epi8(0x0F), zero = _mm512_setzero_ps()
+        let codes = tile.row.codes, nibble = _mm512_set1_epi8(0x0F), topMask = _mm512_set1_epi8(0x30), zero = _mm512_setzero_ps()
         var a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero
         var a8 = zero, a9 = zero, a10 = zero, a11 = zero, a12 = zero, a13 = zero, a14 = zero, a15 = zero
 
         /// Lanes `0 ..< words` of load `span` of the rows; the others add the zeros a masked load gives.
         @inline(__always) func span(_ span: Int, words: Int) {
-            let chunk = 4 &* span, dSpan = d + 16 &* span, xSpan = x + 128 &* span, nibbles = codes + 1024 &* span
+            let chunk = 4 &* span, dSpan = d + 16 &* span, xSpan = x + 128 &* span
+            // A span's 16 rows of nibble words; for 6-bit codes, with their 8 words of top bits (`SixBitCodes`) in
+            // the order `RowInterleaving` keeps them.
+            let start = codes + (sixBit ? 1536 : 1024) &* span
             // A chunk's 4 lanes share its scale and its activations' `d` (repeated per lane in `laneScales`).
             @inline(__always) func chunkScales(_ k: Int) -> __m512 {
                 _mm512_mul_ps(words > 4 &* k ? tile.scales(plan.group(chunk &+ k)) : tile.scalesOfZero, _mm512_set1_ps(dSpan[4 &* k]))
@@ -49,9 +69,23 @@ enum VNNITileKernel {
             @inline(__always) func lane(_ l: Int, _ acc: inout __m512) {
                 let sd = l < 4 ? sd0 : l < 8 ? sd1 : l < 12 ? sd2 : sd3
                 guard l < words else { acc = _mm512_fmadd_ps(zero, sd, acc); return }
-                if plan.wide { CodePrefetch.aheadNonTemporal(nibbles + 64 &* l) }
-                let v = _mm512_loadu_si512(nibbles + 64 &* l)
-                let low = _mm512_and_si512(v, nibble), high = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble)
+                let nibbles = start + (sixBit ? RowInterleaving.nibbleLine(l) : 64 &* l)
+                let tops = start + RowInterleaving.topLine(l & 7, words: words)
+                if plan.wide {
+                    CodePrefetch.aheadNonTemporal(nibbles)
+                    if sixBit && l < 8 { CodePrefetch.aheadNonTemporal(tops) }
+                }
+                let v = _mm512_loadu_si512(nibbles)
+                var low = _mm512_and_si512(v, nibble), high = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble)
+                if sixBit {
+                    // Word l's top bits: in word l % 8 of the plane, at bits 0–1 and 4–5 of each byte for the first
+                    // 8 words, 2–3 and 6–7 for the last 8 (`SixBitCodes`); 16-bit shifts spill only outside 0x30.
+                    let top = _mm512_loadu_si512(tops)
+                    let evenTop = l < 8 ? _mm512_slli_epi16(top, 4) : _mm512_slli_epi16(top, 2)
+                    let oddTop = l < 8 ? top : _mm512_srli_epi16(top, 2)
+                    low = _mm512_or_si512(low, _mm512_and_si512(evenTop, topMask))
+                    high = _mm512_or_si512(high, _mm512_and_si512(oddTop, topMask))
+                }
                 let even = _mm512_dpbusd_epi32(_mm512_setzero_si512(), low, broadcast(xSpan + 4 &* l))
                 acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(even, high, broadcast(xSpan + (4 &* l &+ 64)))), sd, acc)
             }
@@ -85,6 +119,11 @@ enum VNNITileKernel {
     private static func broadcast(_ p: UnsafeRawPointer) -> __m512i { _mm512_set1_epi32(p.loadUnaligned(as: Int32.self)) }
 }
 
+/// The code width a specialisation of `VNNITileKernel`'s loop reads.
+private protocol TileCodeWidth { static var sixBit: Bool { get } }
+private enum FourBitTiles: TileCodeWidth { static var sixBit: Bool { false } }
+private enum SixBitTiles: TileCodeWidth { static var sixBit: Bool { true } }
+
 /// Per-matrix constants of `VNNITileKernel`.
 private struct TilePlan {
     /// Loads of 16 words per row that are whole, and the words of the last one when it is partial (0 otherwise).
@@ -92,8 +131,10 @@ private struct TilePlan {
     let lastWords: Int
     let groups: Int
     let chunksPerGroupShift: Int
-    /// A tile's codes are more than 16 KiB (over 2048 columns), so they would push the activations out of L1.
+    /// A tile's codes are over 2048 columns, so they would push the activations out of L1.
     let wide: Bool
+    /// 6-bit codes (`SixBitCodes`); 4-bit otherwise.
+    let sixBit: Bool
 
     init(_ layout: QuantizedLayout) {
         let chunks = layout.paddedCols / 32
@@ -102,6 +143,7 @@ private struct TilePlan {
         groups = layout.groupsPerRow
         chunksPerGroupShift = (layout.groupSize / 32).trailingZeroBitCount
         wide = chunks > 64
+        sixBit = layout.bits == 6
     }
 
     @inline(__always) func group(_ chunk: Int) -> Int { chunk &>> chunksPerGroupShift }

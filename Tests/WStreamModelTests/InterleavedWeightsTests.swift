@@ -4,8 +4,8 @@ import WStreamQuant
 import WStreamRuntime
 @testable import WStreamModel
 
-/// Resident block units are interleaved for the VNNI kernels (`RowInterleaving`) and streamed ones are not, so a
-/// budget that streams some units must give the very logits the whole model gives resident.
+/// Resident block and head units are interleaved for the VNNI kernels (`RowInterleaving`) and streamed ones are not,
+/// so a budget that streams some units must give the very logits the whole model gives resident.
 @Suite(.serialized) struct InterleavedWeightsTests {
     @Test func streamingSomeUnitsChangesNoLogitBit() throws {
         let directory = TemporaryDirectory()
@@ -21,9 +21,10 @@ import WStreamRuntime
             }
         }
         let resident = try LanguageModel(path: path, options: .init(contextLength: 64, budget: nil, threads: 2))
-        let blocks = resident.config.layerCount
-        #expect(resident.stack.interleavedUnits.count == (RowInterleaving.appliesToNativeKernels ? blocks : 0),
-                "every resident block unit is interleaved where the native kernels read tiles")
+        let blocks = resident.config.layerCount, heads = resident.stack.headUnits.count
+        #expect(heads > 0 && resident.stack.headUnits.allSatisfy { !resident.stack.blockUnits.contains($0) }, "the head has units of its own")
+        #expect(resident.stack.interleavedUnits.count == (RowInterleaving.appliesToNativeKernels ? blocks + heads : 0),
+                "every resident block and head unit (4- and 6-bit) is interleaved where the native kernels read tiles")
 
         // The smallest share of memory the model runs in: most units stream.
         var options = LanguageModel.Options(contextLength: 64, budget: nil, threads: 2)

@@ -1,16 +1,19 @@
 import Testing
 import WStreamQuant
 
-/// Interleaved 4-bit matrices (`RowInterleaving`) give bit for bit what the same matrix gives in the file's layout, on
-/// every path and for every count of inputs, so that keeping a unit resident (interleaved) or streaming it (not)
-/// never changes a result. Shapes cover a last tile cut short (35 and 71 rows: the tail keeps the row layout),
-/// blocks of one and of two tiles, rows whose last load is partial (96, 160 and 224 columns: 3, 5 and 7 chunks),
-/// a column count padded to its group (172), tiles wide enough for the kernel's non-temporal prefetch (2304), and
-/// every group size the kernels take.
+/// Interleaved 4- and 6-bit matrices (`RowInterleaving`) give bit for bit what the same matrix gives in the file's
+/// layout, on every path and for every count of inputs, so that keeping a unit resident (interleaved) or streaming it
+/// (not) never changes a result. Shapes cover a last tile cut short (35 and 71 rows: the tail keeps the row layout),
+/// blocks of one and of two tiles, rows whose last load is partial (96, 160 and 224 columns: 3, 5 and 7 chunks, so
+/// 6-bit tiles whose last span has 1, 2 and 3 chunks and reads the low and the high top bits of its plane), a column
+/// count padded to its group (172), tiles wide enough for the kernel's non-temporal prefetch (2304), and every group
+/// size the kernels take.
 @Suite struct RowInterleavingTests {
-    @Test(arguments: [(GroupParameters.rowScaled, 32), (.float16, 32), (.rowScaled, 64), (.float16, 128)])
-    func interleavedRowsGiveTheRowLayoutsResultsExactly(form: (parameters: GroupParameters, groupSize: Int)) throws {
-        let (parameters, groupSize) = form, storage = WeightMatrix.Storage.q4
+    @Test(arguments: [WeightMatrix.Storage.q4, .q6],
+          [(GroupParameters.rowScaled, 32), (.float16, 32), (.rowScaled, 64), (.float16, 128)])
+    func interleavedRowsGiveTheRowLayoutsResultsExactly(storage: WeightMatrix.Storage,
+                                                        form: (parameters: GroupParameters, groupSize: Int)) throws {
+        let (parameters, groupSize) = form
         let pool = ComputePool(threadCount: 2)
         var seed: UInt64 = 11
         for (rows, rowsPerBlock) in [(16, 16), (35, 32), (71, 16)] {
@@ -50,7 +53,7 @@ import WStreamQuant
         }
     }
 
-    /// Only 4-bit matrices in blocks of whole tiles, for the VNNI kernels, are interleaved.
+    /// Only 4- and 6-bit matrices in blocks of whole tiles, for the VNNI kernels, are interleaved.
     @Test func interleavingAppliesOnlyWhereTheTileKernelsRead() {
         func matrix(_ storage: WeightMatrix.Storage, rows: Int = 64, rowsPerBlock: Int = 32, groupSize: Int = 32) -> WeightMatrix {
             WeightMatrix(storage: storage, rows: rows, cols: 256, groupSize: groupSize, rowsPerBlock: rowsPerBlock,
@@ -59,7 +62,8 @@ import WStreamQuant
         #expect(RowInterleaving.applies(to: matrix(.q4), kernels: .avx512vnni))
         #expect(!RowInterleaving.applies(to: matrix(.q4), kernels: .avx2))
         #expect(!RowInterleaving.applies(to: matrix(.q4), kernels: .portable))
-        #expect(!RowInterleaving.applies(to: matrix(.q6), kernels: .avx512vnni))
+        #expect(RowInterleaving.applies(to: matrix(.q6), kernels: .avx512vnni))
+        #expect(!RowInterleaving.applies(to: matrix(.q6), kernels: .avx2))
         #expect(!RowInterleaving.applies(to: matrix(.q8), kernels: .avx512vnni))
         #expect(!RowInterleaving.applies(to: matrix(.q4, rowsPerBlock: 24), kernels: .avx512vnni))
         #expect(!RowInterleaving.applies(to: matrix(.q4, rows: 15, rowsPerBlock: 15), kernels: .avx512vnni))

@@ -19,11 +19,11 @@ final class TransformerStack {
     let activations: Activations
     private let embedding: EmbeddingTable
     /// Streamer unit of each block, and the units of the head (final norm, then the output matrix's rows).
-    private let blockUnits: [Int]
-    private let headUnits: [Int]
+    let blockUnits: [Int]
+    let headUnits: [Int]
     /// `output.weight`, or the token table when embeddings are tied.
     private let outputMatrix: String
-    /// Units whose 4-bit matrices are interleaved for the VNNI kernels (see `interleaveResidentUnits`).
+    /// Units whose 4- and 6-bit matrices are interleaved for the VNNI kernels (see `interleaveResidentUnits`).
     let interleavedUnits: Set<Int>
 
     /// The streamer's resident units must be loaded: their matrices are interleaved here, before any forward pass.
