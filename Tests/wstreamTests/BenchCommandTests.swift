@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 import Testing
 import TestSupport
 
@@ -45,6 +46,27 @@ import TestSupport
         let chart = String(decoding: try FileContents.read(output + "/chart.svg"), as: UTF8.self)
         #expect(chart.hasPrefix("<svg") && chart.contains("<polyline"))
         #expect(try FileContents.read(output + "/results.json").count > 100)
+    }
+
+    /// A stand-in for `llama-bench` (a script printing its JSON) runs alternately with ours, and the report sets the
+    /// two side by side: at the medians, and the fastest runs against the probe's highest reading.
+    @Test func benchWithAPeerReportsBothSidesMediansAndFastestRuns() throws {
+        let model = try Fixtures.synthetic()
+        let peer = Fixtures.scratch.file("fake-llama-bench.sh"), gguf = Fixtures.scratch.file("peer.gguf")
+        try FileContents.write(Array("#!/bin/sh\necho '[{\"n_prompt\": 16, \"n_gen\": 0, \"avg_ts\": 12.5}, {\"n_prompt\": 0, \"n_gen\": 8, \"avg_ts\": 0.5}]'\n".utf8), to: peer)
+        #expect(chmod(peer, 0o755) == 0)
+        try FileContents.write([UInt8](repeating: 1, count: 1 << 20), to: gguf)
+        let output = Fixtures.scratch.file("bench-peer")
+        let result = try WStreamExecutable.run("bench", model.path, "--budgets", "1G", "--prompt-tokens", "16", "--generate", "8",
+                                               "--peer-llama-bench", peer, "--peer-gguf", gguf, "--peer-rounds", "2", "--output", output)
+        #expect(result.succeeded, "\(result)")
+        let markdown = String(decoding: try FileContents.read(output + "/results.md"), as: UTF8.self)
+        #expect(markdown.contains("(3 of ours, 2 of the peer's, ours first and last)"), "\(markdown)")
+        let host = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("| host, all resident |") }, "\(markdown)")
+        #expect(host.contains("| 12.5 |") && host.contains("| 0.5 "), "\(host)")
+        let fastest = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("The fastest runs against the probe's highest reading") },
+                                   "\(markdown)")
+        #expect(fastest.contains("the peer 0.5 tok/s, 0.0 GB/s"), "\(fastest)")
     }
 
     @Test func benchKernelsTakesTheLlamaShape() throws {

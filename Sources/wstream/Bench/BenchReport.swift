@@ -98,6 +98,11 @@ struct BenchReport: Encodable {
             return (figures.map(\.prefillTokensPerSecond).median, figures.map(\.decodeTokensPerSecond).median)
         }
 
+        /// The fastest decode tokens/s of our runs and of the peer's.
+        var fastestDecode: (ours: Double?, peer: Double?) {
+            (ours.compactMap { $0.statistics?.decodeTokensPerSecond }.max(), peer.compactMap(\.decodeTokensPerSecond).max())
+        }
+
         /// The peer's runs as one: the median of its figures, the first run's detail.
         var peerMedian: PeerRun {
             var run = PeerRun(memoryLimit: nil, detail: peer.compactMap(\.detail).first)
