@@ -67,8 +67,8 @@ public enum RowInterleaving {
     /// Puts each span's vectors of a transposed 6-bit tile in the order the tile kernel reads them: nibble word `l`
     /// and its top bits' word `l` side by side for the first 8 words, then the nibble words past 8 (which reuse the
     /// top words already read), and any top words no nibble word of a short last span reads. Read in the transposed
-    /// order (16 nibble vectors, then 8 of top bits), two streams 1 KiB apart, a tile read at 40 % of the memory's
-    /// bandwidth on one thread; read in this order, at 90 %.
+    /// order (16 nibble vectors, then 8 of top bits), two streams 1 KiB apart, tiles read at 35–42 % of the one-thread
+    /// memory probe; read in this order, at its rate (`VNNITileKernel`).
     private static func orderSixBitSpans(_ tile: UnsafeMutableRawPointer, chunks: Int, scratch: UnsafeMutableRawPointer) {
         var chunk = 0
         while chunk < chunks {

@@ -70,7 +70,7 @@ enum VNNITileKernel {
                 let sd = l < 4 ? sd0 : l < 8 ? sd1 : l < 12 ? sd2 : sd3
                 guard l < words else { acc = _mm512_fmadd_ps(zero, sd, acc); return }
                 let nibbles = start + (sixBit ? RowInterleaving.nibbleLine(l) : 64 &* l)
-                let tops = start + RowInterleaving.topLine(l & 7, words: words)
+                let tops = sixBit ? start + RowInterleaving.topLine(l & 7, words: words) : start
                 if plan.wide {
                     CodePrefetch.aheadNonTemporal(nibbles)
                     if sixBit && l < 8 { CodePrefetch.aheadNonTemporal(tops) }
