@@ -22,7 +22,9 @@ import _Builtin_intrinsics.intel
 /// A wider tile's codes stream past more than L1 holds before the next tile reads the same activations again (64 KiB
 /// for the 8192 columns of a down projection, against a 32 KiB L1), and pushed them out: such matrices read at 80 %
 /// of what 2048-column ones do. For those the kernel asks for each code line 2 KiB ahead as non-temporal data
-/// (`CodePrefetch.aheadNonTemporal`), the first to leave L1. Narrower tiles read slower with the same prefetch.
+/// (`CodePrefetch.aheadNonTemporal`), the first to leave L1: 8 % less time on one thread. Narrower tiles read slower
+/// with the same prefetch. That is not the whole deficit: stored in 2048-column bands, which keeps the activations'
+/// reuse as short as a narrow tile's, the wide tiles read slower still (docs/ARCHITECTURE.md).
 enum VNNITileKernel {
     /// Rows `rows` (whole tiles, from a multiple of 16) times every input into `y[t · yStride + r]`.
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
