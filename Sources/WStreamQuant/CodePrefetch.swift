@@ -14,7 +14,39 @@ enum CodePrefetch {
     static func ahead(_ codes: UnsafeRawPointer) { wstream_prefetch(codes + distance) }
 
     /// The line `distance` ahead as non-temporal data (`prefetchnta`), for a code stream long enough to push the
-    /// activations out of L1 between two uses: the tile kernel's wide tiles (see `VNNITileKernel`).
+    /// activations out of L1 between two uses: the tile kernel's wide tiles on AMD (see `TilePrefetch`).
     @inline(__always)
     static func aheadNonTemporal(_ codes: UnsafeRawPointer) { wstream_prefetch_nta(codes + distance) }
+
+    /// The line `TilePrefetch.everyTileDistance` ahead, into every cache level: the tile kernel on Intel.
+    @inline(__always)
+    static func farAhead(_ codes: UnsafeRawPointer) { wstream_prefetch(codes + TilePrefetch.everyTileDistance) }
+}
+
+/// Which code lines the tile kernel (`VNNITileKernel`) asks for ahead of its loads, by CPU maker.
+///
+/// The two makers' cores want opposite things, each measured on its own (docs/ARCHITECTURE.md, Kernels). On an
+/// AMD EPYC (Zen 4) the hardware prefetchers keep a tile's stream fed alone; a `prefetcht0` on every load slowed
+/// the 2048-column tiles by 3 %, while the 8192-column tiles read 8 % faster with a non-temporal one. On an Intel
+/// Xeon (Emerald Rapids), whose cores read memory at half a Zen 4 core's rate (14 against 28 GB/s on one thread),
+/// the tiles read 55–70 % of the probe without a prefetch and 85–93 % on two threads with a `prefetcht0` 4 KiB
+/// ahead on every load; 2 KiB gained less and 8 KiB no more.
+public enum TilePrefetch: Sendable, CustomStringConvertible {
+    /// A non-temporal prefetch `CodePrefetch.distance` ahead, on tiles of over 2048 columns only.
+    case nonTemporalOnWideTiles
+    /// A `prefetcht0` `everyTileDistance` ahead, on every tile.
+    case everyTile
+
+    /// How far ahead `everyTile` asks.
+    public static let everyTileDistance = 4096
+
+    /// This machine's: `everyTile` on Intel, `nonTemporalOnWideTiles` elsewhere.
+    public static let native: TilePrefetch = CPUVendor.current == .intel ? .everyTile : .nonTemporalOnWideTiles
+
+    public var description: String {
+        switch self {
+        case .nonTemporalOnWideTiles: "non-temporal, \(CodePrefetch.distance / 1024) KiB ahead, on tiles over 2048 columns"
+        case .everyTile: "every tile, \(Self.everyTileDistance / 1024) KiB ahead"
+        }
+    }
 }

@@ -19,12 +19,14 @@ import _Builtin_intrinsics.intel
 /// Each input takes its own pass over a tile (about 17 KiB of a 2048-column 4-bit matrix), which stays in cache for
 /// the next input: 16 accumulators per input leave no registers for a second.
 ///
-/// A wider tile's codes stream past more than L1 holds before the next tile reads the same activations again (64 KiB
-/// for the 8192 columns of a down projection, against a 32 KiB L1), and pushed them out: such matrices read at 80 %
-/// of what 2048-column ones do. For those the kernel asks for each code line 2 KiB ahead as non-temporal data
+/// Which code lines the loop asks for ahead depends on the CPU's maker (`TilePrefetch`). On AMD Zen 4, a wider
+/// tile's codes stream past more than L1 holds before the next tile reads the same activations again (64 KiB for
+/// the 8192 columns of a down projection, against a 32 KiB L1), and pushed them out: such matrices read at 80 % of
+/// what 2048-column ones do. For those the kernel asks for each code line 2 KiB ahead as non-temporal data
 /// (`CodePrefetch.aheadNonTemporal`), the first to leave L1: 8 % less time on one thread. Narrower tiles read slower
 /// with the same prefetch. That is not the whole deficit: stored in 2048-column bands, which keeps the activations'
-/// reuse as short as a narrow tile's, the wide tiles read slower still (docs/ARCHITECTURE.md).
+/// reuse as short as a narrow tile's, the wide tiles read slower still (docs/ARCHITECTURE.md). On Intel every tile
+/// asks for each line 4 KiB ahead (`CodePrefetch.farAhead`), without which its cores leave the loads waiting.
 enum VNNITileKernel {
     /// Rows `rows` (whole tiles, from a multiple of 16) times every input into `y[t · yStride + r]`.
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
@@ -73,9 +75,14 @@ enum VNNITileKernel {
                 guard l < words else { acc = _mm512_fmadd_ps(zero, sd, acc); return }
                 let nibbles = start + (sixBit ? RowInterleaving.nibbleLine(l) : 64 &* l)
                 let tops = sixBit ? start + RowInterleaving.topLine(l & 7, words: words) : start
-                if plan.wide {
+                switch plan.prefetch {
+                case .none: break
+                case .nonTemporal:
                     CodePrefetch.aheadNonTemporal(nibbles)
                     if sixBit && l < 8 { CodePrefetch.aheadNonTemporal(tops) }
+                case .farAhead:
+                    CodePrefetch.farAhead(nibbles)
+                    if sixBit && l < 8 { CodePrefetch.farAhead(tops) }
                 }
                 let v = _mm512_loadu_si512(nibbles)
                 var low = _mm512_and_si512(v, nibble), high = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble)
@@ -133,8 +140,8 @@ private struct TilePlan {
     let lastWords: Int
     let groups: Int
     let chunksPerGroupShift: Int
-    /// A tile's codes are over 2048 columns, so they would push the activations out of L1.
-    let wide: Bool
+    /// What the loop asks for ahead of each load (`TilePrefetch`).
+    let prefetch: LinePrefetch
     /// 6-bit codes (`SixBitCodes`); 4-bit otherwise.
     let sixBit: Bool
 
@@ -144,11 +151,17 @@ private struct TilePlan {
         lastWords = 4 * (chunks % 4)
         groups = layout.groupsPerRow
         chunksPerGroupShift = (layout.groupSize / 32).trailingZeroBitCount
-        wide = chunks > 64
+        switch TilePrefetch.native {
+        // A tile's codes over 2048 columns would push the activations out of L1.
+        case .nonTemporalOnWideTiles: prefetch = chunks > 64 ? .nonTemporal : .none
+        case .everyTile: prefetch = .farAhead
+        }
         sixBit = layout.bits == 6
     }
 
     @inline(__always) func group(_ chunk: Int) -> Int { chunk &>> chunksPerGroupShift }
+
+    enum LinePrefetch { case none, nonTemporal, farAhead }
 }
 
 /// The group parameters of a tile's 16 rows as vectors (lane = row), converted exactly as `QuantizedRow.scales16`

@@ -252,6 +252,7 @@ struct Bench: AsyncParsableCommand {
         let shape = kernelLayers == 16
             ? "\(kernelShape.title)'s linear layers and head" : "\(kernelLayers) \(kernelShape.title) layer\(kernelLayers == 1 ? "" : "s")"
         print("kernels: \(report.family) integer kernels; \(report.matrixCount) matrices (\(shape)), \(Terminal.megabytes(report.bytes))")
+        if report.figures.contains(where: \.interleaved) { print("tile prefetch (\(CPUVendor.current)): \(TilePrefetch.native)") }
         print("memory bandwidth: " + report.bandwidth.map {
             "\($0.threads) thread\($0.threads == 1 ? "" : "s") \(Terminal.decimal($0.gigabytesPerSecond)) GB/s"
         }.joined(separator: ", "))
