@@ -21,8 +21,9 @@ public final class LayerStreamer: @unchecked Sendable {
         public var stallSeconds = 0.0
     }
 
-    /// A unit in memory: in a slot of the pool, or in a mapped window of the file.
-    private struct Loaded {
+    /// A unit in memory: in a slot of the pool, or in a mapped window of the file. It passes from the reading queue
+    /// to the checking one, and then under `lock` to the model; only one of them holds it at a time.
+    private struct Loaded: @unchecked Sendable {
         let base: UnsafeRawPointer
         /// Keeps a mapped unit mapped until it is released.
         let window: FileWindow?
@@ -59,7 +60,10 @@ public final class LayerStreamer: @unchecked Sendable {
     private let streamOrder: [Int]
     private var nextToLoad = 0
     private let lock = ConditionLock()
+    /// Reads (or maps) streamed units, one at a time.
     private let queue = DispatchQueue(label: "wstream.stream")
+    /// Checks the frames of what `queue` read, while `queue` reads the next unit.
+    private let checkQueue = DispatchQueue(label: "wstream.stream.check")
     /// Streamed units whose mapping `mapInLargePages` has checked; touched only on `queue`.
     private var checkedForLargePages: Set<Int> = []
     private let decoder = FrameDecoder()
@@ -185,6 +189,7 @@ public final class LayerStreamer: @unchecked Sendable {
     /// Waits for any load in flight, so the pool can be torn down safely.
     public func drain() {
         queue.sync {}
+        checkQueue.sync {}
     }
 
     // MARK: - Scheduling (all called with `lock` held)
@@ -215,20 +220,27 @@ public final class LayerStreamer: @unchecked Sendable {
             if slotIndex(holding: unit) != nil { return }
             nextToLoad = (nextToLoad + 1) % streamOrder.count
             slots[free] = .loading(unit: unit)
+            // Two stages, so that the disk reads the next unit while this one's checksums are computed: read on
+            // `queue`, check on `checkQueue`. The slot stays `loading` until both are done.
             queue.async { [self] in
                 let start = clock.now
-                let outcome = Result { try load(unit, into: slotBase?[free]) }
-                let elapsed = (clock.now - start).seconds
-                lock.withLock {
-                    counters.loadSeconds += elapsed
-                    switch outcome {
-                    case .success(let loaded):
-                        counters.bytesStreamed += layouts[unit]!.byteCount
-                        slots[free] = .ready(unit: unit, loaded)
-                    case .failure(let error):
-                        slots[free] = .failed(unit: unit, error: error)
+                let brought = Result { try bring(unit, into: slotBase?[free]) }
+                let readSeconds = (clock.now - start).seconds
+                checkQueue.async { [self] in
+                    let start = clock.now
+                    let outcome = brought.flatMap { loaded in Result { try check(unit, loaded, into: slotBase?[free]); return loaded } }
+                    let elapsed = readSeconds + (clock.now - start).seconds
+                    lock.withLock {
+                        counters.loadSeconds += elapsed
+                        switch outcome {
+                        case .success(let loaded):
+                            counters.bytesStreamed += layouts[unit]!.byteCount
+                            slots[free] = .ready(unit: unit, loaded)
+                        case .failure(let error):
+                            slots[free] = .failed(unit: unit, error: error)
+                        }
+                        lock.broadcast()
                     }
-                    lock.broadcast()
                 }
             }
         }
@@ -236,10 +248,19 @@ public final class LayerStreamer: @unchecked Sendable {
 
     // MARK: - Loading
 
-    /// Brings `unit` into memory at `destination` (`slotBytes` of it), or maps it when `destination` is nil.
+    /// Brings `unit` into memory at `destination` (`slotBytes` of it), or maps it when `destination` is nil, and checks
+    /// its frames.
     private func load(_ unit: Int, into destination: UnsafeMutableRawPointer?) throws -> Loaded {
+        let loaded = try bring(unit, into: destination)
+        try check(unit, loaded, into: destination)
+        return loaded
+    }
+
+    /// Reads, maps or decodes `unit` as `load(_:into:)` does, without checking a stored-as-decoded unit's frames.
+    private func bring(_ unit: Int, into destination: UnsafeMutableRawPointer?) throws -> Loaded {
         let layout = layouts[unit]!
         guard layout.isStoredAsDecoded else {
+            // Decoding checks each frame as it goes.
             try decode(layout, into: destination!)
             return Loaded(base: destination!, window: nil)
         }
@@ -260,13 +281,20 @@ public final class LayerStreamer: @unchecked Sendable {
             let window = try mapInLargePages(unit, range)
             loaded = Loaded(base: window.bytes.baseAddress!, window: window)
         }
+        return loaded
+    }
+
+    /// Checks the frames of `unit`, stored as decoded and brought in by `bring(_:into:)`.
+    private func check(_ unit: Int, _ loaded: Loaded, into destination: UnsafeMutableRawPointer?) throws {
+        let layout = layouts[unit]!
+        guard layout.isStoredAsDecoded else { return }
+        let range = layout.storedRange
         let stored = StoredBytes(UnsafeRawBufferPointer(start: loaded.base, count: range.count), fileOffset: range.lowerBound)
         for placement in layout.placements {
             // Bytes read past the page cache come from the disk each pass, so each pass checks them; mapped bytes come
             // from the page cache, which keeps what was checked the first time.
             try reader.checkFrames(placement.tensor, blocks: placement.blocks, stored: stored, everyTime: io == .direct && destination != nil)
         }
-        return loaded
     }
 
     /// Maps `range`, the stored bytes of streamed `unit`, populated.
