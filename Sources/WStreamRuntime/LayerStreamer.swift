@@ -15,7 +15,8 @@ public final class LayerStreamer: @unchecked Sendable {
         public var bytesStreamed = 0
         /// Acquisitions that had to wait for their unit.
         public var stalls = 0
-        /// Time the background queue spent bringing streamed units in.
+        /// Time the background queues spent bringing streamed units in, reading and checking (one unit's check
+        /// overlaps the next one's read).
         public var loadSeconds = 0.0
         /// Time the model spent waiting for a streamed unit.
         public var stallSeconds = 0.0
@@ -220,6 +221,7 @@ public final class LayerStreamer: @unchecked Sendable {
             if slotIndex(holding: unit) != nil { return }
             nextToLoad = (nextToLoad + 1) % streamOrder.count
             slots[free] = .loading(unit: unit)
+            let readsFromDisk = io == .direct && slotBase != nil
             // Two stages, so that the disk reads the next unit while this one's checksums are computed: read on
             // `queue`, check on `checkQueue`. The slot stays `loading` until both are done.
             queue.async { [self] in
@@ -228,7 +230,7 @@ public final class LayerStreamer: @unchecked Sendable {
                 let readSeconds = (clock.now - start).seconds
                 checkQueue.async { [self] in
                     let start = clock.now
-                    let outcome = brought.flatMap { loaded in Result { try check(unit, loaded, into: slotBase?[free]); return loaded } }
+                    let outcome = brought.flatMap { loaded in Result { try check(unit, loaded, fromDisk: readsFromDisk); return loaded } }
                     let elapsed = readSeconds + (clock.now - start).seconds
                     lock.withLock {
                         counters.loadSeconds += elapsed
@@ -252,7 +254,7 @@ public final class LayerStreamer: @unchecked Sendable {
     /// its frames.
     private func load(_ unit: Int, into destination: UnsafeMutableRawPointer?) throws -> Loaded {
         let loaded = try bring(unit, into: destination)
-        try check(unit, loaded, into: destination)
+        try check(unit, loaded, fromDisk: io == .direct && destination != nil)
         return loaded
     }
 
@@ -285,7 +287,8 @@ public final class LayerStreamer: @unchecked Sendable {
     }
 
     /// Checks the frames of `unit`, stored as decoded and brought in by `bring(_:into:)`.
-    private func check(_ unit: Int, _ loaded: Loaded, into destination: UnsafeMutableRawPointer?) throws {
+    /// - Parameter fromDisk: the bytes were read past the page cache, so they are checked even if checked before.
+    private func check(_ unit: Int, _ loaded: Loaded, fromDisk: Bool) throws {
         let layout = layouts[unit]!
         guard layout.isStoredAsDecoded else { return }
         let range = layout.storedRange
@@ -293,7 +296,7 @@ public final class LayerStreamer: @unchecked Sendable {
         for placement in layout.placements {
             // Bytes read past the page cache come from the disk each pass, so each pass checks them; mapped bytes come
             // from the page cache, which keeps what was checked the first time.
-            try reader.checkFrames(placement.tensor, blocks: placement.blocks, stored: stored, everyTime: io == .direct && destination != nil)
+            try reader.checkFrames(placement.tensor, blocks: placement.blocks, stored: stored, everyTime: fromDisk)
         }
     }
 
