@@ -4,7 +4,7 @@ import _Builtin_intrinsics.intel.cpuid
 
 /// Who made the CPU, from `cpuid`'s vendor string: some tuning that no instruction set reveals depends on it
 /// (`TilePrefetch`).
-public enum CPUVendor: String, Sendable, CaseIterable {
+public enum CPUVendor: String, Sendable {
     case intel
     case amd
     case other
