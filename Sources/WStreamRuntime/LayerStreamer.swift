@@ -221,7 +221,6 @@ public final class LayerStreamer: @unchecked Sendable {
             if slotIndex(holding: unit) != nil { return }
             nextToLoad = (nextToLoad + 1) % streamOrder.count
             slots[free] = .loading(unit: unit)
-            let readsFromDisk = io == .direct && slotBase != nil
             // Two stages, so that the disk reads the next unit while this one's checksums are computed: read on
             // `queue`, check on `checkQueue`. The slot stays `loading` until both are done.
             queue.async { [self] in
@@ -230,7 +229,7 @@ public final class LayerStreamer: @unchecked Sendable {
                 let readSeconds = (clock.now - start).seconds
                 checkQueue.async { [self] in
                     let start = clock.now
-                    let outcome = brought.flatMap { loaded in Result { try check(unit, loaded, fromDisk: readsFromDisk); return loaded } }
+                    let outcome = brought.flatMap { loaded in Result { try check(unit, loaded); return loaded } }
                     let elapsed = readSeconds + (clock.now - start).seconds
                     lock.withLock {
                         counters.loadSeconds += elapsed
@@ -254,7 +253,7 @@ public final class LayerStreamer: @unchecked Sendable {
     /// its frames.
     private func load(_ unit: Int, into destination: UnsafeMutableRawPointer?) throws -> Loaded {
         let loaded = try bring(unit, into: destination)
-        try check(unit, loaded, fromDisk: io == .direct && destination != nil)
+        try check(unit, loaded)
         return loaded
     }
 
@@ -287,16 +286,15 @@ public final class LayerStreamer: @unchecked Sendable {
     }
 
     /// Checks the frames of `unit`, stored as decoded and brought in by `bring(_:into:)`.
-    /// - Parameter fromDisk: the bytes were read past the page cache, so they are checked even if checked before.
-    private func check(_ unit: Int, _ loaded: Loaded, fromDisk: Bool) throws {
+    private func check(_ unit: Int, _ loaded: Loaded) throws {
         let layout = layouts[unit]!
         guard layout.isStoredAsDecoded else { return }
         let range = layout.storedRange
         let stored = StoredBytes(UnsafeRawBufferPointer(start: loaded.base, count: range.count), fileOffset: range.lowerBound)
         for placement in layout.placements {
-            // Bytes read past the page cache come from the disk each pass, so each pass checks them; mapped bytes come
-            // from the page cache, which keeps what was checked the first time.
-            try reader.checkFrames(placement.tensor, blocks: placement.blocks, stored: stored, everyTime: fromDisk)
+            // With `.direct` every unit is read past the page cache, from the disk each pass, so each pass checks it; mapped
+            // bytes and buffered reads come from the page cache, which keeps what was checked the first time.
+            try reader.checkFrames(placement.tensor, blocks: placement.blocks, stored: stored, everyTime: io == .direct)
         }
     }
 
