@@ -22,17 +22,26 @@ public final class LayerStreamer: @unchecked Sendable {
         public var stallSeconds = 0.0
     }
 
-    /// A unit in memory: in a slot of the pool, or in a mapped window of the file. It passes from the reading queue
-    /// to the checking one, and then under `lock` to the model; only one of them holds it at a time.
+    /// A unit in memory: in a slot of the pool, or in a mapped window of the file. Only its slot holds it, from the
+    /// moment it is brought in until the slot is freed: the queues pass on its address, never the value, so that a
+    /// window is unmapped when its slot is freed and not when a descheduled queue thread lets go of it (a third
+    /// window mapped beside the slots' two broke the budget by the head's 16 MiB in a CI run of the address-space test).
     private struct Loaded: @unchecked Sendable {
         let base: UnsafeRawPointer
         /// Keeps a mapped unit mapped until it is released.
         let window: FileWindow?
     }
 
+    /// Where a unit that its slot holds lies: what the queues pass on, owning nothing.
+    private struct Address: @unchecked Sendable {
+        let base: UnsafeRawPointer
+    }
+
     private enum SlotState {
         case free
         case loading(unit: Int)
+        /// Brought in; the checking queue is reading it.
+        case checking(unit: Int, Loaded)
         case ready(unit: Int, Loaded)
         case inUse(unit: Int, Loaded)
         case failed(unit: Int, error: any Error)
@@ -40,7 +49,7 @@ public final class LayerStreamer: @unchecked Sendable {
         var unit: Int? {
             switch self {
             case .free: nil
-            case .loading(let unit), .ready(let unit, _), .inUse(let unit, _), .failed(let unit, _): unit
+            case .loading(let unit), .checking(let unit, _), .ready(let unit, _), .inUse(let unit, _), .failed(let unit, _): unit
             }
         }
     }
@@ -151,8 +160,10 @@ public final class LayerStreamer: @unchecked Sendable {
                     realign(to: unit)
                     return false
                 }
-                if case .loading = slots[index] { waited = true; return false }
-                return true
+                switch slots[index] {
+                case .loading, .checking: waited = true; return false
+                default: return true
+                }
             }
             if waited {
                 counters.stalls += 1
@@ -222,28 +233,42 @@ public final class LayerStreamer: @unchecked Sendable {
             nextToLoad = (nextToLoad + 1) % streamOrder.count
             slots[free] = .loading(unit: unit)
             // Two stages, so that the disk reads the next unit while this one's checksums are computed: read on
-            // `queue`, check on `checkQueue`. The slot stays `loading` until both are done.
+            // `queue`, check on `checkQueue`. The slot is `loading`, then `checking`, until both are done.
             queue.async { [self] in
                 let start = clock.now
-                let brought = Result { try bring(unit, into: slotBase?[free]) }
+                let brought = bringIntoSlot(unit, free)
                 let readSeconds = (clock.now - start).seconds
                 checkQueue.async { [self] in
                     let start = clock.now
-                    let outcome = brought.flatMap { loaded in Result { try check(unit, loaded); return loaded } }
+                    let checked = brought.flatMap { address in Result { try check(unit, at: address.base) } }
                     let elapsed = readSeconds + (clock.now - start).seconds
                     lock.withLock {
                         counters.loadSeconds += elapsed
-                        switch outcome {
-                        case .success(let loaded):
+                        switch (checked, slots[free]) {
+                        case (.success, .checking(_, let loaded)):
                             counters.bytesStreamed += layouts[unit]!.byteCount
                             slots[free] = .ready(unit: unit, loaded)
-                        case .failure(let error):
+                        case (.failure(let error), _):
                             slots[free] = .failed(unit: unit, error: error)
+                        default:
+                            preconditionFailure("slot \(free) left its check")
                         }
                         lock.broadcast()
                     }
                 }
             }
+        }
+    }
+
+    /// Brings `unit` into slot `slot` (`bring(_:into:)`) and marks it `checking`, holding it there alone.
+    /// - Returns: the unit's address, or the error that bringing it in met.
+    private func bringIntoSlot(_ unit: Int, _ slot: Int) -> Result<Address, any Error> {
+        do {
+            let loaded = try bring(unit, into: slotBase?[slot])
+            lock.withLock { slots[slot] = .checking(unit: unit, loaded) }
+            return .success(Address(base: loaded.base))
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -253,7 +278,7 @@ public final class LayerStreamer: @unchecked Sendable {
     /// its frames.
     private func load(_ unit: Int, into destination: UnsafeMutableRawPointer?) throws -> Loaded {
         let loaded = try bring(unit, into: destination)
-        try check(unit, loaded)
+        try check(unit, at: loaded.base)
         return loaded
     }
 
@@ -285,12 +310,12 @@ public final class LayerStreamer: @unchecked Sendable {
         return loaded
     }
 
-    /// Checks the frames of `unit`, stored as decoded and brought in by `bring(_:into:)`.
-    private func check(_ unit: Int, _ loaded: Loaded) throws {
+    /// Checks the frames of `unit`, stored as decoded and brought in by `bring(_:into:)` at `base`.
+    private func check(_ unit: Int, at base: UnsafeRawPointer) throws {
         let layout = layouts[unit]!
         guard layout.isStoredAsDecoded else { return }
         let range = layout.storedRange
-        let stored = StoredBytes(UnsafeRawBufferPointer(start: loaded.base, count: range.count), fileOffset: range.lowerBound)
+        let stored = StoredBytes(UnsafeRawBufferPointer(start: base, count: range.count), fileOffset: range.lowerBound)
         for placement in layout.placements {
             // With `.direct` every unit is read past the page cache, from the disk each pass, so each pass checks it; mapped
             // bytes and buffered reads come from the page cache, which keeps what was checked the first time.
