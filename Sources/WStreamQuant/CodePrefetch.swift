@@ -18,9 +18,13 @@ enum CodePrefetch {
     @inline(__always)
     static func aheadNonTemporal(_ codes: UnsafeRawPointer) { wstream_prefetch_nta(codes + distance) }
 
-    /// The line `TilePrefetch.everyTileDistance` ahead, into every cache level: the tile kernel on Intel.
+    /// The line `TilePrefetch.everyTileDistance` ahead into every cache level, and the line
+    /// `TilePrefetch.secondLevelDistance` ahead into L2: the tile kernel on Intel.
     @inline(__always)
-    static func farAhead(_ codes: UnsafeRawPointer) { wstream_prefetch(codes + TilePrefetch.everyTileDistance) }
+    static func farAhead(_ codes: UnsafeRawPointer) {
+        wstream_prefetch(codes + TilePrefetch.everyTileDistance)
+        wstream_prefetch_l2(codes + TilePrefetch.secondLevelDistance)
+    }
 }
 
 /// Which code lines the tile kernel (`VNNITileKernel`) asks for ahead of its loads, by CPU maker.
@@ -30,15 +34,21 @@ enum CodePrefetch {
 /// the 2048-column tiles by 3 %, while the 8192-column tiles read 8 % faster with a non-temporal one. On an Intel
 /// Xeon (Emerald Rapids), whose cores read memory at half a Zen 4 core's rate (14 against 28 GB/s on one thread),
 /// the tiles read 55–70 % of the probe without a prefetch and 85–93 % on two threads with a `prefetcht0` 4 KiB
-/// ahead on every load; 2 KiB gained less and 8 KiB no more.
+/// ahead on every load; 2 KiB gained less and 8 KiB no more. A `prefetcht0` holds one of L1's fill buffers until
+/// memory answers, so those alone bound how many lines a core has in flight; a second prefetch 24 KiB ahead into
+/// L2 only (`prefetcht2`) adds requests that do not: the decode products took 11 % less time (docs/ARCHITECTURE.md,
+/// Kernels), where 12 and 64 KiB gained a little less and `prefetcht1` the same.
 public enum TilePrefetch: Sendable, CustomStringConvertible {
     /// A non-temporal prefetch `CodePrefetch.distance` ahead, on tiles of over 2048 columns only.
     case nonTemporalOnWideTiles
     /// A `prefetcht0` `everyTileDistance` ahead, on every tile.
     case everyTile
 
-    /// How far ahead `everyTile` asks.
+    /// How far ahead `everyTile` asks into every cache level.
     public static let everyTileDistance = 4096
+
+    /// How far ahead `everyTile` also asks into L2.
+    public static let secondLevelDistance = 24576
 
     /// This machine's: `everyTile` on Intel, `nonTemporalOnWideTiles` elsewhere.
     public static let native: TilePrefetch = CPUVendor.current == .intel ? .everyTile : .nonTemporalOnWideTiles
@@ -46,7 +56,7 @@ public enum TilePrefetch: Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .nonTemporalOnWideTiles: "non-temporal, \(CodePrefetch.distance / 1024) KiB ahead, on tiles over 2048 columns"
-        case .everyTile: "every tile, \(Self.everyTileDistance / 1024) KiB ahead"
+        case .everyTile: "every tile, \(Self.everyTileDistance / 1024) KiB ahead into L1 and \(Self.secondLevelDistance / 1024) KiB into L2"
         }
     }
 }

@@ -26,7 +26,8 @@ import _Builtin_intrinsics.intel
 /// (`CodePrefetch.aheadNonTemporal`), the first to leave L1: 8 % less time on one thread. Narrower tiles read slower
 /// with the same prefetch. That is not the whole deficit: stored in 2048-column bands, which keeps the activations'
 /// reuse as short as a narrow tile's, the wide tiles read slower still (docs/ARCHITECTURE.md). On Intel every tile
-/// asks for each line 4 KiB ahead (`CodePrefetch.farAhead`), without which its cores leave the loads waiting.
+/// asks for each line 4 KiB ahead into L1 and 24 KiB ahead into L2 (`CodePrefetch.farAhead`), without which its
+/// cores leave the loads waiting.
 enum VNNITileKernel {
     /// Rows `rows` (whole tiles, from a multiple of 16) times every input into `y[t · yStride + r]`.
     static func rows(_ rows: Range<Int>, _ addressing: QuantizedAddressing, _ inputs: QuantizedActivations,
