@@ -9,8 +9,8 @@ static inline void wstream_prefetch(const void *address) { __builtin_prefetch(ad
 /// line to leave, so a stream read once does not push out what the loop reads again.
 static inline void wstream_prefetch_nta(const void *address) { __builtin_prefetch(address, 0, 0); }
 
-/// Asks for the cache line holding `address` into L2 but not L1 (`prefetcht2`): a request the core hands to L2
-/// at once, so it does not hold one of L1's few fill buffers while memory answers.
+/// Asks for the cache line holding `address` into L2 but not L1 (`prefetcht2`): far enough ahead, it lets a core
+/// keep more lines in flight than L1's fill buffers, which a `prefetcht0` holds until memory answers.
 static inline void wstream_prefetch_l2(const void *address) { __builtin_prefetch(address, 0, 1); }
 
 #endif

@@ -41,7 +41,7 @@ enum CodePrefetch {
 public enum TilePrefetch: Sendable, CustomStringConvertible {
     /// A non-temporal prefetch `CodePrefetch.distance` ahead, on tiles of over 2048 columns only.
     case nonTemporalOnWideTiles
-    /// A `prefetcht0` `everyTileDistance` ahead, on every tile.
+    /// A `prefetcht0` `everyTileDistance` ahead and a `prefetcht2` `secondLevelDistance` ahead, on every tile.
     case everyTile
 
     /// How far ahead `everyTile` asks into every cache level.
