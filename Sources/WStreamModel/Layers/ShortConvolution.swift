@@ -14,35 +14,58 @@ enum ShortConvolution {
         let hidden = config.hiddenSize
         let kernel = config.convKernelSize
         let past = kernel - 1
+        let rowWidth = 3 * hidden
         // B ⊙ v in place of B.
         for row in 0..<batch.rowCount {
-            let projected = x.wide + row * 3 * hidden
+            let projected = x.wide + row * rowWidth
             for c in 0..<hidden { projected[c] *= projected[2 * hidden + c] }
         }
-        for segment in batch.segments {
-            let history = segment.sequence.convolution(layer)
-            let first = segment.rows.lowerBound
-            /// The input at `time` rows after the segment's first (negative: from the sequence's history).
-            func input(_ time: Int, _ channel: Int) -> Float {
-                time >= 0 ? x.wide[(first + time) * 3 * hidden + channel] : history.inputs[(past + time) * hidden + channel]
-            }
-            for t in 0..<segment.rows.count {
-                let gate = x.wide + (first + t) * 3 * hidden + hidden
-                let out = x.attended + (first + t) * hidden
-                for c in 0..<hidden {
-                    var sum: Float = 0
-                    for k in 0..<kernel { sum += taps[c * kernel + k] * input(t - past + k, c) }
-                    out[c] = gate[c] * sum
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: max(kernel, 1)) { inputs in
+            let inputs = inputs.baseAddress!
+            for segment in batch.segments {
+                let history = segment.sequence.convolution(layer).inputs
+                let first = segment.rows.lowerBound
+                /// The convolution's input `time` rows after the segment's first (negative: from the sequence's history).
+                func input(_ time: Int) -> UnsafePointer<Float> {
+                    UnsafePointer(time >= 0 ? x.wide + (first + time) * rowWidth : history + (past + time) * hidden)
                 }
-            }
-            // Keep the newest `past` inputs for the next call.
-            if past > 0 {
-                var newest = [Float](repeating: 0, count: past * hidden)
+                for t in 0..<segment.rows.count {
+                    for k in 0..<kernel { inputs[k] = input(t - past + k) }
+                    convolve(inputs, taps: taps, kernel: kernel, gate: x.wide + (first + t) * rowWidth + hidden,
+                             into: x.attended + (first + t) * hidden, channels: hidden)
+                }
+                // Keep the newest `past` inputs for the next call. Slot `s` takes the input `count − past + s`, which is
+                // a later history slot (never one already overwritten) or a row of this segment.
                 for slot in 0..<past {
-                    for c in 0..<hidden { newest[slot * hidden + c] = input(segment.rows.count - past + slot, c) }
+                    (history + slot * hidden).update(from: input(segment.rows.count - past + slot), count: hidden)
                 }
-                history.inputs.update(from: newest, count: newest.count)
             }
+        }
+    }
+
+    /// `out[c] = gate[c] · Σ_k taps[c·kernel + k] · inputs[k][c]` for every channel, the taps summed oldest first.
+    ///
+    /// Sixteen channels at a time, each lane summing its channel in the scalar order, so results do not depend on
+    /// where a channel falls.
+    private static func convolve(_ inputs: UnsafePointer<UnsafePointer<Float>>, taps: UnsafePointer<Float>, kernel: Int,
+                                 gate: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, channels: Int) {
+        var c = 0
+        while c + 16 <= channels {
+            var sum = SIMD16<Float>()
+            for k in 0..<kernel {
+                var weights = SIMD16<Float>()
+                for lane in 0..<16 { weights[lane] = taps[(c + lane) * kernel + k] }
+                sum += weights * UnsafeRawPointer(inputs[k] + c).loadUnaligned(as: SIMD16<Float>.self)
+            }
+            let product = UnsafeRawPointer(gate + c).loadUnaligned(as: SIMD16<Float>.self) * sum
+            UnsafeMutableRawPointer(out + c).storeBytes(of: product, as: SIMD16<Float>.self)
+            c += 16
+        }
+        while c < channels {
+            var sum: Float = 0
+            for k in 0..<kernel { sum += taps[c * kernel + k] * inputs[k][c] }
+            out[c] = gate[c] * sum
+            c += 1
         }
     }
 }
