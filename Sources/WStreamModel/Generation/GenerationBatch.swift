@@ -198,7 +198,7 @@ private final class Generation {
         let options = request.options
         guard generated.count < options.maxTokens else { return .success(result(stop: .maxTokens)) }
         // NaN or infinite logits would make any choice arbitrary (and sampling would find no candidate at all).
-        guard (0..<vocabulary).allSatisfy({ logits[$0].isFinite }) else {
+        guard VectorMath.allFinite(logits, vocabulary) else {
             return .failure(ModelError.nonFiniteLogits(file: model.path, position: request.promptIds.count + generated.count))
         }
         let next = sampler.sample(logits, vocabulary: vocabulary, history: request.promptIds + generated)

@@ -60,11 +60,7 @@ struct Sampler {
                 logits[id] -= Float(count) * options.frequencyPenalty + options.presencePenalty
             }
         }
-        if options.temperature <= 0 {
-            var best = 0
-            for i in 1..<vocabulary where logits[i] > logits[best] { best = i }
-            return best
-        }
+        if options.temperature <= 0 { return VectorMath.firstMaximum(logits, vocabulary) }
         let candidates = Self.candidates(logits, vocabulary: vocabulary, options: options)
         let maximum = candidates[0].logit
         var probabilities = candidates.map { expf(($0.logit - maximum) / options.temperature) }

@@ -29,6 +29,51 @@ enum VectorMath {
         for i in 0..<count { y[i] += x[i] }
     }
 
+    /// Whether none of `x[0 ..< count]` is infinite or NaN.
+    ///
+    /// On the bit patterns, |x| of a finite float is below that of infinity and NaNs are above it: sixteen lanes at a
+    /// time, for the logits of every token (a closure per element took 50 µs of a 50k vocabulary).
+    static func allFinite(_ x: UnsafePointer<Float>, _ count: Int) -> Bool {
+        let infinity = Float.infinity.bitPattern
+        var largest = SIMD16<UInt32>()
+        var i = 0
+        while i + 16 <= count {
+            largest = pointwiseMax(largest, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<UInt32>.self) & 0x7FFF_FFFF)
+            i += 16
+        }
+        guard largest.max() < infinity else { return false }
+        while i < count {
+            guard x[i].isFinite else { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// The index of the first largest of `x[0 ..< count]` (`count` ≥ 1, no NaN): the maximum over sixteen lanes, then
+    /// the first block of sixteen that holds it, then its place there.
+    static func firstMaximum(_ x: UnsafePointer<Float>, _ count: Int) -> Int {
+        func block(_ i: Int) -> SIMD16<Float> { UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) }
+        // A compare and a blend per block: `pointwiseMax` on floats orders NaNs too, lane by lane.
+        var lanes = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= count {
+            let v = block(i)
+            lanes.replace(with: v, where: v .> lanes)
+            i += 16
+        }
+        var maximum = -Float.infinity
+        for lane in 0..<16 where lanes[lane] > maximum { maximum = lanes[lane] }
+        while i < count {
+            if x[i] > maximum { maximum = x[i] }
+            i += 1
+        }
+        let target = SIMD16<Float>(repeating: maximum)
+        var first = 0
+        while first + 16 <= count && !any(block(first) .== target) { first += 16 }
+        while first < count - 1 && x[first] != maximum { first += 1 }
+        return first
+    }
+
     /// In-place softmax over `count` elements.
     static func softmax(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
         var maximum = -Float.infinity
