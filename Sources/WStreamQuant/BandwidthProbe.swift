@@ -2,14 +2,20 @@
 ///
 /// The buffers should be much larger than the last-level cache (the benchmark's weight set is), so the
 /// figure is the memory's and not the cache's; they are read in turn, repeatedly, until at least
-/// `minimumBytes` have been read, and the fastest of five such measurements counts (another process on
-/// one of the cores shows as a slow measurement, not as a low bandwidth).
+/// `minimumBytes` have been read, five times. The fastest of the five is the memory's peak (another process on
+/// one of the cores shows as a slow measurement, not as a low bandwidth); all five tell what a longer run meets on
+/// a machine whose bus other tenants share.
 enum BandwidthProbe {
     /// Pieces the threads take one at a time: large enough for the prefetchers, small enough to balance.
     static let pieceBytes = 1 << 20
 
-    /// - Returns: bytes read per second, in GB/s (10⁹ bytes).
+    /// - Returns: the fastest of the five measurements, in GB/s (10⁹ bytes per second).
     static func gigabytesPerSecond(_ buffers: [UnsafeRawBufferPointer], minimumBytes: Int, pool: ComputePool) -> Double {
+        measurements(buffers, minimumBytes: minimumBytes, pool: pool).max() ?? 0
+    }
+
+    /// - Returns: each of the five measurements, in GB/s (10⁹ bytes per second), in the order they were made.
+    static func measurements(_ buffers: [UnsafeRawBufferPointer], minimumBytes: Int, pool: ComputePool) -> [Double] {
         var pieces: [UnsafeRawBufferPointer] = []
         for buffer in buffers {
             var offset = 0
@@ -20,11 +26,11 @@ enum BandwidthProbe {
             }
         }
         let total = pieces.reduce(0) { $0 + $1.count }
-        guard total > 0 else { return 0 }
+        guard total > 0 else { return [] }
         let passes = max(1, (minimumBytes + total - 1) / total)
         let sums = UnsafeMutablePointer<UInt64>.allocate(capacity: pieces.count)
         defer { sums.deallocate() }
-        var best = Double.infinity
+        var rates: [Double] = []
         for _ in 0..<5 {
             let start = KernelBenchmark.monotonicSeconds()
             for _ in 0..<passes {
@@ -32,13 +38,13 @@ enum BandwidthProbe {
                     pool.parallelFor(pieces.count) { i in sums[i] = sum(pieces[i]) }
                 }
             }
-            best = min(best, KernelBenchmark.monotonicSeconds() - start)
+            rates.append(Double(total * passes) / (KernelBenchmark.monotonicSeconds() - start) / 1e9)
         }
         // The sums are only there so the reads cannot be optimised away; reading them keeps them alive.
         var checksum: UInt64 = 0
         for i in 0..<pieces.count { checksum &+= sums[i] }
         withExtendedLifetime(checksum) {}
-        return Double(total * passes) / best / 1e9
+        return rates
     }
 
     /// The wrapping sum of the bytes as 64-bit words, four independent 64-byte accumulators wide.

@@ -161,15 +161,15 @@ public enum KernelBenchmark {
     }
 
     /// The memory's read bandwidth with `threads` threads, on a buffer of `bytes` (it should be several
-    /// times the last-level cache), read until 1 GiB has been read; the fastest of five measurements.
-    /// - Returns: GB/s (10⁹ bytes per second).
-    public static func memoryBandwidth(threads: Int, bytes: Int = 256 << 20) -> Double {
+    /// times the last-level cache), measured five times, each reading 1 GiB or more (the same bytes each time).
+    /// - Returns: GB/s (10⁹ bytes per second) of each measurement; the fastest is the memory's peak.
+    public static func memoryBandwidthMeasurements(threads: Int, bytes: Int = 256 << 20) -> [Double] {
         let buffer = LargePageMemory.allocate(byteCount: bytes)
         defer { LargePageMemory.deallocate(UnsafeRawBufferPointer(buffer)) }
         // Written once so that every page is really there (untouched pages would all read the zero page).
         for offset in stride(from: 0, to: bytes, by: 8) { buffer.storeBytes(of: UInt64(truncatingIfNeeded: offset), toByteOffset: offset, as: UInt64.self) }
         let pool = ComputePool(threadCount: threads)
-        return BandwidthProbe.gigabytesPerSecond([UnsafeRawBufferPointer(buffer)], minimumBytes: 1 << 30, pool: pool)
+        return BandwidthProbe.measurements([UnsafeRawBufferPointer(buffer)], minimumBytes: 1 << 30, pool: pool)
     }
 
     /// The fastest of the runs of `body` made within `minimumSeconds` (at least one).

@@ -9,6 +9,9 @@ import TestSupport
     struct Report: Decodable {
         struct Machine: Decodable {
             let diskBandwidth: Double?
+            let memoryBandwidth: Double
+            let memoryBandwidthMeasurements: [Double]
+            let averageMemoryBandwidth: Double
         }
         struct Run: Decodable {
             struct Statistics: Decodable {
@@ -35,6 +38,10 @@ import TestSupport
         #expect(result.succeeded, "\(result)")
         let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
         #expect((report.machine.diskBandwidth ?? 0) > 0, "the disk probe ran")
+        // One reading of five measurements: its peak is the fastest, and the average over them lies below it.
+        let machine = report.machine
+        #expect(machine.memoryBandwidthMeasurements.count == 5 && machine.memoryBandwidth == machine.memoryBandwidthMeasurements.max())
+        #expect(machine.averageMemoryBandwidth > 0 && machine.averageMemoryBandwidth <= machine.memoryBandwidth, "\(machine)")
         #expect(report.runs.map(\.budget) == ["1G", BudgetTests.budget, "8M"])
         let fits = try #require(report.runs[0].statistics, "\(result)")
         #expect(fits.streamed_regions == 0 && fits.decode_tokens_per_second > 0 && fits.weight_bytes > 0)
@@ -43,6 +50,10 @@ import TestSupport
         #expect(report.runs[2].outcome == "below minimum" && report.runs[2].detail?.contains("MiB") == true)
         let markdown = String(decoding: try FileContents.read(output + "/results.md"), as: UTF8.self)
         #expect(markdown.contains("| \(BudgetTests.budget) |") && markdown.contains("below minimum"))
+        #expect(markdown.contains("| its average over all 5 measurements |"), "\(markdown)")
+        // Each run's row has both shares: of the peak and of the average.
+        let resident = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("| 1G |") }, "\(markdown)")
+        #expect(resident.split(separator: "|").filter { $0.contains("%") }.count == 2, "\(resident)")
         let chart = String(decoding: try FileContents.read(output + "/chart.svg"), as: UTF8.self)
         #expect(chart.hasPrefix("<svg") && chart.contains("<polyline"))
         #expect(try FileContents.read(output + "/results.json").count > 100)

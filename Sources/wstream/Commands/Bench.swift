@@ -120,7 +120,7 @@ struct Bench: AsyncParsableCommand {
                     rounds.peer.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
                     rounds.ours.append(try run(prompt: prompt, budget: budget, cgroup: nil))
                     if !json { printRun(rounds.ours.last!) }
-                    report.machine.memoryBandwidthSamples.append(memoryBandwidth())
+                    report.machine.addMemoryReading(probeMemory())
                 }
                 report.hostRounds = rounds
                 report.peerRuns.append(rounds.peerMedian)
@@ -181,14 +181,15 @@ struct Bench: AsyncParsableCommand {
     /// The CPU, the kernels of this build, the memory's bandwidth at `threads`, and the disk's bandwidth on
     /// the model's file system.
     private func measureMachine(model: String) throws -> BenchReport.Machine {
-        return BenchReport.Machine(
+        var machine = BenchReport.Machine(
             cpu: MachineInfo.cpuModel, cpuFlags: MachineInfo.vectorFlags, kernels: KernelFamily.native.description, threads: threads,
-            memoryBandwidthSamples: [memoryBandwidth()],
             diskBandwidth: try DiskBandwidth.measure(path: model), diskBypassesPageCache: DiskBandwidth.bypassesPageCache(path: model))
+        machine.addMemoryReading(probeMemory())
+        return machine
     }
 
-    /// Bytes per second the memory probe reads now with `threads` threads.
-    private func memoryBandwidth() -> Double { KernelBenchmark.memoryBandwidth(threads: threads) * 1e9 }
+    /// Bytes per second of each of the memory probe's measurements, made now with `threads` threads.
+    private func probeMemory() -> [Double] { KernelBenchmark.memoryBandwidthMeasurements(threads: threads).map { $0 * 1e9 } }
 
     /// One `wstream run` of `prompt` at `budget` in a fresh process, inside `cgroup` when given.
     private func run(prompt: [Int], budget: String, cgroup: MemoryCgroup?) throws -> BenchReport.Run {
