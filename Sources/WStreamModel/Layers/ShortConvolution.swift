@@ -20,7 +20,8 @@ enum ShortConvolution {
             let projected = x.wide + row * rowWidth
             for c in 0..<hidden { projected[c] *= projected[2 * hidden + c] }
         }
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: max(kernel, 1)) { inputs in
+        // `kernel` ≥ 1: the family refuses a configuration without taps.
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kernel) { inputs in
             let inputs = inputs.baseAddress!
             for segment in batch.segments {
                 let history = segment.sequence.convolution(layer).inputs
@@ -47,7 +48,7 @@ enum ShortConvolution {
     ///
     /// Sixteen channels at a time, each lane summing its channel in the scalar order, so results do not depend on
     /// where a channel falls.
-    private static func convolve(_ inputs: UnsafePointer<UnsafePointer<Float>>, taps: UnsafePointer<Float>, kernel: Int,
+    static func convolve(_ inputs: UnsafePointer<UnsafePointer<Float>>, taps: UnsafePointer<Float>, kernel: Int,
                                  gate: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, channels: Int) {
         var c = 0
         while c + 16 <= channels {

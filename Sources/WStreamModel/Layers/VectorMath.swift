@@ -4,7 +4,7 @@ import Glibc
 
 /// Small float32 vector routines shared by the layers (the matrix products live in `WStreamQuant`).
 ///
-/// Written with explicit SIMD8 lanes: LLVM will not re-associate a float reduction on its own.
+/// Written with explicit SIMD lanes: LLVM will not re-associate a float reduction on its own.
 enum VectorMath {
     /// Σ a[i]·b[i] over `count` elements.
     @inline(__always)
@@ -49,11 +49,11 @@ enum VectorMath {
         return true
     }
 
-    /// The index of the first largest of `x[0 ..< count]` (`count` ≥ 1, no NaN): the maximum over sixteen lanes, then
-    /// the first block of sixteen that holds it, then its place there.
+    /// The index of the first largest of `x[0 ..< count]` (`count` ≥ 1): the maximum over sixteen lanes, then the first
+    /// block of sixteen that holds it, then its place there. NaNs never win (all NaN gives `count − 1`).
     static func firstMaximum(_ x: UnsafePointer<Float>, _ count: Int) -> Int {
         func block(_ i: Int) -> SIMD16<Float> { UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) }
-        // A compare and a blend per block: `pointwiseMax` on floats orders NaNs too, lane by lane.
+        // A compare and a blend per block: `pointwiseMax` calls `Float.maximum` per lane, whose NaN rules keep it scalar.
         var lanes = SIMD16<Float>(repeating: -.infinity)
         var i = 0
         while i + 16 <= count {

@@ -77,7 +77,7 @@ enum BenchResults {
                 if let median = report.hostRounds?.ourMedian, let weightBytes = report.hostRounds?.ours.first?.statistics?.weightBytes {
                     let ours = Double(weightBytes) * median.decode
                     sentence += "; wstream \(gigabytes(ours))/s at its median, \(percent(ours / machine.memoryBandwidth)) "
-                        + "(\(percent(ours / machine.averageMemoryBandwidth)))"
+                        + "(\(percent(ours / machine.averageMemoryBandwidth)) of its average)"
                 }
                 lines += ["", sentence + "."]
                 if let rounds = report.hostRounds, machine.memoryBandwidthSamples.count > 1, let quiet = machine.memoryBandwidthSamples.max(),
