@@ -38,7 +38,8 @@ enum VectorMath {
         var largest = SIMD16<UInt32>()
         var i = 0
         while i + 16 <= count {
-            largest = pointwiseMax(largest, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<UInt32>.self) & 0x7FFF_FFFF)
+            let magnitudes = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<UInt32>.self) & 0x7FFF_FFFF
+            largest.replace(with: magnitudes, where: magnitudes .> largest)  // `pointwiseMax` would be a call per block
             i += 16
         }
         guard largest.max() < infinity else { return false }
