@@ -27,33 +27,36 @@ import TestSupport
         #expect(worst < 0.05, "largest logit difference \(worst)")
     }
 
-    /// `scores` and `mix` against plain loops, for widths that take the 64-, 8-lane and scalar paths and row
-    /// counts around the 4-row blocks, in both element types.
+    /// `scores` and `mix` against plain loops, for head sizes that take the 64-, 8-lane and scalar paths and row
+    /// counts around the 4-row blocks, in both element types, each head reading only its own part of each row.
     @Test(arguments: [false, true])
     func scoresAndMixMatchPlainLoops(float16: Bool) {
-        let width = 2 * 72 + 5, rows = 11
-        let cache = KVCache(capacity: rows, width: width, float16: float16)
-        defer { cache.deallocate() }
-        var stored: [[Float]] = []
-        for r in 0..<rows {
-            let row = (0..<width).map { Float(Float16(sin(Float(r * width + $0) * 0.37))) }
-            row.withUnsafeBufferPointer { cache.store(row: r, from: $0.baseAddress!) }
-            stored.append(row)
-        }
-        for (offset, count) in [(0, 72), (72, 72), (144, 5), (3, 137)] {
-            let q = (0..<count).map { cos(Float($0) * 0.21) }
-            for visible in [1, 3, 4, 5, 8, 11] {
-                var scores = [Float](repeating: .nan, count: visible)
-                cache.scores(q, rows: visible, offset: offset, count: count, scale: 0.5, into: &scores)
-                var out = [Float](repeating: .nan, count: count)
-                cache.mix(scores, rows: visible, offset: offset, count: count, into: &out)
-                for j in 0..<visible {
-                    let expected = (0..<count).reduce(Float(0)) { $0 + q[$1] * stored[j][offset + $1] } * 0.5
-                    #expect(abs(scores[j] - expected) <= 1e-4 * max(1, abs(expected)), "score \(j) of \(visible), columns \(offset)+\(count)")
-                }
-                for i in 0..<count {
-                    let expected = (0..<visible).reduce(Float(0)) { $0 + scores[$1] * stored[$1][offset + i] }
-                    #expect(abs(out[i] - expected) <= 1e-4 * max(1, abs(expected)), "element \(i) of \(visible) rows, columns \(offset)+\(count)")
+        for (heads, headDim) in [(2, 72), (3, 5), (1, 137)] {
+            let width = heads * headDim, rows = 11
+            let cache = KVCache(capacity: rows + 2, heads: heads, headDim: headDim, float16: float16)
+            defer { cache.deallocate() }
+            var stored: [[Float]] = []
+            for r in 0..<rows {
+                let row = (0..<width).map { Float(Float16(sin(Float(r * width + $0) * 0.37))) }
+                row.withUnsafeBufferPointer { cache.store(row: r, from: $0.baseAddress!) }
+                stored.append(row)
+            }
+            let q = (0..<headDim).map { cos(Float($0) * 0.21) }
+            for head in 0..<heads {
+                let offset = head * headDim
+                for visible in [1, 3, 4, 5, 8, 11] {
+                    var scores = [Float](repeating: .nan, count: visible)
+                    cache.scores(q, rows: visible, head: head, scale: 0.5, into: &scores)
+                    var out = [Float](repeating: .nan, count: headDim)
+                    cache.mix(scores, rows: visible, head: head, into: &out)
+                    for j in 0..<visible {
+                        let expected = (0..<headDim).reduce(Float(0)) { $0 + q[$1] * stored[j][offset + $1] } * 0.5
+                        #expect(abs(scores[j] - expected) <= 1e-4 * max(1, abs(expected)), "score \(j) of \(visible), head \(head) of \(heads)×\(headDim)")
+                    }
+                    for i in 0..<headDim {
+                        let expected = (0..<visible).reduce(Float(0)) { $0 + scores[$1] * stored[$1][offset + i] }
+                        #expect(abs(out[i] - expected) <= 1e-4 * max(1, abs(expected)), "element \(i) of \(visible) rows, head \(head) of \(heads)×\(headDim)")
+                    }
                 }
             }
         }

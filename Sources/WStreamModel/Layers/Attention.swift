@@ -44,15 +44,18 @@ struct Attention {
         let buffers = AttentionBuffers(queries: x.queries, scores: x.scores, attended: x.attended, scoresPerHead: x.scoreCapacity)
         rows.withUnsafeBufferPointer { rows in
             let rows = SendableRows(rows: rows)
-            compute.pool.parallelFor(heads) { head in
-                let kvOffset = (head / group) * headDim
-                let scores = buffers.scores + head * buffers.scoresPerHead
-                for item in rows.rows {
-                    let q = buffers.queries + item.row * qWidth + head * headDim
-                    item.keys.scores(q, rows: item.visible, offset: kvOffset, count: headDim, scale: scale, into: scores)
-                    VectorMath.softmax(scores, item.visible)
-                    let out = buffers.attended + item.row * qWidth + head * headDim
-                    item.values.mix(scores, rows: item.visible, offset: kvOffset, count: headDim, into: out)
+            // The query heads that share a key-value head run on one thread, one after another, so that its cached
+            // rows come from memory once (they are evicted by each token's weights) and from the core's cache after.
+            compute.pool.parallelFor(kvHeads) { kvHead in
+                for head in (kvHead * group)..<((kvHead + 1) * group) {
+                    let scores = buffers.scores + head * buffers.scoresPerHead
+                    for item in rows.rows {
+                        let q = buffers.queries + item.row * qWidth + head * headDim
+                        item.keys.scores(q, rows: item.visible, head: kvHead, scale: scale, into: scores)
+                        VectorMath.softmax(scores, item.visible)
+                        let out = buffers.attended + item.row * qWidth + head * headDim
+                        item.values.mix(scores, rows: item.visible, head: kvHead, into: out)
+                    }
                 }
             }
         }

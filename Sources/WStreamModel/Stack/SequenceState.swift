@@ -36,12 +36,11 @@ final class SequenceState {
     /// - Parameter float16Cache: store keys and values as float16 (half the memory) rather than float32.
     init(family: any ModelFamily, config: ModelConfig, capacity: Int, float16Cache: Bool) {
         self.capacity = capacity
-        let kvWidth = config.kvHeadCount * config.headDim
         caches = (0..<config.layerCount).map { layer in
             switch family.cache(ofBlock: layer) {
             case .keyValue:
-                .keyValue(keys: KVCache(capacity: capacity, width: kvWidth, float16: float16Cache),
-                          values: KVCache(capacity: capacity, width: kvWidth, float16: float16Cache))
+                .keyValue(keys: KVCache(capacity: capacity, heads: config.kvHeadCount, headDim: config.headDim, float16: float16Cache),
+                          values: KVCache(capacity: capacity, heads: config.kvHeadCount, headDim: config.headDim, float16: float16Cache))
             case .convolution:
                 .convolution(ConvolutionState(kernel: config.convKernelSize, hidden: config.hiddenSize))
             }
