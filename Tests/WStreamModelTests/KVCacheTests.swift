@@ -27,6 +27,22 @@ import TestSupport
         #expect(worst < 0.05, "largest logit difference \(worst)")
     }
 
+    /// Attention takes one index per key-value head, or per query head when the pool has more threads than key-value
+    /// heads (stories260K: 8 query heads over 4 key-value heads); either way every head sums alike, so the logits
+    /// are the same to the bit at 1, 2 and 8 threads.
+    @Test func attentionGivesTheSameLogitsAtAnyThreadCount() throws {
+        let directory = TemporaryDirectory()
+        let path = try ReferenceGenerationTests.packed(try SharedModels.storiesHF, bits: 32, in: directory)
+        let ids = try ReferenceFile.load("stories260K/reference.json").cases[0].promptIds
+        func logits(threads: Int) throws -> [[UInt32]] {
+            let model = try LanguageModel(path: path, options: .init(contextLength: 64, budget: nil, threads: threads))
+            return try ids.map { Array(try model.feed([$0])).map(\.bitPattern) }
+        }
+        let one = try logits(threads: 1)
+        #expect(try logits(threads: 2) == one)
+        #expect(try logits(threads: 8) == one)
+    }
+
     /// `scores` and `mix` against plain loops, for head sizes that take the 64-, 8-lane and scalar paths and row
     /// counts around the 4-row blocks, in both element types, each head reading only its own part of each row.
     @Test(arguments: [false, true])

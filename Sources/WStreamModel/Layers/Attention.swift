@@ -45,9 +45,12 @@ struct Attention {
         rows.withUnsafeBufferPointer { rows in
             let rows = SendableRows(rows: rows)
             // The query heads that share a key-value head run on one thread, one after another, so that its cached
-            // rows come from memory once (they are evicted by each token's weights) and from the core's cache after.
-            compute.pool.parallelFor(kvHeads) { kvHead in
-                for head in (kvHead * group)..<((kvHead + 1) * group) {
+            // rows come from memory once (they are evicted by each token's weights) and from the core's cache after;
+            // unless that would leave threads without work, when each query head is an index of its own.
+            let headsPerIndex = kvHeads >= compute.pool.threadCount ? group : 1
+            compute.pool.parallelFor(heads / headsPerIndex) { index in
+                for head in (index * headsPerIndex)..<((index + 1) * headsPerIndex) {
+                    let kvHead = head / group
                     let scores = buffers.scores + head * buffers.scoresPerHead
                     for item in rows.rows {
                         let q = buffers.queries + item.row * qWidth + head * headDim

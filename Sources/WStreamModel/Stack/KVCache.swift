@@ -3,7 +3,8 @@
 ///
 /// A head's rows one after another let a query head read them as one stream: attention reads the cache from memory
 /// every token (the token's weights have pushed it out of the caches). With the rows of all heads side by side, a
-/// head's 128 bytes of each a kilobyte apart, attention took 1.1–1.5× as long at 500 tokens of context (LFM2-1.2B).
+/// head's 128 bytes of each a kilobyte apart, attention took 1.1× as long at 500 tokens of context (LFM2-1.2B), and
+/// 1.4–1.6× with a key-value head's query heads on one thread.
 /// Float16 halves the cache, which the memory budget
 /// counts in full for the whole context; float32 is kept for `--bits 32` models so that they compute in float32
 /// throughout, as the exactness tests need.
