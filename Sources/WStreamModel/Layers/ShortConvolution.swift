@@ -49,7 +49,7 @@ enum ShortConvolution {
     /// Sixteen channels at a time, each lane summing its channel in the scalar order, so results do not depend on
     /// where a channel falls.
     static func convolve(_ inputs: UnsafePointer<UnsafePointer<Float>>, taps: UnsafePointer<Float>, kernel: Int,
-                                 gate: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, channels: Int) {
+                         gate: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, channels: Int) {
         var c = 0
         while c + 16 <= channels {
             var sum = SIMD16<Float>()

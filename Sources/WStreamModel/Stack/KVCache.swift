@@ -4,8 +4,7 @@
 /// A head's rows one after another let a query head read them as one stream: attention reads the cache from memory
 /// every token (the token's weights have pushed it out of the caches). With the rows of all heads side by side, a
 /// head's 128 bytes of each a kilobyte apart, attention took 1.1× as long at 500 tokens of context (LFM2-1.2B), and
-/// 1.4–1.6× with a key-value head's query heads on one thread.
-/// Float16 halves the cache, which the memory budget
+/// 1.4–1.6× with a key-value head's query heads on one thread. Float16 halves the cache, which the memory budget
 /// counts in full for the whole context; float32 is kept for `--bits 32` models so that they compute in float32
 /// throughout, as the exactness tests need.
 struct KVCache: @unchecked Sendable {
@@ -50,11 +49,9 @@ struct KVCache: @unchecked Sendable {
     /// latency; each row sums its 8 lanes, then the tail.
     func scores(_ q: UnsafePointer<Float>, rows: Int, head: Int, scale: Float, into scores: UnsafeMutablePointer<Float>) {
         if isFloat16 {
-            CacheRows<Float16>(base: base, width: headDim, offset: head * capacity * headDim)
-                .scores(q, rows: rows, count: headDim, scale: scale, into: scores)
+            headRows(head, as: Float16.self).scores(q, rows: rows, count: headDim, scale: scale, into: scores)
         } else {
-            CacheRows<Float>(base: base, width: headDim, offset: head * capacity * headDim)
-                .scores(q, rows: rows, count: headDim, scale: scale, into: scores)
+            headRows(head, as: Float.self).scores(q, rows: rows, count: headDim, scale: scale, into: scores)
         }
     }
 
@@ -63,10 +60,16 @@ struct KVCache: @unchecked Sendable {
     /// 64 elements at a time stay in registers (four 16-lane sums) while every row is added in, in row order.
     func mix(_ weights: UnsafePointer<Float>, rows: Int, head: Int, into out: UnsafeMutablePointer<Float>) {
         if isFloat16 {
-            CacheRows<Float16>(base: base, width: headDim, offset: head * capacity * headDim).mix(weights, rows: rows, count: headDim, into: out)
+            headRows(head, as: Float16.self).mix(weights, rows: rows, count: headDim, into: out)
         } else {
-            CacheRows<Float>(base: base, width: headDim, offset: head * capacity * headDim).mix(weights, rows: rows, count: headDim, into: out)
+            headRows(head, as: Float.self).mix(weights, rows: rows, count: headDim, into: out)
         }
+    }
+
+    /// Head `head`'s rows, `headDim` elements each.
+    @inline(__always)
+    private func headRows<Element: CacheElement>(_ head: Int, as _: Element.Type) -> CacheRows<Element> {
+        CacheRows(base: base, width: headDim, offset: head * capacity * headDim)
     }
 }
 

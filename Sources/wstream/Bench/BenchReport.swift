@@ -11,35 +11,31 @@ struct BenchReport: Encodable {
         /// Bytes per second read from memory by `threads` threads: the median of `memoryBandwidthSamples`.
         var memoryBandwidth: Double { memoryBandwidthSamples.median }
         /// The memory probe's readings, one before the runs and, with a peer, one after each host round: the
-        /// machine is shared, and one reading can land in a busy or a quiet moment. Each is the fastest of its
-        /// reading's measurements, the memory's peak at that moment.
-        var memoryBandwidthSamples: [Double] = []
-        /// Every measurement of every reading (five each, of equal bytes), bytes per second.
-        var memoryBandwidthMeasurements: [Double] = []
+        /// machine is shared, and one reading can land in a busy or a quiet moment. Each holds its measurements
+        /// (five, of equal bytes), bytes per second.
+        var memoryBandwidthReadings: [[Double]] = []
+        /// Each reading's fastest measurement, the memory's peak at that moment.
+        var memoryBandwidthSamples: [Double] { memoryBandwidthReadings.compactMap { $0.max() } }
+        /// Every measurement of every reading.
+        var memoryBandwidthMeasurements: [Double] { memoryBandwidthReadings.flatMap { $0 } }
         /// The rate over all of `memoryBandwidthMeasurements` (their bytes over their time): what the bus gave on
         /// average, the figure to set a run's average against where `memoryBandwidth` is the peak.
         var averageMemoryBandwidth: Double {
-            memoryBandwidthMeasurements.isEmpty ? 0 : Double(memoryBandwidthMeasurements.count) / memoryBandwidthMeasurements.reduce(0) { $0 + 1 / $1 }
+            let measurements = memoryBandwidthMeasurements
+            return measurements.isEmpty ? 0 : Double(measurements.count) / measurements.reduce(0) { $0 + 1 / $1 }
         }
         /// Bytes per second read from the model's file system past the page cache (8 MiB `O_DIRECT` reads).
         var diskBandwidth: Double?
         /// False when the file system refused `O_DIRECT` (the figure is then the page cache's).
         var diskBypassesPageCache: Bool
 
-        /// Records one reading of the memory probe: its measurements, bytes per second.
-        mutating func addMemoryReading(_ measurements: [Double]) {
-            guard let fastest = measurements.max() else { return }
-            memoryBandwidthSamples.append(fastest)
-            memoryBandwidthMeasurements += measurements
-        }
-
         private enum CodingKeys: String, CodingKey {
             case cpu, cpuFlags, kernels, threads, memoryBandwidth, memoryBandwidthSamples, memoryBandwidthMeasurements, averageMemoryBandwidth
             case diskBandwidth, diskBypassesPageCache
         }
 
-        /// Every field, and the two figures the shares use (`memoryBandwidth`, `averageMemoryBandwidth`), which JSON
-        /// readers would otherwise recompute.
+        /// Every field, the readings flattened into their peaks and their measurements, and the two figures the shares
+        /// use (`memoryBandwidth`, `averageMemoryBandwidth`), which JSON readers would otherwise recompute.
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(cpu, forKey: .cpu)

@@ -120,7 +120,7 @@ struct Bench: AsyncParsableCommand {
                     rounds.peer.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
                     rounds.ours.append(try run(prompt: prompt, budget: budget, cgroup: nil))
                     if !json { printRun(rounds.ours.last!) }
-                    report.machine.addMemoryReading(probeMemory())
+                    report.machine.memoryBandwidthReadings.append(probeMemory())
                 }
                 report.hostRounds = rounds
                 report.peerRuns.append(rounds.peerMedian)
@@ -181,11 +181,10 @@ struct Bench: AsyncParsableCommand {
     /// The CPU, the kernels of this build, the memory's bandwidth at `threads`, and the disk's bandwidth on
     /// the model's file system.
     private func measureMachine(model: String) throws -> BenchReport.Machine {
-        var machine = BenchReport.Machine(
+        BenchReport.Machine(
             cpu: MachineInfo.cpuModel, cpuFlags: MachineInfo.vectorFlags, kernels: KernelFamily.native.description, threads: threads,
+            memoryBandwidthReadings: [probeMemory()],
             diskBandwidth: try DiskBandwidth.measure(path: model), diskBypassesPageCache: DiskBandwidth.bypassesPageCache(path: model))
-        machine.addMemoryReading(probeMemory())
-        return machine
     }
 
     /// Bytes per second of each of the memory probe's measurements, made now with `threads` threads.
