@@ -61,6 +61,17 @@ import WStreamModel
         #expect(try model.generate(promptIds: once, options: options).generatedIds == [432, 383, 286, 261])
     }
 
+    @Test func theDecodeRateCountsForwardPassesNotTokens() throws {
+        let result = try model.generate(promptIds: once, options: greedy(6))
+        let s = result.statistics
+        #expect(s.generatedTokens == 6)
+        // The first token comes with the prompt's pass; the last one sampled is never fed.
+        #expect(s.decodeSteps == 5)
+        #expect(model.position == once.count + s.decodeSteps)
+        #expect(s.decodeSeconds > 0)
+        #expect(s.decodeTokensPerSecond == 5 / s.decodeSeconds)
+    }
+
     @Test func aStopStringEndsTheTextBeforeIt() throws {
         var options = greedy(64)
         options.stopStrings = ["Lily"]

@@ -194,6 +194,8 @@ private final class Generation {
             statistics.prefillSeconds = (clock.now - started).seconds
             decodeStarted = clock.now
             streamingAfterPrefill = model.streamingStatistics
+        } else {
+            statistics.decodeSteps += 1
         }
         let options = request.options
         guard generated.count < options.maxTokens else { return .success(result(stop: .maxTokens)) }

@@ -34,6 +34,9 @@ public struct GenerationStatistics: Sendable, Equatable {
     public var promptTokens = 0
     public var prefillSeconds = 0.0
     public var generatedTokens = 0
+    /// Forward passes between the prompt's end and the last token: one per generated token but the first, whose
+    /// logits the prompt's pass gave (one more when a stop token ends the generation, as its pass ran too).
+    public var decodeSteps = 0
     public var decodeSeconds = 0.0
     public var stopReason = StopReason.maxTokens
     /// VmHWM after generation: the process's peak resident set so far.
@@ -63,9 +66,11 @@ public struct GenerationStatistics: Sendable, Equatable {
     public init() {}
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
-    public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(generatedTokens) / decodeSeconds : 0 }
-    /// Streamed bytes per generated token.
-    public var bytesStreamedPerToken: Int { bytesStreamed / max(generatedTokens, 1) }
+    /// Decode forward passes per second, as llama.cpp's `llama-bench` counts them: the first generated token
+    /// comes with the prompt's pass, so counting it here would credit one token more than the passes timed.
+    public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeSteps) / decodeSeconds : 0 }
+    /// Streamed bytes per decode forward pass (per generated token once the first is out).
+    public var bytesStreamedPerToken: Int { bytesStreamed / max(decodeSteps, 1) }
     /// Speed of the background queue while generating, in bytes per second.
     public var streamingBytesPerSecond: Double { streamingSeconds > 0 ? Double(bytesStreamed) / streamingSeconds : 0 }
 }
