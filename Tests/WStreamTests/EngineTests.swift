@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import TestSupport
 import WStream
@@ -37,6 +38,34 @@ import WStreamSynth
         #expect(pieces.count > 1, "text should arrive in pieces")
         #expect(pieces.joined() == result.text)
         #expect(result.text == reference.continuationText)
+    }
+
+    /// The callback form hands the same pieces over on the model's thread and returns the same result.
+    @Test func piecesHandedToACallbackSpellTheResultAndReproduceTheReference() async throws {
+        let reference = try ReferenceFile.load("stories260K/reference.json").cases[0]
+        let directory = TemporaryDirectory()
+        let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 32, in: directory))
+        try await engine.load(budget: nil)
+        var options = GenerationOptions()
+        options.sampling = .greedy
+        options.maxTokens = reference.generatedIds.count
+        let pieces = Mutex<[String]>([])
+        let result = try await engine.generate(promptIds: reference.promptIds, options: options) { piece in
+            pieces.withLock { $0.append(piece) }
+        }
+        #expect(result.generatedIds == reference.generatedIds)
+        #expect(pieces.withLock { $0.count } > 1, "text should arrive in pieces")
+        #expect(pieces.withLock { $0.joined() } == result.text)
+        #expect(result.text == reference.continuationText)
+    }
+
+    /// A generation whose engine is not loaded fails with `EngineError.notLoaded` instead of returning.
+    @Test func theCallbackFormThrowsWhatEndsTheGeneration() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 4, in: directory))
+        await #expect(throws: EngineError.notLoaded(path: engine.path)) {
+            _ = try await engine.generate(promptIds: [1, 403], options: GenerationOptions()) { _ in }
+        }
     }
 
     /// Breaking out of the loop ends the stream at once and leaves the engine ready for the next request.

@@ -81,15 +81,8 @@ struct Run: AsyncParsableCommand {
                 ids = engine.encode(prompt!, options: options)
             }
             try await engine.load(budget: budget, contextLength: context ?? ids.count + maxTokens)
-            var finished: GenerationResult?
-            for try await event in engine.generate(promptIds: ids, options: options) {
-                switch event {
-                case .text(let piece): Terminal.write(piece)
-                case .finished(let result): finished = result
-                }
-            }
+            let result = try await engine.generate(promptIds: ids, options: options) { Terminal.write($0) }
             Terminal.write("\n")
-            guard let result = finished else { return }
             if printIds {
                 Terminal.write("{\"prompt_ids\":\(Terminal.jsonArray(result.promptIds)),\"generated_ids\":\(Terminal.jsonArray(result.generatedIds))}\n")
             }
