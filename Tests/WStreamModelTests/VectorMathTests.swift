@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import WStreamModel
 import WStreamQuant
@@ -50,5 +51,68 @@ import WStreamQuant
             for i in 1..<count where x[i] > x[expected] { expected = i }
             #expect(VectorMath.firstMaximum(x, count) == expected, "round \(round) of \(count)")
         }
+    }
+
+    /// Ulps between two floats of the same sign.
+    static func ulps(_ a: Float, _ b: Float) -> Int {
+        abs(Int(a.bitPattern) - Int(b.bitPattern))
+    }
+
+    /// Within 2 ulp of `expf` over its normal range, in steps of about 1/1000 and at the edges of the reduction.
+    @Test func expIsWithinTwoUlpOfExpf() {
+        var worst = 0, worstAt: Float = 0
+        var inputs: [Float] = stride(from: Float(-87.3), through: 88.7, by: 0.000_97).map { $0 }
+        for n in -125...127 {
+            let x = Float(n) * 0.693_147_18
+            inputs += [x, x.nextUp, x.nextDown, x + 0.346_573_59, x - 0.346_573_59]
+        }
+        inputs += [-87.336_54, 88.722_83, 0, -0.0, .leastNormalMagnitude, -.leastNormalMagnitude, 1e-20]
+        for start in stride(from: 0, to: inputs.count, by: 16) {
+            let v = VectorMath.load16(inputs.withUnsafeBufferPointer { $0.baseAddress! + start }, count: inputs.count - start, fill: 0)
+            let e = VectorMath.exp(v)
+            for lane in 0..<min(16, inputs.count - start) {
+                let x = inputs[start + lane], difference = Self.ulps(e[lane], expf(x))
+                if difference > worst { (worst, worstAt) = (difference, x) }
+            }
+        }
+        #expect(worst <= 2, "\(worst) ulp at \(worstAt)")
+        #expect(VectorMath.exp(SIMD16(repeating: 0)) == SIMD16(repeating: 1))
+    }
+
+    @Test func expGivesZeroInfinityAndNaNWhereExpfDoes() {
+        var x = SIMD16<Float>(repeating: 1)
+        x[0] = -.infinity; x[1] = -1000; x[2] = -88; x[3] = .infinity; x[4] = 1000; x[5] = 88.8; x[6] = .nan; x[7] = 88.72
+        let e = VectorMath.exp(x)
+        #expect(e[0] == 0 && e[1] == 0 && e[2] == 0)
+        #expect(e[3] == .infinity && e[4] == .infinity && e[5] == .infinity)
+        #expect(e[6].isNaN)
+        #expect(e[7].isFinite && Self.ulps(e[7], expf(88.72)) <= 2)
+    }
+
+    /// The softmax of lengths around the blocks sums to 1 and matches one computed with `expf` in doubles.
+    @Test(arguments: [1, 15, 16, 17, 33, 200]) func softmaxMatchesTheDefinition(count: Int) {
+        var generator = SplitMix64(seed: 11 &+ UInt64(count))
+        let x = (0..<count).map { _ in (generator.nextFloat() - 0.5) * 40 }
+        var y = x
+        VectorMath.softmax(&y, count)
+        let maximum = x.max()!
+        let exact = x.map { Glibc.exp(Double($0 - maximum)) }
+        let total = exact.reduce(0, +)
+        for i in 0..<count { #expect(abs(Double(y[i]) - exact[i] / total) <= 1e-6 * max(exact[i] / total, 1e-3), "\(i) of \(count)") }
+        #expect(abs(Double(y.reduce(0, +)) - 1) < 1e-5)
+    }
+
+    /// Each element is `g / (1 + e^−g) · u`, to within the ulps of the exponential, tail included.
+    @Test(arguments: [1, 15, 16, 17, 33]) func swiGLUMultipliesTheSiLUOfTheGateByUp(count: Int) {
+        var generator = SplitMix64(seed: 23 &+ UInt64(count))
+        let gate = (0..<count).map { _ in (generator.nextFloat() - 0.5) * 30 }
+        let up = (0..<count).map { _ in generator.nextFloat() - 0.5 }
+        var y = gate + [42]
+        VectorMath.swiGLU(gate: &y, up: up, count)
+        for i in 0..<count {
+            let expected = Double(gate[i]) / (1 + Glibc.exp(-Double(gate[i]))) * Double(up[i])
+            #expect(abs(Double(y[i]) - expected) <= 1e-6 * max(abs(expected), 1e-6), "\(i) of \(count)")
+        }
+        #expect(y[count] == 42, "nothing past the end is written")
     }
 }

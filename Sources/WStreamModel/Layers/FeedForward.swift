@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import WStreamFormat
 import WStreamQuant
 
@@ -14,10 +11,8 @@ enum FeedForward {
         // Each thread multiplies the rows it has just computed, while they are in its cache.
         compute.linear([gate, try w.matrix(.ffnUp)], x.normed, rows: rows, into: [wide, wide2]) { columns, inputs in
             for t in inputs {
-                for i in columns {
-                    let g = wide[t * width + i]
-                    wide[t * width + i] = g / (1 + expf(-g)) * wide2[t * width + i]
-                }
+                let offset = t * width + columns.lowerBound
+                VectorMath.swiGLU(gate: wide + offset, up: wide2 + offset, columns.count)
             }
         }
         compute.linear(try w.matrix(.ffnDown), x.wide, rows: rows, into: x.mixed)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Small float32 vector routines shared by the layers (the matrix products live in `WStreamQuant`).
 ///
@@ -73,19 +70,6 @@ enum VectorMath {
         while first + 16 <= count && !any(block(first) .== target) { first += 16 }
         while first < count - 1 && x[first] != maximum { first += 1 }
         return first
-    }
-
-    /// In-place softmax over `count` elements.
-    static func softmax(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
-        var maximum = -Float.infinity
-        for i in 0..<count { maximum = max(maximum, x[i]) }
-        var sum: Float = 0
-        for i in 0..<count {
-            x[i] = expf(x[i] - maximum)
-            sum += x[i]
-        }
-        let inverse = 1 / sum
-        for i in 0..<count { x[i] *= inverse }
     }
 }
 
