@@ -86,6 +86,34 @@ public enum MatrixKernels {
         finish(0..<first.rows, 0..<n)
     }
 
+    /// `Y_k[n][rows_k] = X[n][cols] · W_kᵀ` for matrices of any heights that read the same input (a block's query,
+    /// key and value projections).
+    ///
+    /// When the matrices share one quantised layout but for their heights, take int8 activations and are all whole
+    /// tiles of 16 rows, the input is quantised once and their rows, end to end, are shared among the threads in
+    /// one hand-over (`RowParts`): for a 1B model's 2048 query rows and 512 key and value rows each, one
+    /// quantising and one wait for the slower thread where there were two. Otherwise they run one after another.
+    /// Either way each output is what `matmul` gives for its matrix alone.
+    /// - Parameters:
+    ///   - ws: the weights, all of `ws[0]`'s columns.
+    ///   - ys: one output per matrix, `n · ws[k].rows` floats each, written.
+    public static func matmul(stacked ws: [WeightMatrix], _ x: UnsafePointer<Float>, count n: Int, into ys: [UnsafeMutablePointer<Float>],
+                              pool: ComputePool, precision: ActivationPrecision = .int8, kernels: KernelFamily = .native,
+                              path: IntegerPath = .automatic) {
+        precondition(!ws.isEmpty && ws.count == ys.count, "one output per matrix")
+        let first = ws[0]
+        precondition(ws.allSatisfy { $0.cols == first.cols }, "matrices that read one input")
+        guard n > 0 else { return }
+        let integer = precision == .int8 && first.storage != .f32 && first.storage != .f16
+        if integer && ws.allSatisfy({ $0.storage == first.storage && $0.rows % RowParts.tileRows == 0
+                                      && QuantizedAddressing($0).layout.withRows(first.rows) == QuantizedAddressing(first).layout }) {
+            return integerProduct(ws, x, count: n, into: ys, pool: pool, kernels: kernels, path: path, finish: nil)
+        }
+        for (w, y) in zip(ws, ys) {
+            matmul(w, x, count: n, y, pool: pool, precision: precision, kernels: kernels, path: path)
+        }
+    }
+
     /// Dequantises row `row` into `destination[cols]` (embedding lookup).
     public static func dequantizeRow(_ w: WeightMatrix, row: Int, into destination: UnsafeMutablePointer<Float>) {
         precondition(row >= 0 && row < w.rows, "row \(row) outside 0..<\(w.rows)")
@@ -150,7 +178,11 @@ public enum MatrixKernels {
     ) {
         let addressings = ws.map(QuantizedAddressing.init)
         let layout = addressings[0].layout
-        let rows = layout.rows, cols = layout.cols
+        let cols = layout.cols
+        // Matrices of one height compute each claimed range for every matrix (so `finish` sees whole rows);
+        // matrices of different heights (`matmul(stacked:…)`) share their rows laid end to end.
+        let stacked = ws.contains { $0.rows != layout.rows }
+        let rows = stacked ? ws.reduce(0) { $0 + $1.rows } : layout.rows
         let chunksPerLoad = Kernel.chunksPerLoad(bits: layout.bits)
         let perInput = QuantizedActivations.byteCount(count: 1, layout: layout, chunksPerLoad: chunksPerLoad)
         let fit = max(integerPassBytes / perInput, 1)
@@ -169,7 +201,18 @@ public enum MatrixKernels {
                 }
                 let panels = path == .panels || (path == .automatic && m >= IntegerPath.automaticPanelInputs)
                 let passInputs = first..<(first + m)
-                RowParts(rows: rows, work: rows * layout.paddedCols * m * ws.count, threads: pool.threadCount).run(pool) { part in
+                let work = rows * layout.paddedCols * m * (stacked ? 1 : ws.count)
+                RowParts(rows: rows, work: work, threads: pool.threadCount).run(pool) { part in
+                    if stacked {
+                        var start = 0
+                        for (addressing, y) in zip(addressings, ys) {
+                            let height = addressing.layout.rows
+                            let lower = max(part.lowerBound - start, 0), upper = min(part.upperBound - start, height)
+                            if lower < upper { Kernel.rows(lower..<upper, addressing, inputs, y + first * height, yStride: height, panels: panels) }
+                            start += height
+                        }
+                        return
+                    }
                     for (addressing, y) in zip(addressings, ys) {
                         Kernel.rows(part, addressing, inputs, y + first * rows, yStride: rows, panels: panels)
                     }

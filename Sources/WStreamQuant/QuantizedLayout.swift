@@ -24,6 +24,11 @@ public struct QuantizedLayout: Sendable, Equatable {
         self.parameters = parameters
     }
 
+    /// The same layout for `rows` rows.
+    public func withRows(_ rows: Int) -> QuantizedLayout {
+        QuantizedLayout(bits: bits, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
+    }
+
     public var paddedCols: Int { (cols + groupSize - 1) / groupSize * groupSize }
     public var groupsPerRow: Int { paddedCols / groupSize }
     public var codeBytesPerRow: Int { bits == 6 ? SixBitCodes.bytesPerRow(chunks: paddedCols / 32) : paddedCols * bits / 8 }

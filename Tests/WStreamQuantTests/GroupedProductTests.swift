@@ -69,6 +69,72 @@ import WStreamQuant
         #expect(first.map(\.bitPattern) == alone.map(\.bitPattern))
         #expect(second.map(\.bitPattern) == alone.map(\.bitPattern))
     }
+
+    /// Matrices of different heights stacked in one hand-over (a block's query, key and value projections): each
+    /// output is its product alone, bit for bit, whether they share the hand-over (whole tiles) or fall back to
+    /// one product each (70 rows), on every kernel family and path, interleaved tiles among them on VNNI.
+    @Test(arguments: [WeightMatrix.Storage.q4, .q6, .q8])
+    func stackedProductsMatchSeparateProducts(storage: WeightMatrix.Storage) throws {
+        let pool = ComputePool(threadCount: 2)
+        for (heights, cols) in [([2048, 512, 512], 256), ([64, 16, 32], 2048), ([64, 70, 16], 512)] {
+            let stored = try heights.enumerated().map { k, rows in
+                try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: 32, rowsPerBlock: 16,
+                                 source: weightLikeValues(count: rows * cols, seed: UInt64(rows + cols + k)))
+            }
+            for kernels in KernelFamily.available {
+                for n in [1, 3, 9] {
+                    for path in [IntegerPath.rows, .panels, .automatic] {
+                        try expectStackedMatchesSeparate(stored, inputs: n, pool: pool, kernels: kernels, path: path, interleaved: false)
+                    }
+                }
+                if kernels == .avx512vnni && storage != .q8 {
+                    try expectStackedMatchesSeparate(stored, inputs: 1, pool: pool, kernels: kernels, path: .rows, interleaved: true)
+                }
+            }
+        }
+    }
+}
+
+/// Multiplies `stored` stacked in one call and each alone (interleaving every matrix that takes it when asked),
+/// and checks the outputs bit for bit.
+private func expectStackedMatchesSeparate(_ stored: [StoredMatrix], inputs n: Int, pool: ComputePool, kernels: KernelFamily,
+                                          path: IntegerPath, interleaved: Bool) throws {
+    let cols = stored[0].cols
+    let x = guardedInputs(count: n, cols: cols, seed: UInt64(n * 11 + cols))
+    defer { x.deallocate() }
+    // Copies of the bytes, which interleaving rearranges in place.
+    let copies = stored.map { s in
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: s.bytes.count, alignment: 64)
+        copy.copyBytes(from: s.bytes)
+        return copy
+    }
+    defer { copies.forEach { $0.deallocate() } }
+    func withMatrices(_ index: Int, _ ws: [WeightMatrix], _ body: ([WeightMatrix]) -> Void) {
+        if index == stored.count { return body(ws) }
+        let s = stored[index]
+        let file = WeightMatrix(storage: s.storage, rows: s.rows, cols: cols, groupSize: 32, rowsPerBlock: 16, parameters: s.parameters,
+                                base: copies[index].baseAddress!)
+        let w = interleaved && RowInterleaving.applies(to: file, kernels: kernels) ? RowInterleaving.interleave(file) : file
+        withMatrices(index + 1, ws + [w], body)
+    }
+    let label = "\(stored.map(\.storage)) \(stored.map(\.rows))×\(cols), \(n) inputs, \(kernels), \(path), interleaved \(interleaved)"
+    withMatrices(0, []) { ws in
+        let alone = ws.map { w in
+            var y = [Float](repeating: .nan, count: n * w.rows)
+            MatrixKernels.matmul(w, x, count: n, &y, pool: pool, kernels: kernels, path: path)
+            return y
+        }
+        let outputs = ws.map { UnsafeMutablePointer<Float>.allocate(capacity: n * $0.rows + 1) }
+        defer { outputs.forEach { $0.deallocate() } }
+        for (w, y) in zip(ws, outputs) { y.initialize(repeating: .nan, count: n * w.rows + 1) }
+        MatrixKernels.matmul(stacked: ws, x, count: n, into: outputs, pool: pool, kernels: kernels, path: path)
+        for k in ws.indices {
+            let count = n * ws[k].rows
+            let differing = (0..<count).filter { outputs[k][$0].bitPattern != alone[k][$0].bitPattern }.count
+            #expect(differing == 0, "matrix \(k): \(differing) of \(count) outputs differ from its product alone: \(label)")
+            #expect(outputs[k][count].isNaN, "matrix \(k): written past its output: \(label)")
+        }
+    }
 }
 
 /// Multiplies `stored` as one group and each alone, and checks the outputs bit for bit and what `finish` saw:

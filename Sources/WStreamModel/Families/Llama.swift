@@ -35,9 +35,8 @@ struct Llama: ModelFamily {
 
         // Attention: x += o(attention(rope(q(norm x)), rope(k(norm x)), v(norm x)))
         RMSNorm.apply(x.residual, into: x.normed, weight: try w.vector(.attentionNorm), rows: n, width: hidden, epsilon: epsilon)
-        compute.linear(try w.matrix(.attentionQ), x.normed, rows: n, into: x.queries)   // [n, heads·headDim]
-        compute.linear([try w.matrix(.attentionK), try w.matrix(.attentionV)], x.normed, rows: n,
-                       into: [x.keys, x.values])                                      // [n, kvHeads·headDim] each
+        compute.linear(stacked: [try w.matrix(.attentionQ), try w.matrix(.attentionK), try w.matrix(.attentionV)], x.normed,
+                       rows: n, into: [x.queries, x.keys, x.values])         // [n, heads·headDim], [n, kvHeads·headDim] twice
         attention.attend(layer: layer, batch: batch, x: x, compute: compute)                            // → x.attended [n, heads·headDim]
         compute.linear(try w.matrix(.attentionOutput), x.attended, rows: n, into: x.mixed)
         VectorMath.add(x.residual, x.mixed, n * hidden)

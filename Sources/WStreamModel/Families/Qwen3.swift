@@ -36,9 +36,8 @@ struct Qwen3: ModelFamily {
 
         // Attention: x += o(attention(rope(qnorm(q(norm x))), rope(knorm(k(norm x))), v(norm x)))
         RMSNorm.apply(x.residual, into: x.normed, weight: try w.vector(.attentionNorm), rows: n, width: hidden, epsilon: epsilon)
-        compute.linear(try w.matrix(.attentionQ), x.normed, rows: n, into: x.queries)   // [n, heads·headDim]
-        compute.linear([try w.matrix(.attentionK), try w.matrix(.attentionV)], x.normed, rows: n,
-                       into: [x.keys, x.values])                                      // [n, kvHeads·headDim] each
+        compute.linear(stacked: [try w.matrix(.attentionQ), try w.matrix(.attentionK), try w.matrix(.attentionV)], x.normed,
+                       rows: n, into: [x.queries, x.keys, x.values])         // [n, heads·headDim], [n, kvHeads·headDim] twice
         RMSNorm.apply(x.queries, into: x.queries, weight: try w.vector(.attentionQNorm), rows: n * config.headCount,
                       width: headDim, epsilon: epsilon)                                           // each head of q
         RMSNorm.apply(x.keys, into: x.keys, weight: try w.vector(.attentionKNorm), rows: n * config.kvHeadCount,

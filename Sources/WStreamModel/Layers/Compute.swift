@@ -39,4 +39,18 @@ struct Compute {
             }
         }
     }
+
+    /// `outputs[k][n][rows_k] = input[n][cols] · W_kᵀ` for matrices of any heights that read the same input (a
+    /// block's query, key and value projections), in one hand-over where their layouts allow it (see the stacked
+    /// `MatrixKernels.matmul`): generated rows and prompt rows each in one pass over all the matrices.
+    func linear(stacked ws: [WeightMatrix], _ input: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
+        let generated = min(generatedRows, rows)
+        if generated > 0 {
+            MatrixKernels.matmul(stacked: ws, input, count: generated, into: outputs, pool: pool, precision: precision, path: .rows)
+        }
+        if rows > generated {
+            MatrixKernels.matmul(stacked: ws, input + generated * ws[0].cols, count: rows - generated,
+                                 into: zip(ws, outputs).map { $1 + generated * $0.rows }, pool: pool, precision: precision, path: .panels)
+        }
+    }
 }
