@@ -68,7 +68,8 @@ import WStreamQuant
         }
         inputs += [-87.336_54, 88.722_83, 0, -0.0, .leastNormalMagnitude, -.leastNormalMagnitude, 1e-20]
         for start in stride(from: 0, to: inputs.count, by: 16) {
-            let v = VectorMath.load16(inputs.withUnsafeBufferPointer { $0.baseAddress! + start }, count: inputs.count - start, fill: 0)
+            var v = SIMD16<Float>()
+            for lane in 0..<min(16, inputs.count - start) { v[lane] = inputs[start + lane] }
             let e = VectorMath.exp(v)
             for lane in 0..<min(16, inputs.count - start) {
                 let x = inputs[start + lane], difference = Self.ulps(e[lane], expf(x))

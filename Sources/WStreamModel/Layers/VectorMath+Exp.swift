@@ -37,41 +37,53 @@ extension VectorMath {
         return result
     }
 
-    /// `count` floats from `p` in the first lanes, `fill` in the others.
-    @inline(__always)
-    static func load16(_ p: UnsafePointer<Float>, count: Int, fill: Float) -> SIMD16<Float> {
-        if count >= 16 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+    /// The `count` (< 16) floats from `p` in the first lanes, `fill` in the others: a row's tail, so that it takes
+    /// the same vector steps as the rest.
+    @inline(never)
+    static func tail(_ p: UnsafePointer<Float>, count: Int, fill: Float) -> SIMD16<Float> {
         var v = SIMD16<Float>(repeating: fill)
         for i in 0..<count { v[i] = p[i] }
         return v
     }
 
-    /// The first `count` lanes of `v` to `p`.
-    @inline(__always)
-    static func store16(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Float>, count: Int) {
-        if count >= 16 { return UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
+    /// The first `count` (< 16) lanes of `v` to `p`.
+    @inline(never)
+    static func storeTail(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { p[i] = v[i] }
     }
 
+    // The loops below take whole vectors first and the tail once after: with one loop whose loads and stores
+    // handle a partial vector, Swift 6.3 split the exponential's vector steps into lanes.
+
     /// In-place softmax over `count` elements.
     static func softmax(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
+        let whole = count & ~15, rest = count - whole
+        @inline(__always) func load(_ i: Int) -> SIMD16<Float> { UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) }
         var lanes = SIMD16<Float>(repeating: -.infinity)
         var i = 0
-        while i < count {
-            let v = load16(x + i, count: count - i, fill: -.infinity)
+        while i < whole {
+            let v = load(i)
             lanes.replace(with: v, where: v .> lanes)
             i += 16
         }
+        // Lanes past the end hold −∞, which neither wins the maximum nor adds to the sum (e^−∞ = 0).
+        let last = rest > 0 ? tail(x + whole, count: rest, fill: -.infinity) : SIMD16(repeating: -.infinity)
+        lanes.replace(with: last, where: last .> lanes)
         var maximum = -Float.infinity
         for lane in 0..<16 where lanes[lane] > maximum { maximum = lanes[lane] }
-        // Lanes past the end hold −∞, whose exponential adds nothing.
+        let shift = SIMD16<Float>(repeating: maximum)
         var sums = SIMD16<Float>()
         i = 0
-        while i < count {
-            let e = exp(load16(x + i, count: count - i, fill: -.infinity) - maximum)
-            store16(e, to: x + i, count: count - i)
+        while i < whole {
+            let e = exp(load(i) - shift)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD16<Float>.self)
             sums += e
             i += 16
+        }
+        if rest > 0 {
+            let e = exp(last - shift)
+            storeTail(e, to: x + whole, count: rest)
+            sums += e
         }
         let inverse = 1 / sums.sum()
         for i in 0..<count { x[i] *= inverse }
@@ -79,11 +91,18 @@ extension VectorMath {
 
     /// `gate[i] = silu(gate[i]) · up[i]` with `silu(g) = g / (1 + e^−g)`, the SwiGLU of a feed-forward block.
     static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, _ count: Int) {
+        @inline(__always) func silu(_ g: SIMD16<Float>, _ u: SIMD16<Float>) -> SIMD16<Float> { g / (1 + exp(0 - g)) * u }
+        let whole = count & ~15
         var i = 0
-        while i < count {
-            let g = load16(gate + i, count: count - i, fill: 0), u = load16(up + i, count: count - i, fill: 0)
-            store16(g / (1 + exp(-g)) * u, to: gate + i, count: count - i)
+        while i < whole {
+            let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD16<Float>.self)
+            let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(gate + i).storeBytes(of: silu(g, u), as: SIMD16<Float>.self)
             i += 16
+        }
+        if count > whole {
+            let rest = count - whole
+            storeTail(silu(tail(gate + whole, count: rest, fill: 0), tail(up + whole, count: rest, fill: 0)), to: gate + whole, count: rest)
         }
     }
 }
