@@ -77,4 +77,38 @@ import TestSupport
             }
         }
     }
+
+    /// The query heads that share a key-value head, computed together (four at a time, the rest alone), give each
+    /// head's scores and mix bit for bit as computed alone: head sizes on the 64-element, 8-element and scalar
+    /// paths, odd and even row counts, and groups of 1 to 9 query heads.
+    @Test(arguments: [false, true])
+    func groupedQueryHeadsMatchEachHeadAlone(float16: Bool) {
+        for (headDim, queryHeads) in [(64, 4), (64, 8), (72, 4), (5, 4), (128, 9), (64, 1), (20, 6)] {
+            let rows = 13
+            let cache = KVCache(capacity: rows, heads: 2, headDim: headDim, float16: float16)
+            defer { cache.deallocate() }
+            for r in 0..<rows {
+                let row = (0..<(2 * headDim)).map { sin(Float(r * 2 * headDim + $0) * 0.37) }
+                row.withUnsafeBufferPointer { cache.store(row: r, from: $0.baseAddress!) }
+            }
+            let q = (0..<(queryHeads * headDim)).map { cos(Float($0) * 0.21) }
+            let stride = rows + 3
+            for visible in [1, 2, 7, 12, 13] {
+                var grouped = [Float](repeating: .nan, count: queryHeads * stride)
+                cache.scores(q, queryHeads: queryHeads, rows: visible, head: 1, scale: 0.125, into: &grouped, scoreStride: stride)
+                var out = [Float](repeating: .nan, count: queryHeads * headDim)
+                cache.mix(grouped, weightStride: stride, queryHeads: queryHeads, rows: visible, head: 1, into: &out)
+                for h in 0..<queryHeads {
+                    var alone = [Float](repeating: .nan, count: visible)
+                    q.withUnsafeBufferPointer { cache.scores($0.baseAddress! + h * headDim, rows: visible, head: 1, scale: 0.125, into: &alone) }
+                    let label = "head \(h) of \(queryHeads), \(headDim) elements, \(visible) rows, float16 \(float16)"
+                    #expect(grouped[(h * stride)..<(h * stride + visible)].map(\.bitPattern) == alone.map(\.bitPattern), "scores: \(label)")
+                    #expect(grouped[h * stride + visible].isNaN, "scores past the visible rows: \(label)")
+                    var mixed = [Float](repeating: .nan, count: headDim)
+                    cache.mix(alone, rows: visible, head: 1, into: &mixed)
+                    #expect(out[(h * headDim)..<((h + 1) * headDim)].map(\.bitPattern) == mixed.map(\.bitPattern), "mix: \(label)")
+                }
+            }
+        }
+    }
 }

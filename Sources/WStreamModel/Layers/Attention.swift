@@ -48,17 +48,18 @@ struct Attention {
             // rows come from memory once (they are evicted by each token's weights) and from the core's cache after;
             // unless that would leave threads without work, when each query head is an index of its own.
             let headsPerIndex = kvHeads >= compute.pool.threadCount ? group : 1
+            // The query heads of one index read each cached row once between them (`KVCache.scores(_:queryHeads:…)`).
             compute.pool.parallelFor(heads / headsPerIndex) { index in
-                for head in (index * headsPerIndex)..<((index + 1) * headsPerIndex) {
-                    let kvHead = head / group
-                    let scores = buffers.scores + head * buffers.scoresPerHead
-                    for item in rows.rows {
-                        let q = buffers.queries + item.row * qWidth + head * headDim
-                        item.keys.scores(q, rows: item.visible, head: kvHead, scale: scale, into: scores)
-                        VectorMath.softmax(scores, item.visible)
-                        let out = buffers.attended + item.row * qWidth + head * headDim
-                        item.values.mix(scores, rows: item.visible, head: kvHead, into: out)
-                    }
+                let head = index * headsPerIndex, kvHead = head / group
+                let scores = buffers.scores + head * buffers.scoresPerHead
+                for item in rows.rows {
+                    let q = buffers.queries + item.row * qWidth + head * headDim
+                    item.keys.scores(q, queryHeads: headsPerIndex, rows: item.visible, head: kvHead, scale: scale,
+                                     into: scores, scoreStride: buffers.scoresPerHead)
+                    for h in 0..<headsPerIndex { VectorMath.softmax(scores + h * buffers.scoresPerHead, item.visible) }
+                    let out = buffers.attended + item.row * qWidth + head * headDim
+                    item.values.mix(scores, weightStride: buffers.scoresPerHead, queryHeads: headsPerIndex, rows: item.visible,
+                                    head: kvHead, into: out)
                 }
             }
         }

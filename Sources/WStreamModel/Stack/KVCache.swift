@@ -66,6 +66,45 @@ struct KVCache: @unchecked Sendable {
         }
     }
 
+    /// `scores` for the `queryHeads` query heads that share key-value head `head`: query head `h`'s
+    /// `q + h · headDim` into `scores + h · scoreStride`, each exactly as `scores` computes it alone.
+    ///
+    /// Four query heads at a time take each cached row once: it is converted from float16 once for the four,
+    /// where one head at a time converted it four times.
+    func scores(_ q: UnsafePointer<Float>, queryHeads: Int, rows: Int, head: Int, scale: Float,
+                into scores: UnsafeMutablePointer<Float>, scoreStride: Int) {
+        var h = 0
+        while h + 4 <= queryHeads {
+            if isFloat16 {
+                headRows(head, as: Float16.self).scores4(q + h * headDim, queryStride: headDim, rows: rows, count: headDim, scale: scale,
+                                                         into: scores + h * scoreStride, scoreStride: scoreStride)
+            } else {
+                headRows(head, as: Float.self).scores4(q + h * headDim, queryStride: headDim, rows: rows, count: headDim, scale: scale,
+                                                       into: scores + h * scoreStride, scoreStride: scoreStride)
+            }
+            h += 4
+        }
+        for h in h..<queryHeads { self.scores(q + h * headDim, rows: rows, head: head, scale: scale, into: scores + h * scoreStride) }
+    }
+
+    /// `mix` for the `queryHeads` query heads that share key-value head `head`: weights
+    /// `weights + h · weightStride` into `out + h · headDim`, each exactly as `mix` computes it alone (each cached
+    /// row converted once for four heads).
+    func mix(_ weights: UnsafePointer<Float>, weightStride: Int, queryHeads: Int, rows: Int, head: Int, into out: UnsafeMutablePointer<Float>) {
+        var h = 0
+        while h + 4 <= queryHeads {
+            if isFloat16 {
+                headRows(head, as: Float16.self).mix4(weights + h * weightStride, weightStride: weightStride, rows: rows, count: headDim,
+                                                      into: out + h * headDim, outStride: headDim)
+            } else {
+                headRows(head, as: Float.self).mix4(weights + h * weightStride, weightStride: weightStride, rows: rows, count: headDim,
+                                                    into: out + h * headDim, outStride: headDim)
+            }
+            h += 4
+        }
+        for h in h..<queryHeads { mix(weights + h * weightStride, rows: rows, head: head, into: out + h * headDim) }
+    }
+
     /// Head `head`'s rows, `headDim` elements each.
     @inline(__always)
     private func headRows<Element: CacheElement>(_ head: Int, as _: Element.Type) -> CacheRows<Element> {
@@ -152,6 +191,44 @@ private struct CacheRows<Element: CacheElement> {
         }
     }
 
+    /// `scores` for four queries `q + h · queryStride` into `scores + h · scoreStride`, two rows at a time: each row's
+    /// chunk is converted once and multiplied into the four heads' sums, which take the same steps as `scores`.
+    @inline(__always)
+    func scores4(_ q: UnsafePointer<Float>, queryStride: Int, rows: Int, count: Int, scale: Float,
+                 into scores: UnsafeMutablePointer<Float>, scoreStride: Int) {
+        let whole = count & ~7
+        let q0 = q, q1 = q + queryStride, q2 = q + 2 &* queryStride, q3 = q + 3 &* queryStride
+        var j = 0
+        while j < rows {
+            // A last odd row is computed twice, as its own pair; only once is it stored.
+            let second = min(j + 1, rows - 1)
+            let r0 = row(j), r1 = row(second)
+            var a00 = SIMD8<Float>(), a10 = SIMD8<Float>(), a20 = SIMD8<Float>(), a30 = SIMD8<Float>()
+            var a01 = SIMD8<Float>(), a11 = SIMD8<Float>(), a21 = SIMD8<Float>(), a31 = SIMD8<Float>()
+            var i = 0
+            while i < whole {
+                let k0 = Element.floats8(r0 + i), k1 = Element.floats8(r1 + i)
+                let x0 = Float.floats8(q0 + i), x1 = Float.floats8(q1 + i), x2 = Float.floats8(q2 + i), x3 = Float.floats8(q3 + i)
+                a00 = a00.addingProduct(x0, k0); a01 = a01.addingProduct(x0, k1)
+                a10 = a10.addingProduct(x1, k0); a11 = a11.addingProduct(x1, k1)
+                a20 = a20.addingProduct(x2, k0); a21 = a21.addingProduct(x2, k1)
+                a30 = a30.addingProduct(x3, k0); a31 = a31.addingProduct(x3, k1)
+                i += 8
+            }
+            scores[j] = tail(treeSum(a00), q0, r0, from: whole, count) * scale
+            scores[scoreStride + j] = tail(treeSum(a10), q1, r0, from: whole, count) * scale
+            scores[2 &* scoreStride + j] = tail(treeSum(a20), q2, r0, from: whole, count) * scale
+            scores[3 &* scoreStride + j] = tail(treeSum(a30), q3, r0, from: whole, count) * scale
+            if second > j {
+                scores[second] = tail(treeSum(a01), q0, r1, from: whole, count) * scale
+                scores[scoreStride + second] = tail(treeSum(a11), q1, r1, from: whole, count) * scale
+                scores[2 &* scoreStride + second] = tail(treeSum(a21), q2, r1, from: whole, count) * scale
+                scores[3 &* scoreStride + second] = tail(treeSum(a31), q3, r1, from: whole, count) * scale
+            }
+            j += 2
+        }
+    }
+
     /// The 8 lanes summed as a tree of vector adds (`SIMD8.sum()` adds them one after another).
     @inline(__always)
     private func treeSum(_ v: SIMD8<Float>) -> Float {
@@ -180,13 +257,57 @@ private struct CacheRows<Element: CacheElement> {
                 a2 = a2.addingProduct(w, Element.floats16(r + 32))
                 a3 = a3.addingProduct(w, Element.floats16(r + 48))
             }
-            let o = UnsafeMutableRawPointer(out + i)
-            o.storeBytes(of: a0, as: SIMD16<Float>.self)
-            o.storeBytes(of: a1, toByteOffset: 64, as: SIMD16<Float>.self)
-            o.storeBytes(of: a2, toByteOffset: 128, as: SIMD16<Float>.self)
-            o.storeBytes(of: a3, toByteOffset: 192, as: SIMD16<Float>.self)
+            store(a0, a1, a2, a3, to: out + i)
             i += 64
         }
+        mixRest(weights, rows: rows, from: i, count: count, into: out)
+    }
+
+    /// `mix` for four heads' weights `weights + h · weightStride` into `out + h · outStride`: 64 elements of each
+    /// row are converted once and added into the four heads' sums (16 vectors in registers), which take the same
+    /// steps as `mix`.
+    @inline(__always)
+    func mix4(_ weights: UnsafePointer<Float>, weightStride: Int, rows: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let w0 = weights, w1 = weights + weightStride, w2 = weights + 2 &* weightStride, w3 = weights + 3 &* weightStride
+        var i = 0
+        while i + 64 <= count {
+            var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>(), a03 = SIMD16<Float>()
+            var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>(), a13 = SIMD16<Float>()
+            var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>(), a23 = SIMD16<Float>()
+            var a30 = SIMD16<Float>(), a31 = SIMD16<Float>(), a32 = SIMD16<Float>(), a33 = SIMD16<Float>()
+            for j in 0..<rows {
+                let r = row(j) + i
+                let v0 = Element.floats16(r), v1 = Element.floats16(r + 16), v2 = Element.floats16(r + 32), v3 = Element.floats16(r + 48)
+                let s0 = SIMD16<Float>(repeating: w0[j]), s1 = SIMD16<Float>(repeating: w1[j])
+                let s2 = SIMD16<Float>(repeating: w2[j]), s3 = SIMD16<Float>(repeating: w3[j])
+                a00 = a00.addingProduct(s0, v0); a01 = a01.addingProduct(s0, v1); a02 = a02.addingProduct(s0, v2); a03 = a03.addingProduct(s0, v3)
+                a10 = a10.addingProduct(s1, v0); a11 = a11.addingProduct(s1, v1); a12 = a12.addingProduct(s1, v2); a13 = a13.addingProduct(s1, v3)
+                a20 = a20.addingProduct(s2, v0); a21 = a21.addingProduct(s2, v1); a22 = a22.addingProduct(s2, v2); a23 = a23.addingProduct(s2, v3)
+                a30 = a30.addingProduct(s3, v0); a31 = a31.addingProduct(s3, v1); a32 = a32.addingProduct(s3, v2); a33 = a33.addingProduct(s3, v3)
+            }
+            store(a00, a01, a02, a03, to: out + i)
+            store(a10, a11, a12, a13, to: out + outStride + i)
+            store(a20, a21, a22, a23, to: out + 2 &* outStride + i)
+            store(a30, a31, a32, a33, to: out + 3 &* outStride + i)
+            i += 64
+        }
+        for h in 0..<4 { mixRest(weights + h &* weightStride, rows: rows, from: i, count: count, into: out + h &* outStride) }
+    }
+
+    /// Four vectors to `p` one after another.
+    @inline(__always)
+    private func store(_ a0: SIMD16<Float>, _ a1: SIMD16<Float>, _ a2: SIMD16<Float>, _ a3: SIMD16<Float>, to p: UnsafeMutablePointer<Float>) {
+        let o = UnsafeMutableRawPointer(p)
+        o.storeBytes(of: a0, as: SIMD16<Float>.self)
+        o.storeBytes(of: a1, toByteOffset: 64, as: SIMD16<Float>.self)
+        o.storeBytes(of: a2, toByteOffset: 128, as: SIMD16<Float>.self)
+        o.storeBytes(of: a3, toByteOffset: 192, as: SIMD16<Float>.self)
+    }
+
+    /// `mix`'s elements `from ..< count` (fewer than 64 whole ones): eight at a time, then one at a time.
+    @inline(__always)
+    private func mixRest(_ weights: UnsafePointer<Float>, rows: Int, from: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        var i = from
         while i + 8 <= count {
             var acc = SIMD8<Float>()
             for j in 0..<rows { acc = acc.addingProduct(SIMD8(repeating: weights[j]), Element.floats8(row(j) + i)) }
