@@ -16,32 +16,12 @@ import WStreamSynth
         return path
     }
 
-    @Test func streamedPiecesSpellTheResultAndReproduceTheReference() async throws {
-        let reference = try ReferenceFile.load("stories260K/reference.json").cases[0]
-        let directory = TemporaryDirectory()
-        let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 32, in: directory))
-        try await engine.load(budget: nil)
-        var options = GenerationOptions()
-        options.sampling = .greedy
-        options.maxTokens = reference.generatedIds.count
-        var pieces: [String] = []
-        var finished: GenerationResult?
-        for try await event in engine.generate(prompt: reference.promptText, options: options) {
-            switch event {
-            case .text(let piece): pieces.append(piece)
-            case .finished(let result): finished = result
-            }
-        }
-        let result = try #require(finished)
-        #expect(result.promptIds == reference.promptIds)
-        #expect(result.generatedIds == reference.generatedIds)
-        #expect(pieces.count > 1, "text should arrive in pieces")
-        #expect(pieces.joined() == result.text)
-        #expect(result.text == reference.continuationText)
-    }
+    /// How a test takes a generation's text: the stream of events, or the callback form (on the model's thread).
+    enum Reading: CaseIterable { case stream, callback }
 
-    /// The callback form hands the same pieces over on the model's thread and returns the same result.
-    @Test func piecesHandedToACallbackSpellTheResultAndReproduceTheReference() async throws {
+    /// Either form hands the text over in pieces that spell the result, which reproduces the reference.
+    @Test(arguments: Reading.allCases)
+    func piecesSpellTheResultAndReproduceTheReference(reading: Reading) async throws {
         let reference = try ReferenceFile.load("stories260K/reference.json").cases[0]
         let directory = TemporaryDirectory()
         let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 32, in: directory))
@@ -50,9 +30,23 @@ import WStreamSynth
         options.sampling = .greedy
         options.maxTokens = reference.generatedIds.count
         let pieces = Mutex<[String]>([])
-        let result = try await engine.generate(promptIds: reference.promptIds, options: options) { piece in
-            pieces.withLock { $0.append(piece) }
+        let result: GenerationResult
+        switch reading {
+        case .stream:
+            var finished: GenerationResult?
+            for try await event in engine.generate(prompt: reference.promptText, options: options) {
+                switch event {
+                case .text(let piece): pieces.withLock { $0.append(piece) }
+                case .finished(let ending): finished = ending
+                }
+            }
+            result = try #require(finished)
+        case .callback:
+            result = try await engine.generate(promptIds: reference.promptIds, options: options) { piece in
+                pieces.withLock { $0.append(piece) }
+            }
         }
+        #expect(result.promptIds == reference.promptIds)
         #expect(result.generatedIds == reference.generatedIds)
         #expect(pieces.withLock { $0.count } > 1, "text should arrive in pieces")
         #expect(pieces.withLock { $0.joined() } == result.text)
