@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "WStreamModel",
             dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamQuant", "WStreamTokenizer"],
-            swiftSettings: hotPathSettings, plugins: ["FamilyRegistry"]),
+            swiftSettings: hotPathSettings + kernelConditions, plugins: ["FamilyRegistry"]),
         .target(name: "WStream", dependencies: ["WStreamFormat", "WStreamRuntime", "WStreamQuant", "WStreamTokenizer", "WStreamModel"]),
         .target(name: "WStreamProcess"),
         .target(

@@ -89,28 +89,41 @@ public enum MatrixKernels {
     /// `Y_k[n][rows_k] = X[n][cols] · W_kᵀ` for matrices of any heights that read the same input (a block's query,
     /// key and value projections).
     ///
-    /// When the matrices share one quantised layout but for their heights, take int8 activations and are all whole
-    /// tiles of 16 rows, the input is quantised once and their rows, end to end, are shared among the threads in
-    /// one hand-over (`RowParts`): for a 1B model's 2048 query rows and 512 key and value rows each, one
-    /// quantising and one wait for the slower thread where there were two. Otherwise they run one after another.
-    /// Either way each output is what `matmul` gives for its matrix alone.
+    /// Consecutive matrices that share one quantised layout but for their heights, take int8 activations and, but
+    /// for the last of them, are whole tiles of 16 rows run as one product: the input is quantised once and their
+    /// rows, end to end, are shared among the threads in one hand-over (`RowParts`). For a 1B model's 2048 query rows
+    /// and 512 key and value rows each, that is one quantising and one wait for the slower thread where there were
+    /// two. Other matrices run alone. Either way each output is what `matmul` gives for its matrix alone.
     /// - Parameters:
     ///   - ws: the weights, all of `ws[0]`'s columns.
+    ///   - x: `n · cols` floats, one input per row.
+    ///   - n: number of inputs.
     ///   - ys: one output per matrix, `n · ws[k].rows` floats each, written.
+    ///   - pool: threads to split the rows over.
+    ///   - precision: how q4/q6/q8 weights meet the activations (ignored for f16/f32).
+    ///   - kernels: the integer kernels to use; one of `KernelFamily.available`.
+    ///   - path: which integer kernels the inputs take (int8 only).
     public static func matmul(stacked ws: [WeightMatrix], _ x: UnsafePointer<Float>, count n: Int, into ys: [UnsafeMutablePointer<Float>],
                               pool: ComputePool, precision: ActivationPrecision = .int8, kernels: KernelFamily = .native,
                               path: IntegerPath = .automatic) {
         precondition(!ws.isEmpty && ws.count == ys.count, "one output per matrix")
-        let first = ws[0]
-        precondition(ws.allSatisfy { $0.cols == first.cols }, "matrices that read one input")
+        precondition(ws.allSatisfy { $0.cols == ws[0].cols }, "matrices that read one input")
         guard n > 0 else { return }
-        let integer = precision == .int8 && first.storage != .f32 && first.storage != .f16
-        if integer && ws.allSatisfy({ $0.storage == first.storage && $0.rows % RowParts.tileRows == 0
-                                      && QuantizedAddressing($0).layout.withRows(first.rows) == QuantizedAddressing(first).layout }) {
-            return integerProduct(ws, x, count: n, into: ys, pool: pool, kernels: kernels, path: path, finish: nil)
+        /// Whether `next` can follow `previous` in one product.
+        func stacks(_ previous: WeightMatrix, _ next: WeightMatrix) -> Bool {
+            guard precision == .int8, let layout = previous.quantizedLayout, let following = next.quantizedLayout else { return false }
+            return next.storage == previous.storage && previous.rows % RowParts.tileRows == 0 && following.withRows(layout.rows) == layout
         }
-        for (w, y) in zip(ws, ys) {
-            matmul(w, x, count: n, y, pool: pool, precision: precision, kernels: kernels, path: path)
+        var start = 0
+        while start < ws.count {
+            var end = start + 1
+            while end < ws.count && stacks(ws[end - 1], ws[end]) { end += 1 }
+            if end - start == 1 {
+                matmul(ws[start], x, count: n, ys[start], pool: pool, precision: precision, kernels: kernels, path: path)
+            } else {
+                integerProduct(Array(ws[start..<end]), x, count: n, into: Array(ys[start..<end]), pool: pool, kernels: kernels, path: path, finish: nil)
+            }
+            start = end
         }
     }
 

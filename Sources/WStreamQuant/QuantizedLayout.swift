@@ -25,7 +25,7 @@ public struct QuantizedLayout: Sendable, Equatable {
     }
 
     /// The same layout for `rows` rows.
-    public func withRows(_ rows: Int) -> QuantizedLayout {
+    func withRows(_ rows: Int) -> QuantizedLayout {
         QuantizedLayout(bits: bits, groupSize: groupSize, rows: rows, cols: cols, parameters: parameters)
     }
 

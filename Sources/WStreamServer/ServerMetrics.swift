@@ -42,7 +42,7 @@ public final class ServerMetrics: Sendable {
             registry.makeValueHistogram(descriptor: Self.name("time_to_first_token", "seconds", "Seconds from a request's arrival to its first text"),
                                         labels: labels, buckets: Self.timeToFirstTokenBuckets).record(timeToFirstToken)
         }
-        if statistics.generatedTokens > 0 {
+        if statistics.decodeSteps > 0 {
             registry.makeValueHistogram(descriptor: Self.name("decode_speed", "tokens_per_second", "Decode speed of each request"),
                                         labels: labels, buckets: Self.tokensPerSecondBuckets).record(statistics.decodeTokensPerSecond)
         }

@@ -12,7 +12,7 @@ enum StatisticsReport {
             peak RSS   \(ByteCount.format(s.peakResidentBytes)) (VmHWM), \(budget); address space \(ByteCount.format(s.peakAddressSpaceBytes)) (VmPeak)
             pool       \(ByteCount.format(s.poolBytes)): \(s.residentRegions) regions resident, \(s.streamedRegions) streamed
             plan       pool + \(ByteCount.format(s.workingSetBytes)) resident (\(ByteCount.format(s.workingSetAddressSpace)) of address space) for everything else
-            streaming  \(s.hits) hits, \(s.misses) misses, \(perToken) streamed per generated token\(s.streamingIO.map { " (\($0))" } ?? "")\(s.bytesStreamed > 0 ? " at \(Terminal.decimal(s.streamingBytesPerSecond / 1e9, places: 2)) GB/s, \(Terminal.decimal(s.stallSeconds * 1000 / Double(max(s.decodeSteps, 1)))) ms/token waiting" : "")
+            streaming  \(s.hits) hits, \(s.misses) misses, \(perToken) streamed per decoded token\(s.streamingIO.map { " (\($0))" } ?? "")\(s.bytesStreamed > 0 ? " at \(Terminal.decimal(s.streamingBytesPerSecond / 1e9, places: 2)) GB/s, \(Terminal.decimal(s.stallSeconds * 1000 / Double(max(s.decodeSteps, 1)))) ms per decoded token waiting" : "")
             """)
     }
 }

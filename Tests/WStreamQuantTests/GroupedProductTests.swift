@@ -71,18 +71,19 @@ import WStreamQuant
     }
 
     /// Matrices of different heights stacked in one hand-over (a block's query, key and value projections): each
-    /// output is its product alone, bit for bit, whether they share the hand-over (whole tiles) or fall back to
-    /// one product each (70 rows), on every kernel family and path, interleaved tiles among them on VNNI.
+    /// output is its product alone, bit for bit, whether they share the hand-over (whole tiles, or 70 rows as the
+    /// last) or run alone (after 70 rows), on every kernel family and path, interleaved tiles among them on VNNI.
     @Test(arguments: [WeightMatrix.Storage.q4, .q6, .q8])
     func stackedProductsMatchSeparateProducts(storage: WeightMatrix.Storage) throws {
         let pool = ComputePool(threadCount: 2)
-        for (heights, cols) in [([2048, 512, 512], 256), ([64, 16, 32], 2048), ([64, 70, 16], 512)] {
+        for (heights, cols) in [([2048, 512, 512], 256), ([64, 16, 32], 2048), ([64, 70, 16], 512), ([32, 16, 70], 8192)] {
             let stored = try heights.enumerated().map { k, rows in
                 try StoredMatrix(storage: storage, rows: rows, cols: cols, groupSize: 32, rowsPerBlock: 16,
                                  source: weightLikeValues(count: rows * cols, seed: UInt64(rows + cols + k)))
             }
             for kernels in KernelFamily.available {
-                for n in [1, 3, 9] {
+                // 70 inputs of 8192 columns take several passes over the weights.
+                for n in cols == 8192 ? [1, 70] : [1, 3, 9] {
                     for path in [IntegerPath.rows, .panels, .automatic] {
                         try expectStackedMatchesSeparate(stored, inputs: n, pool: pool, kernels: kernels, path: path, interleaved: false)
                     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Testing
 import TestSupport
@@ -51,6 +54,31 @@ import WStreamSynth
         #expect(pieces.withLock { $0.count } > 1, "text should arrive in pieces")
         #expect(pieces.withLock { $0.joined() } == result.text)
         #expect(result.text == reference.continuationText)
+    }
+
+    /// Cancelling the task of the callback form ends the generation before its next forward pass.
+    @Test func cancellingTheCallbackFormsTaskEndsTheGeneration() async throws {
+        let directory = TemporaryDirectory()
+        let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 4, in: directory))
+        try await engine.load(budget: nil)
+        var options = GenerationOptions()
+        options.maxTokens = 200
+        options.sampling = .greedy
+        let task = Mutex<Task<GenerationResult, any Error>?>(nil)
+        let generation = Task {
+            // The first piece cancels the task that waits for the result, from the model's thread (once the handle,
+            // set right after the task is made, is there).
+            try await engine.generate(promptIds: [1, 403, 407, 261, 378], options: options) { _ in
+                while true {
+                    if let handle = task.withLock({ $0 }) { return handle.cancel() }
+                    usleep(100)
+                }
+            }
+        }
+        task.withLock { $0 = generation }
+        let result = try await generation.value
+        #expect(result.statistics.stopReason == .cancelled)
+        #expect(result.generatedIds.count < 5, "\(result.generatedIds.count) tokens after the task was cancelled at the first")
     }
 
     /// A generation whose engine is not loaded fails with `EngineError.notLoaded` instead of returning.

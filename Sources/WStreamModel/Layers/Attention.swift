@@ -44,11 +44,11 @@ struct Attention {
         let buffers = AttentionBuffers(queries: x.queries, scores: x.scores, attended: x.attended, scoresPerHead: x.scoreCapacity)
         rows.withUnsafeBufferPointer { rows in
             let rows = SendableRows(rows: rows)
-            // The query heads that share a key-value head run on one thread, one after another, so that its cached
-            // rows come from memory once (they are evicted by each token's weights) and from the core's cache after;
-            // unless that would leave threads without work, when each query head is an index of its own.
+            // The query heads that share a key-value head run on one thread and read each of its cached rows once
+            // between them (`KVCache.scores(_:queryHeads:…)`), so that the rows come from memory once (they are
+            // evicted by each token's weights); unless that would leave threads without work, when each query head
+            // is an index of its own.
             let headsPerIndex = kvHeads >= compute.pool.threadCount ? group : 1
-            // The query heads of one index read each cached row once between them (`KVCache.scores(_:queryHeads:…)`).
             compute.pool.parallelFor(heads / headsPerIndex) { index in
                 let head = index * headsPerIndex, kvHead = head / group
                 let scores = buffers.scores + head * buffers.scoresPerHead

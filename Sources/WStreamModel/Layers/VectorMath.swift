@@ -1,4 +1,3 @@
-
 /// Small float32 vector routines shared by the layers (the matrix products live in `WStreamQuant`).
 ///
 /// Written with explicit SIMD lanes: LLVM will not re-associate a float reduction on its own.

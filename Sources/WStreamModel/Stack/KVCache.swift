@@ -88,9 +88,11 @@ struct KVCache: @unchecked Sendable {
     }
 
     /// `mix` for the `queryHeads` query heads that share key-value head `head`: weights
-    /// `weights + h · weightStride` into `out + h · headDim`, each exactly as `mix` computes it alone (each cached
-    /// row converted once for four heads).
+    /// `weights + h · weightStride` into `out + h · headDim`, each exactly as `mix` computes it alone. On AVX-512
+    /// builds four heads at a time convert each cached row once: their 16 sums of 16 lanes fill half of the 32 vector
+    /// registers, where AVX2's 16 would spill them; elsewhere one head at a time.
     func mix(_ weights: UnsafePointer<Float>, weightStride: Int, queryHeads: Int, rows: Int, head: Int, into out: UnsafeMutablePointer<Float>) {
+        #if WSTREAM_AVX512VNNI
         var h = 0
         while h + 4 <= queryHeads {
             if isFloat16 {
@@ -102,6 +104,9 @@ struct KVCache: @unchecked Sendable {
             }
             h += 4
         }
+        #else
+        let h = 0
+        #endif
         for h in h..<queryHeads { mix(weights + h * weightStride, rows: rows, head: head, into: out + h * headDim) }
     }
 
@@ -264,8 +269,8 @@ private struct CacheRows<Element: CacheElement> {
     }
 
     /// `mix` for four heads' weights `weights + h · weightStride` into `out + h · outStride`: 64 elements of each
-    /// row are converted once and added into the four heads' sums (16 vectors in registers), which take the same
-    /// steps as `mix`.
+    /// row are converted once and added into the four heads' sums (16 vectors, in registers on AVX-512), which take
+    /// the same steps as `mix`.
     @inline(__always)
     func mix4(_ weights: UnsafePointer<Float>, weightStride: Int, rows: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
         let w0 = weights, w1 = weights + weightStride, w2 = weights + 2 &* weightStride, w3 = weights + 3 &* weightStride

@@ -172,7 +172,8 @@ struct CompletionsController<Context: RequestContext>: Sendable {
             $0.promptTokens = result.statistics.promptTokens
             $0.completionTokens = result.statistics.generatedTokens
             $0.timeToFirstToken = timeToFirstToken
-            $0.tokensPerSecond = result.statistics.decodeTokensPerSecond
+            // A single token has no decode pass of its own, hence no rate.
+            $0.tokensPerSecond = result.statistics.decodeSteps > 0 ? result.statistics.decodeTokensPerSecond : nil
             $0.finishReason = result.statistics.stopReason.finishReason
         }
     }
