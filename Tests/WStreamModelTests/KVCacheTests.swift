@@ -62,9 +62,9 @@ import TestSupport
                 let offset = head * headDim
                 for visible in [1, 3, 4, 5, 8, 11] {
                     var scores = [Float](repeating: .nan, count: visible)
-                    cache.scores(q, rows: visible, head: head, scale: 0.5, into: &scores)
+                    cache.scores(q, queryHeads: 1, rows: visible, head: head, scale: 0.5, into: &scores, scoreStride: visible)
                     var out = [Float](repeating: .nan, count: headDim)
-                    cache.mix(scores, rows: visible, head: head, into: &out)
+                    cache.mix(scores, weightStride: visible, queryHeads: 1, rows: visible, head: head, into: &out)
                     for j in 0..<visible {
                         let expected = (0..<headDim).reduce(Float(0)) { $0 + q[$1] * stored[j][offset + $1] } * 0.5
                         #expect(abs(scores[j] - expected) <= 1e-4 * max(1, abs(expected)), "score \(j) of \(visible), head \(head) of \(heads)×\(headDim)")
@@ -100,12 +100,15 @@ import TestSupport
                 cache.mix(grouped, weightStride: stride, queryHeads: queryHeads, rows: visible, head: 1, into: &out)
                 for h in 0..<queryHeads {
                     var alone = [Float](repeating: .nan, count: visible)
-                    q.withUnsafeBufferPointer { cache.scores($0.baseAddress! + h * headDim, rows: visible, head: 1, scale: 0.125, into: &alone) }
+                    q.withUnsafeBufferPointer {
+                        cache.scores($0.baseAddress! + h * headDim, queryHeads: 1, rows: visible, head: 1, scale: 0.125, into: &alone,
+                                     scoreStride: visible)
+                    }
                     let label = "head \(h) of \(queryHeads), \(headDim) elements, \(visible) rows, float16 \(float16)"
                     #expect(grouped[(h * stride)..<(h * stride + visible)].map(\.bitPattern) == alone.map(\.bitPattern), "scores: \(label)")
                     #expect(grouped[h * stride + visible].isNaN, "scores past the visible rows: \(label)")
                     var mixed = [Float](repeating: .nan, count: headDim)
-                    cache.mix(alone, rows: visible, head: 1, into: &mixed)
+                    cache.mix(alone, weightStride: visible, queryHeads: 1, rows: visible, head: 1, into: &mixed)
                     #expect(out[(h * headDim)..<((h + 1) * headDim)].map(\.bitPattern) == mixed.map(\.bitPattern), "mix: \(label)")
                 }
             }

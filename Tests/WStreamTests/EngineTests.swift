@@ -19,6 +19,13 @@ import WStreamSynth
         return path
     }
 
+    /// An engine on stories260K packed at `bits`, loaded with no budget.
+    static func loadedStories(bits: Int, in directory: TemporaryDirectory) async throws -> Engine {
+        let engine = try Engine(path: try packed(try SharedModels.storiesHF, bits: bits, in: directory))
+        try await engine.load(budget: nil)
+        return engine
+    }
+
     /// How a test takes a generation's text: the stream of events, or the callback form (on the model's thread).
     enum Reading: CaseIterable { case stream, callback }
 
@@ -27,8 +34,7 @@ import WStreamSynth
     func piecesSpellTheResultAndReproduceTheReference(reading: Reading) async throws {
         let reference = try ReferenceFile.load("stories260K/reference.json").cases[0]
         let directory = TemporaryDirectory()
-        let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 32, in: directory))
-        try await engine.load(budget: nil)
+        let engine = try await Self.loadedStories(bits: 32, in: directory)
         var options = GenerationOptions()
         options.sampling = .greedy
         options.maxTokens = reference.generatedIds.count
@@ -59,8 +65,7 @@ import WStreamSynth
     /// Cancelling the task of the callback form ends the generation before its next forward pass.
     @Test func cancellingTheCallbackFormsTaskEndsTheGeneration() async throws {
         let directory = TemporaryDirectory()
-        let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 4, in: directory))
-        try await engine.load(budget: nil)
+        let engine = try await Self.loadedStories(bits: 4, in: directory)
         var options = GenerationOptions()
         options.maxTokens = 200
         options.sampling = .greedy
@@ -95,8 +100,7 @@ import WStreamSynth
     /// milliseconds; `GenerationTests` pins the cancellation itself down deterministically.)
     @Test func breakingOutOfTheLoopEndsTheStreamAndTheEngineCarriesOn() async throws {
         let directory = TemporaryDirectory()
-        let engine = try Engine(path: try Self.packed(try SharedModels.storiesHF, bits: 4, in: directory))
-        try await engine.load(budget: nil)
+        let engine = try await Self.loadedStories(bits: 4, in: directory)
         var options = GenerationOptions()
         options.maxTokens = 200
         options.sampling.seed = 1

@@ -26,16 +26,9 @@ struct Compute {
     /// `MatrixKernels.matmul`): generated rows and prompt rows each in one pass over all the matrices.
     func linear(_ ws: [WeightMatrix], _ input: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>],
                 finish: (_ rows: Range<Int>, _ inputs: Range<Int>) -> Void = { _, _ in }) {
-        let generated = min(generatedRows, rows)
-        if generated > 0 {
-            MatrixKernels.matmul(ws, input, count: generated, into: outputs, pool: pool, precision: precision, path: .rows,
-                                 finish: finish)
-        }
-        if rows > generated {
-            let width = ws[0].rows
-            MatrixKernels.matmul(ws, input + generated * ws[0].cols, count: rows - generated,
-                                 into: outputs.map { $0 + generated * width }, pool: pool, precision: precision, path: .panels) {
-                finish($0, ($1.lowerBound + generated)..<($1.upperBound + generated))
+        byPath(rows: rows, ws, input, outputs) { input, count, outputs, path, first in
+            MatrixKernels.matmul(ws, input, count: count, into: outputs, pool: pool, precision: precision, path: path) {
+                finish($0, ($1.lowerBound + first)..<($1.upperBound + first))
             }
         }
     }
@@ -44,13 +37,19 @@ struct Compute {
     /// block's query, key and value projections), in one hand-over where their layouts allow it (see the stacked
     /// `MatrixKernels.matmul`): generated rows and prompt rows each in one pass over all the matrices.
     func linear(stacked ws: [WeightMatrix], _ input: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
-        let generated = min(generatedRows, rows)
-        if generated > 0 {
-            MatrixKernels.matmul(stacked: ws, input, count: generated, into: outputs, pool: pool, precision: precision, path: .rows)
+        byPath(rows: rows, ws, input, outputs) { input, count, outputs, path, _ in
+            MatrixKernels.matmul(stacked: ws, input, count: count, into: outputs, pool: pool, precision: precision, path: path)
         }
+    }
+
+    /// Runs `product` on the generated rows with the row kernels, then on the prompt rows with the panels: each time
+    /// with the input and the outputs from that kind's first row on, how many rows, the path, and that first row.
+    private func byPath(rows: Int, _ ws: [WeightMatrix], _ input: UnsafePointer<Float>, _ outputs: [UnsafeMutablePointer<Float>],
+                        _ product: (UnsafePointer<Float>, Int, [UnsafeMutablePointer<Float>], IntegerPath, Int) -> Void) {
+        let generated = min(generatedRows, rows)
+        if generated > 0 { product(input, generated, outputs, .rows, 0) }
         if rows > generated {
-            MatrixKernels.matmul(stacked: ws, input + generated * ws[0].cols, count: rows - generated,
-                                 into: zip(ws, outputs).map { $1 + generated * $0.rows }, pool: pool, precision: precision, path: .panels)
+            product(input + generated * ws[0].cols, rows - generated, zip(ws, outputs).map { $1 + generated * $0.rows }, .panels, generated)
         }
     }
 }

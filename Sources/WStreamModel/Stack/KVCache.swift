@@ -43,71 +43,38 @@ struct KVCache: @unchecked Sendable {
         }
     }
 
-    /// `scores[j] = scale · Σᵢ q[i] · row_j[i]` over head `head`'s first `rows` rows (`headDim` elements each).
+    /// `scores_h[j] = scale · Σᵢ q_h[i] · row_j[i]` over head `head`'s first `rows` rows (`headDim` elements each), for
+    /// the `queryHeads` query heads that share it: query head `h`'s `q + h · headDim` into `scores + h · scoreStride`.
     ///
-    /// Four rows run side by side, so that four independent chains of multiply-adds hide each other's
-    /// latency; each row sums its 8 lanes, then the tail.
-    func scores(_ q: UnsafePointer<Float>, rows: Int, head: Int, scale: Float, into scores: UnsafeMutablePointer<Float>) {
-        if isFloat16 {
-            headRows(head, as: Float16.self).scores(q, rows: rows, count: headDim, scale: scale, into: scores)
-        } else {
-            headRows(head, as: Float.self).scores(q, rows: rows, count: headDim, scale: scale, into: scores)
-        }
-    }
-
-    /// `out[i] = Σⱼ weights[j] · row_j[i]` over head `head`'s first `rows` rows, for its `headDim` elements.
-    ///
-    /// 64 elements at a time stay in registers (four 16-lane sums) while every row is added in, in row order.
-    func mix(_ weights: UnsafePointer<Float>, rows: Int, head: Int, into out: UnsafeMutablePointer<Float>) {
-        if isFloat16 {
-            headRows(head, as: Float16.self).mix(weights, rows: rows, count: headDim, into: out)
-        } else {
-            headRows(head, as: Float.self).mix(weights, rows: rows, count: headDim, into: out)
-        }
-    }
-
-    /// `scores` for the `queryHeads` query heads that share key-value head `head`: query head `h`'s
-    /// `q + h · headDim` into `scores + h · scoreStride`, each exactly as `scores` computes it alone.
-    ///
-    /// Four query heads at a time take each cached row once: it is converted from float16 once for the four,
-    /// where one head at a time converted it four times.
+    /// Four rows run side by side, so that four independent chains of multiply-adds hide each other's latency; each
+    /// row sums its 8 lanes, then the tail. Four query heads at a time take each cached row once (converted from
+    /// float16 once for the four, two rows at a time), each head's sums in the same steps as alone.
     func scores(_ q: UnsafePointer<Float>, queryHeads: Int, rows: Int, head: Int, scale: Float,
                 into scores: UnsafeMutablePointer<Float>, scoreStride: Int) {
-        var h = 0
-        while h + 4 <= queryHeads {
-            if isFloat16 {
-                headRows(head, as: Float16.self).scores4(q + h * headDim, queryStride: headDim, rows: rows, count: headDim, scale: scale,
-                                                         into: scores + h * scoreStride, scoreStride: scoreStride)
-            } else {
-                headRows(head, as: Float.self).scores4(q + h * headDim, queryStride: headDim, rows: rows, count: headDim, scale: scale,
-                                                       into: scores + h * scoreStride, scoreStride: scoreStride)
-            }
-            h += 4
+        if isFloat16 {
+            headRows(head, as: Float16.self).scores(q, queryHeads: queryHeads, queryStride: headDim, rows: rows, count: headDim,
+                                                    scale: scale, into: scores, scoreStride: scoreStride)
+        } else {
+            headRows(head, as: Float.self).scores(q, queryHeads: queryHeads, queryStride: headDim, rows: rows, count: headDim,
+                                                  scale: scale, into: scores, scoreStride: scoreStride)
         }
-        for h in h..<queryHeads { self.scores(q + h * headDim, rows: rows, head: head, scale: scale, into: scores + h * scoreStride) }
     }
 
-    /// `mix` for the `queryHeads` query heads that share key-value head `head`: weights
-    /// `weights + h · weightStride` into `out + h · headDim`, each exactly as `mix` computes it alone. On AVX-512
-    /// builds four heads at a time convert each cached row once: their 16 sums of 16 lanes fill half of the 32 vector
-    /// registers, where AVX2's 16 would spill them; elsewhere one head at a time.
+    /// `out_h[i] = Σⱼ weights_h[j] · row_j[i]` over head `head`'s first `rows` rows, for its `headDim` elements, for the
+    /// `queryHeads` query heads that share it: weights `weights + h · weightStride` into `out + h · headDim`.
+    ///
+    /// 64 elements at a time stay in registers (four 16-lane sums) while every row is added in, in row order. On
+    /// AVX-512 builds four heads at a time convert each cached row once: their 16 sums of 16 lanes fill half of the
+    /// 32 vector registers, where AVX2's 16 would spill them; elsewhere one head at a time. Each head's sums take the
+    /// same steps either way.
     func mix(_ weights: UnsafePointer<Float>, weightStride: Int, queryHeads: Int, rows: Int, head: Int, into out: UnsafeMutablePointer<Float>) {
-        #if WSTREAM_AVX512VNNI
-        var h = 0
-        while h + 4 <= queryHeads {
-            if isFloat16 {
-                headRows(head, as: Float16.self).mix4(weights + h * weightStride, weightStride: weightStride, rows: rows, count: headDim,
-                                                      into: out + h * headDim, outStride: headDim)
-            } else {
-                headRows(head, as: Float.self).mix4(weights + h * weightStride, weightStride: weightStride, rows: rows, count: headDim,
-                                                    into: out + h * headDim, outStride: headDim)
-            }
-            h += 4
+        if isFloat16 {
+            headRows(head, as: Float16.self).mix(weights, weightStride: weightStride, queryHeads: queryHeads, rows: rows, count: headDim,
+                                                 into: out, outStride: headDim)
+        } else {
+            headRows(head, as: Float.self).mix(weights, weightStride: weightStride, queryHeads: queryHeads, rows: rows, count: headDim,
+                                               into: out, outStride: headDim)
         }
-        #else
-        let h = 0
-        #endif
-        for h in h..<queryHeads { mix(weights + h * weightStride, rows: rows, head: head, into: out + h * headDim) }
     }
 
     /// Head `head`'s rows, `headDim` elements each.
@@ -196,10 +163,26 @@ private struct CacheRows<Element: CacheElement> {
         }
     }
 
+    /// `scores` for `queryHeads` queries `q + h · queryStride` into `scores + h · scoreStride`: four at a time, then
+    /// one at a time.
+    @inline(__always)
+    func scores(_ q: UnsafePointer<Float>, queryHeads: Int, queryStride: Int, rows: Int, count: Int, scale: Float,
+                into scores: UnsafeMutablePointer<Float>, scoreStride: Int) {
+        var h = 0
+        while h + 4 <= queryHeads {
+            scores4(q + h &* queryStride, queryStride: queryStride, rows: rows, count: count, scale: scale,
+                    into: scores + h &* scoreStride, scoreStride: scoreStride)
+            h += 4
+        }
+        for h in h..<queryHeads {
+            self.scores(q + h &* queryStride, rows: rows, count: count, scale: scale, into: scores + h &* scoreStride)
+        }
+    }
+
     /// `scores` for four queries `q + h · queryStride` into `scores + h · scoreStride`, two rows at a time: each row's
     /// chunk is converted once and multiplied into the four heads' sums, which take the same steps as `scores`.
     @inline(__always)
-    func scores4(_ q: UnsafePointer<Float>, queryStride: Int, rows: Int, count: Int, scale: Float,
+    private func scores4(_ q: UnsafePointer<Float>, queryStride: Int, rows: Int, count: Int, scale: Float,
                  into scores: UnsafeMutablePointer<Float>, scoreStride: Int) {
         let whole = count & ~7
         let q0 = q, q1 = q + queryStride, q2 = q + 2 &* queryStride, q3 = q + 3 &* queryStride
@@ -268,11 +251,29 @@ private struct CacheRows<Element: CacheElement> {
         mixRest(weights, rows: rows, from: i, count: count, into: out)
     }
 
+    /// `mix` for `queryHeads` heads' weights `weights + h · weightStride` into `out + h · outStride`: four at a time on
+    /// AVX-512 builds, then one at a time.
+    @inline(__always)
+    func mix(_ weights: UnsafePointer<Float>, weightStride: Int, queryHeads: Int, rows: Int, count: Int,
+             into out: UnsafeMutablePointer<Float>, outStride: Int) {
+        #if WSTREAM_AVX512VNNI
+        var h = 0
+        while h + 4 <= queryHeads {
+            mix4(weights + h &* weightStride, weightStride: weightStride, rows: rows, count: count, into: out + h &* outStride,
+                 outStride: outStride)
+            h += 4
+        }
+        #else
+        let h = 0
+        #endif
+        for h in h..<queryHeads { mix(weights + h &* weightStride, rows: rows, count: count, into: out + h &* outStride) }
+    }
+
     /// `mix` for four heads' weights `weights + h · weightStride` into `out + h · outStride`: 64 elements of each
     /// row are converted once and added into the four heads' sums (16 vectors, in registers on AVX-512), which take
     /// the same steps as `mix`.
     @inline(__always)
-    func mix4(_ weights: UnsafePointer<Float>, weightStride: Int, rows: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
+    private func mix4(_ weights: UnsafePointer<Float>, weightStride: Int, rows: Int, count: Int, into out: UnsafeMutablePointer<Float>, outStride: Int) {
         let w0 = weights, w1 = weights + weightStride, w2 = weights + 2 &* weightStride, w3 = weights + 3 &* weightStride
         var i = 0
         while i + 64 <= count {
