@@ -5,7 +5,12 @@
 /// `minimumBytes` have been read, five times. The fastest of the five is the memory's peak (another process on
 /// one of the cores shows as a slow measurement, not as a low bandwidth); all five tell what a longer run meets on
 /// a machine whose bus other tenants share.
-enum BandwidthProbe {
+public enum BandwidthProbe {
+    /// Bytes a probe of the memory alone reads (`KernelBenchmark.memoryBandwidthMeasurements`): four times the
+    /// last-level cache, and at least 1 GiB. An Intel Xeon's 260 MiB L3 kept part of a 256 MiB buffer, which then
+    /// read about 4 % faster than 0.5–2 GiB ones (a C copy of the loop, six rounds).
+    public static let bufferBytes = max(1 << 30, 4 * CacheSizes.lastLevel)
+
     /// Pieces the threads take one at a time: large enough for the prefetchers, small enough to balance.
     static let pieceBytes = 1 << 20
 

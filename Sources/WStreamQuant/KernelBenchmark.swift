@@ -163,7 +163,7 @@ public enum KernelBenchmark {
     /// The memory's read bandwidth with `threads` threads, on a buffer of `bytes` (it should be several
     /// times the last-level cache), measured five times, each reading 1 GiB or more (the same bytes each time).
     /// - Returns: GB/s (10⁹ bytes per second) of each measurement; the fastest is the memory's peak.
-    public static func memoryBandwidthMeasurements(threads: Int, bytes: Int = 256 << 20) -> [Double] {
+    public static func memoryBandwidthMeasurements(threads: Int, bytes: Int = BandwidthProbe.bufferBytes) -> [Double] {
         let buffer = LargePageMemory.allocate(byteCount: bytes)
         defer { LargePageMemory.deallocate(UnsafeRawBufferPointer(buffer)) }
         // Written once so that every page is really there (untouched pages would all read the zero page).
