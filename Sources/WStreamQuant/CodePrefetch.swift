@@ -18,6 +18,10 @@ enum CodePrefetch {
     @inline(__always)
     static func aheadNonTemporal(_ codes: UnsafeRawPointer) { wstream_prefetch_nta(codes + distance) }
 
+    /// The line holding `address` into L2 (`prefetcht2`): a worker reading ahead into the next product.
+    @inline(__always)
+    static func intoSecondLevel(_ address: UnsafeRawPointer) { wstream_prefetch_l2(address) }
+
     /// The line `TilePrefetch.everyTileDistance` ahead into every cache level, and the line
     /// `TilePrefetch.secondLevelDistance` ahead into L2: the tile kernel on Intel.
     @inline(__always)

@@ -14,6 +14,9 @@ import Synchronization
 /// machine the streamer's background decoder needs one): see `WaitPolicy`. Workers waiting for the next call
 /// and the caller waiting for the workers that joined both follow it.
 ///
+/// Between calls an idle worker can read ahead the start of what it will read next (`ProductSchedule`), until the
+/// next call comes.
+///
 /// One call at a time: `parallelFor` must not be called concurrently or from inside its own body.
 public final class ComputePool: @unchecked Sendable {
     public let threadCount: Int
@@ -27,11 +30,12 @@ public final class ComputePool: @unchecked Sendable {
         precondition(threadCount >= 1, "a compute pool needs at least one thread")
         self.threadCount = threadCount
         shared = PoolShared(workerCount: threadCount - 1, policy: waitPolicy)
-        for _ in 1..<threadCount {
+        for index in 0..<(threadCount - 1) {
             var thread = pthread_t()
-            let context = Unmanaged.passRetained(shared).toOpaque()
+            let context = Unmanaged.passRetained(Worker(shared: shared, index: index)).toOpaque()
             let status = pthread_create(&thread, nil, { context in
-                Unmanaged<PoolShared>.fromOpaque(context!).takeRetainedValue().workerLoop()
+                let worker = Unmanaged<Worker>.fromOpaque(context!).takeRetainedValue()
+                worker.shared.workerLoop(index: worker.index)
                 return nil
             }, context)
             precondition(status == 0, "pthread_create failed: \(status)")
@@ -48,14 +52,24 @@ public final class ComputePool: @unchecked Sendable {
     ///
     /// Each index runs exactly once, on some thread; writes made by `body` are visible when this returns.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        parallelFor(count, thenReadAhead: [], body)
+    }
+
+    /// `parallelFor`, after which worker `k`, once it has nothing left to run, reads `leads[k]` into its L2 (a
+    /// `prefetcht2` per line) until the next call starts: the start of its part of the next product. Prefetches
+    /// never fault, so a lead that is no longer mapped is harmless.
+    func parallelFor(_ count: Int, thenReadAhead leads: ProductSchedule.Leads, _ body: (Int) -> Void) {
         if count <= 0 { return }
         if threadCount == 1 || count == 1 {
             for i in 0..<count { body(i) }
             return
         }
         // The workers only use `body` until `run` returns, which is what makes the escape safe.
-        withoutActuallyEscaping(body) { body in shared.run(count: count, body: body) }
+        withoutActuallyEscaping(body) { body in shared.run(count: count, leads: leads, body: body) }
     }
+
+    /// The products this pool ran, in order, for the leads `MatrixKernels` passes to `parallelFor`.
+    let schedule = ProductSchedule()
 
     /// How long a waiting thread keeps its core.
     ///
@@ -84,10 +98,21 @@ public final class ComputePool: @unchecked Sendable {
     }
 }
 
+/// What a worker thread starts with: the shared state and which worker it is.
+private final class Worker {
+    let shared: PoolShared
+    let index: Int
+
+    init(shared: PoolShared, index: Int) {
+        self.shared = shared
+        self.index = index
+    }
+}
+
 /// State the caller and the workers share; workers hold it (not the pool) so the pool can deinit.
 ///
 /// `state` packs the generation (high bits), a closed flag and the number of workers that joined.
-/// `body` and `count` are plain fields: the caller writes them before the releasing store that opens a
+/// `body`, `count` and `leads` are plain fields: the caller writes them before the releasing store that opens a
 /// generation; a worker reads them only after joining it (an acquiring compare-exchange on the same word),
 /// and the caller clears `body` only after closing the generation and seeing every joined worker finish
 /// (acquiring `finished`). That ordering is why the class is `@unchecked Sendable`.
@@ -106,6 +131,7 @@ private final class PoolShared: @unchecked Sendable {
     let callerSleeping = Atomic<Bool>(false)
     var count = 0
     var body: ((Int) -> Void)?
+    var leads: ProductSchedule.Leads = []
     var stopping = false
     let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     /// Workers sleep on it for the next generation.
@@ -130,11 +156,12 @@ private final class PoolShared: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func run(count: Int, body: @escaping (Int) -> Void) {
+    func run(count: Int, leads: ProductSchedule.Leads, body: @escaping (Int) -> Void) {
         let wasBusy = busy.exchange(true, ordering: .acquiring)
         precondition(!wasBusy, "ComputePool.parallelFor called concurrently or re-entrantly")
         self.count = count
         self.body = body
+        self.leads = leads
         nextIndex.store(0, ordering: .relaxed)
         finished.store(0, ordering: .relaxed)
         publish()
@@ -205,12 +232,13 @@ private final class PoolShared: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    func workerLoop() {
+    func workerLoop(index: Int) {
         var seen = 0
         while true {
             seen = waitForGeneration(after: seen)
             if stopping { return }
             if join(generation: seen) {
+                let lead = index < leads.count ? leads[index] : nil
                 drain(count: count, body: body!)
                 finished.wrappingAdd(1, ordering: .sequentiallyConsistent)
                 if callerSleeping.load(ordering: .sequentiallyConsistent) {
@@ -218,6 +246,21 @@ private final class PoolShared: @unchecked Sendable {
                     pthread_cond_signal(allFinished)
                     pthread_mutex_unlock(mutex)
                 }
+                if let lead { readAhead(lead, until: seen) }
+            }
+        }
+    }
+
+    /// Asks for `lead`'s lines into L2, a page at a time, until a generation after `generation` is published.
+    private func readAhead(_ lead: UnsafeRawBufferPointer, until generation: Int) {
+        guard let start = lead.baseAddress else { return }
+        let pageBytes = 4096, lineBytes = 64
+        var offset = 0
+        while offset < lead.count && state.load(ordering: .relaxed) & ~(Self.generationUnit - 1) == generation {
+            let end = min(offset + pageBytes, lead.count)
+            while offset < end {
+                CodePrefetch.intoSecondLevel(start + offset)
+                offset += lineBytes
             }
         }
     }

@@ -215,7 +215,9 @@ public enum MatrixKernels {
                 let panels = path == .panels || (path == .automatic && m >= IntegerPath.automaticPanelInputs)
                 let passInputs = first..<(first + m)
                 let work = rows * layout.paddedCols * m * (stacked ? 1 : ws.count)
-                RowParts(rows: rows, work: work, threads: pool.threadCount).run(pool) { part in
+                let parts = RowParts(rows: rows, work: work, threads: pool.threadCount)
+                let next = pool.schedule.record(ws[0].base, leads: leads(of: parts, in: addressings, stacked: stacked))
+                parts.run(pool, thenReadAhead: next) { part in
                     if stacked {
                         var start = 0
                         for (addressing, y) in zip(addressings, ys) {
@@ -233,6 +235,23 @@ public enum MatrixKernels {
                 }
                 first += m
             }
+        }
+    }
+
+    /// Where each part but the first of `parts` starts reading, as `ProductSchedule` keeps it: up to
+    /// `ProductSchedule.leadBytes` of the matrix from the part's first row (matrices of different heights lie end
+    /// to end; matrices of one height are read first to last for each range, so the first matrix is read first).
+    private static func leads(of parts: RowParts, in addressings: [QuantizedAddressing], stacked: Bool) -> ProductSchedule.Leads {
+        parts.leadRows.map { row in
+            var first = 0, matrix = 0
+            while stacked && row >= first + addressings[matrix].layout.rows {
+                first += addressings[matrix].layout.rows
+                matrix += 1
+            }
+            let addressing = addressings[matrix]
+            let start = addressing.row(row - first).codes
+            let end = addressing.base + addressing.layout.byteCount
+            return UnsafeRawBufferPointer(start: start, count: min(ProductSchedule.leadBytes, end - start))
         }
     }
 

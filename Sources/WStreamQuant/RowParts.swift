@@ -36,11 +36,17 @@ final class RowParts: @unchecked Sendable {
         claims.deallocate()
     }
 
+    /// The first row of each part but the first: where the thread that takes it starts reading.
+    var leadRows: [Int] {
+        let tiles = (rows + Self.tileRows - 1) / Self.tileRows
+        return (1..<partCount).map { tiles * $0 / partCount * Self.tileRows }
+    }
+
     /// Runs `body` on ranges of rows that cover `0 ..< rows` once, across `pool`'s threads, and returns when all
-    /// have run.
-    func run(_ pool: ComputePool, _ body: (Range<Int>) -> Void) {
+    /// have run; then the workers read `leads` ahead (`ComputePool.parallelFor(_:thenReadAhead:_:)`).
+    func run(_ pool: ComputePool, thenReadAhead leads: ProductSchedule.Leads = [], _ body: (Range<Int>) -> Void) {
         if partCount == 1 { return body(0..<rows) }
-        pool.parallelFor(partCount) { part in
+        pool.parallelFor(partCount, thenReadAhead: leads) { part in
             while let range = claim(part, fromFront: true) { body(range) }
             for offset in 1..<partCount {
                 while let range = claim((part + offset) % partCount, fromFront: false) { body(range) }

@@ -1,7 +1,7 @@
 import Glibc
 import Synchronization
 import Testing
-import WStreamQuant
+@testable import WStreamQuant
 
 @Suite struct ComputePoolTests {
     @Test(arguments: [1, 2, 3])
@@ -60,6 +60,24 @@ import WStreamQuant
                 counts[i] += 1
             }
             #expect((0..<n).allSatisfy { counts[$0] == 1 }, "call \(call), count \(n)")
+        }
+    }
+
+    /// Reading ahead never faults: workers told to read ahead memory that cannot be read (or no longer exists)
+    /// go on running every index, and a lead longer than any gap gives way to the next call.
+    @Test func readingAheadUnreadableMemoryIsHarmless() throws {
+        let bytes = 64 << 20
+        let unreadable = try #require(mmap(nil, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), "mmap failed")
+        #expect(unreadable != MAP_FAILED)
+        defer { munmap(unreadable, bytes) }
+        let lead = UnsafeRawBufferPointer(start: unreadable, count: bytes)
+        let pool = ComputePool(threadCount: 3)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+        defer { counts.deallocate() }
+        for call in 0..<200 {
+            counts.initialize(repeating: 0, count: 64)
+            pool.parallelFor(64, thenReadAhead: [lead, lead]) { counts[$0] += 1 }
+            #expect((0..<64).allSatisfy { counts[$0] == 1 }, "call \(call)")
         }
     }
 

@@ -53,4 +53,14 @@ import Testing
         #expect(RowParts(rows: 2048, work: 100, threads: 2).partCount == 1)
         #expect(RowParts(rows: 16, work: 1 << 20, threads: 4).partCount == 1)
     }
+
+    /// Each part's lead row is where its owner's first claim starts, so a worker reading ahead from it reads
+    /// what it computes first.
+    @Test(arguments: shapes)
+    func leadRowsAreWhereEachPartStarts(shape: (rows: Int, threads: Int)) {
+        let parts = RowParts(rows: shape.rows, work: 1 << 20, threads: shape.threads)
+        let firstClaims = (1..<parts.partCount).map { parts.claim($0, fromFront: true)?.lowerBound }
+        #expect(parts.leadRows.count == parts.partCount - 1)
+        #expect(parts.leadRows.map(Optional.some) == firstClaims)
+    }
 }
