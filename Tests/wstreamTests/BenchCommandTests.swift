@@ -62,8 +62,9 @@ import TestSupport
         #expect(try FileContents.read(output + "/results.json").count > 100)
     }
 
-    /// A stand-in for `llama-bench` (a script printing its JSON) runs alternately with ours, and the report sets the
-    /// two side by side: at the medians, and the fastest runs against the probe's highest reading.
+    /// A stand-in for `llama-bench` (a script printing its JSON) runs alternately with rounds of ours at every budget,
+    /// and the report sets the two side by side: at the medians, and the fastest runs against the probe's highest
+    /// reading; each budget's row is the median of its runs, set against the all-resident median.
     @Test func benchWithAPeerReportsBothSidesMediansAndFastestRuns() throws {
         let model = try Fixtures.synthetic()
         let peer = Fixtures.scratch.file("fake-llama-bench.sh"), gguf = Fixtures.scratch.file("peer.gguf")
@@ -71,7 +72,7 @@ import TestSupport
         #expect(chmod(peer, 0o755) == 0)
         try FileContents.write([UInt8](repeating: 1, count: 1 << 20), to: gguf)
         let output = Fixtures.scratch.file("bench-peer")
-        let result = try WStreamExecutable.run("bench", model.path, "--budgets", "1G", "--prompt-tokens", "16", "--generate", "8",
+        let result = try WStreamExecutable.run("bench", model.path, "--budgets", "1G,2G", "--prompt-tokens", "16", "--generate", "8",
                                                "--peer-llama-bench", peer, "--peer-gguf", gguf, "--peer-rounds", "2", "--output", output)
         #expect(result.succeeded, "\(result)")
         let markdown = String(decoding: try FileContents.read(output + "/results.md"), as: UTF8.self)
@@ -81,6 +82,16 @@ import TestSupport
         let fastest = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("The fastest runs against the probe's highest reading") },
                                    "\(markdown)")
         #expect(fastest.contains("the peer 0.5 tok/s, 0.0 GB/s"), "\(fastest)")
+        #expect(markdown.contains("Each budget ran 3 times"), "\(markdown)")
+        let budgetRows = markdown.split(separator: "\n").filter { $0.hasPrefix("| 1G |") || $0.hasPrefix("| 2G |") }
+        #expect(budgetRows.count == 2 && budgetRows[0].contains("| 1.00× |"), "\(budgetRows)")
+        struct Rounds: Decodable {
+            struct Run: Decodable { let budget: String }
+            struct HostRounds: Decodable { let ours: [[Run]] }
+            let hostRounds: HostRounds
+        }
+        let rounds = try JSONDecoder().decode(Rounds.self, from: Data(try FileContents.read(output + "/results.json"))).hostRounds.ours
+        #expect(rounds.map { $0.map(\.budget) } == [["1G", "1G", "1G"], ["2G", "2G", "2G"]])
     }
 
     @Test func benchKernelsTakesTheLlamaShape() throws {

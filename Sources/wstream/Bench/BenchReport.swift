@@ -97,25 +97,33 @@ struct BenchReport: Encodable {
     /// With a peer: the all-resident comparison on the host, made in rounds.
     var hostRounds: HostRounds?
 
-    /// wstream's all-resident host run and the peer's host run, alternately: ours, the peer's, ours, …, ours again.
+    /// The host runs in rounds, when a peer is given: ours at every budget, then in each round the peer's run and ours
+    /// at every budget again.
     ///
-    /// The machine is shared and its memory bandwidth drifts over the minutes a bench takes, so one run of each
-    /// side can land in different weather. Alternating puts both sides in the same stretch of time, and the
-    /// comparison takes each side's median, which one disturbed run cannot move.
+    /// The machine is shared and its memory bandwidth drifts over the minutes a bench takes, so one run can land in
+    /// different weather from another. Rounds put both sides, and every budget, in the same stretches of time, and
+    /// each figure is a median, which one disturbed run cannot move.
     struct HostRounds: Encodable {
-        var ours: [Run]
+        /// Our runs at each budget, in the order of `BenchReport.runs` (whose entries are the first of each).
+        var ours: [[Run]]
         var peer: [PeerRun]
 
-        /// The median of our runs' prefill and decode tokens/s.
-        var ourMedian: (prefill: Double, decode: Double)? {
-            let figures = ours.compactMap(\.statistics)
+        /// Our runs at the first budget, all resident.
+        var allResident: [Run] { ours.first ?? [] }
+
+        /// The median of our all-resident runs' prefill and decode tokens/s.
+        var ourMedian: (prefill: Double, decode: Double)? { Self.median(allResident) }
+
+        /// The median prefill and decode tokens/s of `runs` (those that ran).
+        static func median(_ runs: [Run]) -> (prefill: Double, decode: Double)? {
+            let figures = runs.compactMap(\.statistics)
             guard !figures.isEmpty else { return nil }
             return (figures.map(\.prefillTokensPerSecond).median, figures.map(\.decodeTokensPerSecond).median)
         }
 
-        /// The fastest decode tokens/s of our runs and of the peer's.
+        /// The fastest decode tokens/s of our all-resident runs and of the peer's.
         var fastestDecode: (ours: Double?, peer: Double?) {
-            (ours.compactMap { $0.statistics?.decodeTokensPerSecond }.max(), peer.compactMap(\.decodeTokensPerSecond).max())
+            (allResident.compactMap { $0.statistics?.decodeTokensPerSecond }.max(), peer.compactMap(\.decodeTokensPerSecond).max())
         }
 
         /// The peer's runs as one: the median of its figures, the first run's detail.

@@ -22,19 +22,25 @@ enum BenchResults {
             "## On the host",
             "",
             "The probe's readings are each the fastest of five measurements, the memory's peak; a run's decode is its average over "
-                + "every token, which meets the bus's busy moments too, so it is also set against the average of every measurement.",
+                + "every token, which meets the bus's busy moments too, so it is also set against the average of every measurement."
+                + (report.hostRounds.map { " Each budget ran \($0.allResident.count) times, in turn with the others and the peer: its prefill and "
+                    + "decode are the medians, its peak RSS the highest." } ?? ""),
             "",
-            "| budget | peak RSS | prefill tok/s | decode tok/s | weights read | of memory bandwidth | of its average | resident / streamed | streamed per token |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| budget | peak RSS | prefill tok/s | decode tok/s | of all resident | weights read | of memory bandwidth | of its average | resident / streamed | streamed per token |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
-        for run in report.runs {
-            guard let s = run.statistics else {
-                lines.append("| \(run.budget) | \(run.outcome)\(run.detail.map { ": \($0)" } ?? "") | | | | | | | |")
+        let hostRuns = report.hostRounds?.ours ?? report.runs.map { [$0] }
+        let allResident = hostRuns.first.flatMap { $0.first?.statistics?.streamedRegions == 0 ? BenchReport.HostRounds.median($0)?.decode : nil }
+        for (run, runs) in zip(report.runs, hostRuns) {
+            guard let s = run.statistics, let median = BenchReport.HostRounds.median(runs) else {
+                lines.append("| \(run.budget) | \(run.outcome)\(run.detail.map { ": \($0)" } ?? "") | | | | | | | | |")
                 continue
             }
-            let share = run.weightBytesPerSecond.map { percent($0 / machine.memoryBandwidth) } ?? "–"
-            let averageShare = run.weightBytesPerSecond.map { percent($0 / machine.averageMemoryBandwidth) } ?? "–"
-            lines.append("| \(run.budget) | \(ByteCount.format(s.peakResidentBytes)) | \(Terminal.decimal(s.prefillTokensPerSecond)) | \(Terminal.decimal(s.decodeTokensPerSecond)) | \(gigabytes(run.weightBytesPerSecond))/s | \(share) | \(averageShare) | \(s.residentRegions) / \(s.streamedRegions) | \(Terminal.megabytes(s.bytesStreamedPerToken)) |")
+            let peak = runs.compactMap { $0.statistics?.peakResidentBytes }.max() ?? s.peakResidentBytes
+            let rate = Double(s.weightBytes) * median.decode
+            lines.append("| \(run.budget) | \(ByteCount.format(peak)) | \(Terminal.decimal(median.prefill)) | \(Terminal.decimal(median.decode)) | "
+                + "\(allResident.map { ratio(median.decode, $0) } ?? "–") | \(gigabytes(rate))/s | \(percent(rate / machine.memoryBandwidth)) | "
+                + "\(percent(rate / machine.averageMemoryBandwidth)) | \(s.residentRegions) / \(s.streamedRegions) | \(Terminal.megabytes(s.bytesStreamedPerToken)) |")
         }
         if let skipped = report.cgroupSkipped {
             lines += ["", "## In a memory cgroup", "", "Skipped: \(skipped)."]
@@ -57,7 +63,7 @@ enum BenchResults {
         if let peer = report.peer, !report.peerRuns.isEmpty {
             lines += ["", "## Against the peer: \(peer)", "",
                       "Its decode runs after as many tokens of context as ours (`llama-bench -d`)."
-                        + (report.hostRounds.map { " On the host, each side's figures are the median of its runs made alternately (\($0.ours.count) of ours, \($0.peer.count) of the peer's, ours first and last)." } ?? ""),
+                        + (report.hostRounds.map { " On the host, each side's figures are the median of its runs made alternately (\($0.allResident.count) of ours, \($0.peer.count) of the peer's, ours first and last)." } ?? ""),
                       "", "| where | wstream prefill | peer prefill | ratio | wstream decode | peer decode | ratio |", "| --- | --- | --- | --- | --- | --- | --- |"]
             for peerRun in report.peerRuns {
                 let ours = peerRun.memoryLimit.flatMap { limit in report.cgroupRuns.first { $0.memoryLimit == limit } }
@@ -74,14 +80,14 @@ enum BenchResults {
                 var sentence = "On the host the peer reads about its file's \(Terminal.megabytes(bytes)) per token: \(gigabytes(rate))/s of weights at "
                     + "its median, \(percent(rate / machine.memoryBandwidth)) of the memory bandwidth measured above "
                     + "(\(percent(rate / machine.averageMemoryBandwidth)) of its average)"
-                if let median = report.hostRounds?.ourMedian, let weightBytes = report.hostRounds?.ours.first?.statistics?.weightBytes {
+                if let median = report.hostRounds?.ourMedian, let weightBytes = report.hostRounds?.allResident.first?.statistics?.weightBytes {
                     let ours = Double(weightBytes) * median.decode
                     sentence += "; wstream \(gigabytes(ours))/s at its median, \(percent(ours / machine.memoryBandwidth)) "
                         + "(\(percent(ours / machine.averageMemoryBandwidth)) of its average)"
                 }
                 lines += ["", sentence + "."]
                 if let rounds = report.hostRounds, machine.memoryBandwidthSamples.count > 1, let quiet = machine.memoryBandwidthSamples.max(),
-                   let weightBytes = rounds.ours.first?.statistics?.weightBytes, case let (ours?, peer?) = rounds.fastestDecode {
+                   let weightBytes = rounds.allResident.first?.statistics?.weightBytes, case let (ours?, peer?) = rounds.fastestDecode {
                     // On a shared machine the bus has calmer and busier stretches; the fastest runs met the calmest.
                     let oursRate = Double(weightBytes) * ours, peerRate = Double(bytes) * peer
                     lines += ["", "The fastest runs against the probe's highest reading (\(gigabytes(quiet))/s): wstream \(Terminal.decimal(ours)) tok/s, "
@@ -99,17 +105,19 @@ enum BenchResults {
         return ", the median of \(samples.count) readings from \(gigabytes(low))/s to \(gigabytes(high))/s"
     }
 
-    /// Decode tokens/s against memory: the host runs by budget, the cgroup runs and the peer's by limit.
+    /// Decode tokens/s against memory: the host runs by budget (their medians with rounds), the cgroup runs and the
+    /// peer's by limit.
     static func chart(_ report: BenchReport) -> BenchChart {
-        func points(_ runs: [BenchReport.Run], limit: Bool) -> [(x: Double, y: Double)] {
-            runs.compactMap { run in
-                guard let s = run.statistics else { return nil }
-                return (Double((limit ? run.memoryLimit : nil) ?? run.budgetBytes) / Double(1 << 20), s.decodeTokensPerSecond)
+        func points(_ runs: [[BenchReport.Run]], limit: Bool) -> [(x: Double, y: Double)] {
+            runs.compactMap { runs in
+                guard let run = runs.first, let median = BenchReport.HostRounds.median(runs) else { return nil }
+                return (Double((limit ? run.memoryLimit : nil) ?? run.budgetBytes) / Double(1 << 20), median.decode)
             }
         }
-        var series = [BenchChart.Series(name: "wstream, host", color: "#1f77b4", points: points(report.runs, limit: false))]
+        let hostRuns = report.hostRounds?.ours ?? report.runs.map { [$0] }
+        var series = [BenchChart.Series(name: "wstream, host", color: "#1f77b4", points: points(hostRuns, limit: false))]
         if !report.cgroupRuns.isEmpty {
-            series.append(BenchChart.Series(name: "wstream, cgroup", color: "#2ca02c", points: points(report.cgroupRuns, limit: true)))
+            series.append(BenchChart.Series(name: "wstream, cgroup", color: "#2ca02c", points: points(report.cgroupRuns.map { [$0] }, limit: true)))
         }
         let peerPoints = report.peerRuns.compactMap { run in
             run.memoryLimit.flatMap { limit in run.decodeTokensPerSecond.map { (Double(limit) / Double(1 << 20), $0) } }

@@ -22,7 +22,7 @@ struct Bench: AsyncParsableCommand {
             streams per token. --cgroup also runs each budget inside a memory cgroup of that size with the page \
             cache dropped first (root; cgroup v1 or v2), where the page cache counts against the process. \
             --peer-llama-bench and --peer-gguf run a llama.cpp you already have on its GGUF of the same weights, \
-            on the host (--peer-rounds times, alternating with ours; each side's median counts) and in the same \
+            on the host (--peer-rounds times, each followed by a run of ours at every budget; each side's median counts) and in the same \
             cgroups; its decode runs after as many tokens of context as ours (-d). --output writes results.md, chart.svg and results.json there; \
             --json prints the report as JSON.
 
@@ -60,7 +60,7 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("peer-gguf"), help: "The peer's GGUF of the same weights (e.g. llama-quantize Q4_0 of the F16 file the model was packed from).")
     var peerGgufFile: String?
 
-    @Option(help: "With a peer: rounds of its host run, each followed by one of ours; each side's median counts.")
+    @Option(help: "With a peer: rounds of its host run, each followed by one of ours at every budget; each side's median counts.")
     var peerRounds = 3
 
     @Option(help: "A folder to write results.md, chart.svg and results.json into.")
@@ -113,18 +113,20 @@ struct Bench: AsyncParsableCommand {
         for budget in budgetTexts {
             report.runs.append(try run(prompt: prompt, budget: budget, cgroup: nil))
             if !json { printRun(report.runs.last!) }
-            // The peer's host runs alternate with ours (see `HostRounds`).
-            if let peer, report.hostRounds == nil, let first = report.runs.last, first.statistics?.streamedRegions == 0 {
-                var rounds = BenchReport.HostRounds(ours: [first], peer: [])
-                for _ in 0..<peerRounds {
-                    rounds.peer.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
-                    rounds.ours.append(try run(prompt: prompt, budget: budget, cgroup: nil))
-                    if !json { printRun(rounds.ours.last!) }
-                    report.machine.memoryBandwidthReadings.append(probeMemory())
+        }
+        // The peer's host runs alternate with rounds of ours at every budget (see `HostRounds`).
+        if let peer, report.runs.first?.statistics?.streamedRegions == 0 {
+            var rounds = BenchReport.HostRounds(ours: report.runs.map { [$0] }, peer: [])
+            for _ in 0..<peerRounds {
+                rounds.peer.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
+                for (index, budget) in budgetTexts.enumerated() where report.runs[index].statistics != nil {
+                    rounds.ours[index].append(try run(prompt: prompt, budget: budget, cgroup: nil))
+                    if !json { printRun(rounds.ours[index].last!) }
                 }
-                report.hostRounds = rounds
-                report.peerRuns.append(rounds.peerMedian)
+                report.machine.memoryBandwidthReadings.append(probeMemory())
             }
+            report.hostRounds = rounds
+            report.peerRuns.append(rounds.peerMedian)
         }
         if cgroup {
             do {
