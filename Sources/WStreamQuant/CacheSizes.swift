@@ -9,16 +9,32 @@ public enum CacheSizes {
     /// Bytes of one core's second-level cache; 1 MiB when sysfs does not say.
     public static let secondLevel: Int = bytes(level: 2) ?? 1 << 20
 
-    /// Bytes of the last-level cache; 32 MiB when sysfs does not say.
-    public static let lastLevel: Int = bytes(level: 4) ?? bytes(level: 3) ?? 32 << 20
+    /// Bytes of the last-level cache, summed over its instances (one per socket, or per core complex on AMD);
+    /// 32 MiB when sysfs does not say.
+    public static let lastLevel: Int = totalBytes(level: 4) ?? totalBytes(level: 3) ?? 32 << 20
 
     /// The data or unified cache of `level` that sysfs lists for CPU 0.
-    static func bytes(level: Int) -> Int? {
+    static func bytes(level: Int) -> Int? { cache(level: level, cpu: 0)?.bytes }
+
+    /// The sizes of the distinct caches of `level` across the CPUs, summed; nil when sysfs lists none.
+    static func totalBytes(level: Int) -> Int? {
+        var instances: [String: Int] = [:]
+        var cpu = 0
+        while access("/sys/devices/system/cpu/cpu\(cpu)", F_OK) == 0 {
+            if let found = cache(level: level, cpu: cpu) { instances[found.sharedWith] = found.bytes }
+            cpu += 1
+        }
+        return instances.isEmpty ? nil : instances.values.reduce(0, +)
+    }
+
+    /// CPU `cpu`'s data or unified cache of `level`: its size and the CPUs that share it (`shared_cpu_list`).
+    private static func cache(level: Int, cpu: Int) -> (bytes: Int, sharedWith: String)? {
         for index in 0..<8 {
-            let folder = "/sys/devices/system/cpu/cpu0/cache/index\(index)/"
+            let folder = "/sys/devices/system/cpu/cpu\(cpu)/cache/index\(index)/"
             guard let listed = read(folder + "level").flatMap({ Int($0) }) else { break }
             guard listed == level, read(folder + "type") != "Instruction" else { continue }
-            return read(folder + "size").flatMap(parse)
+            guard let bytes = read(folder + "size").flatMap(parse) else { return nil }
+            return (bytes, read(folder + "shared_cpu_list") ?? "cpu \(cpu)")
         }
         return nil
     }

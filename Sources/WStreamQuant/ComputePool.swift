@@ -15,7 +15,8 @@ import Synchronization
 /// and the caller waiting for the workers that joined both follow it.
 ///
 /// Between calls an idle worker can read ahead the start of what it will read next (`ProductSchedule`), until the
-/// next call comes.
+/// next call comes; a call that gives nothing to read ahead (attention's heads) leaves the last call's leads in place,
+/// so the worker goes on reading ahead into the same product after it.
 ///
 /// One call at a time: `parallelFor` must not be called concurrently or from inside its own body.
 public final class ComputePool: @unchecked Sendable {
@@ -52,13 +53,16 @@ public final class ComputePool: @unchecked Sendable {
     ///
     /// Each index runs exactly once, on some thread; writes made by `body` are visible when this returns.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-        parallelFor(count, thenReadAhead: [], body)
+        parallelFor(count, thenReadAhead: nil, body)
     }
 
     /// `parallelFor`, after which worker `k`, once it has nothing left to run, reads `leads[k]` into its L2 (a
-    /// `prefetcht2` per line) until the next call starts: the start of its part of the next product. Prefetches
-    /// never fault, so a lead that is no longer mapped is harmless.
-    func parallelFor(_ count: Int, thenReadAhead leads: ProductSchedule.Leads, _ body: (Int) -> Void) {
+    /// `prefetcht2` per line) until the next call starts: the start of part `k + 1` of the next product, the part
+    /// worker `k` takes when the threads reach the shared index in turn (the caller first). With two threads that
+    /// is 98 % of products; with more, a worker often takes another part than its lead's, and its read-ahead then
+    /// only warms the shared cache. `nil` keeps the leads of the last call that gave some. Prefetches never fault,
+    /// so a lead that is no longer mapped is harmless.
+    func parallelFor(_ count: Int, thenReadAhead leads: ProductSchedule.Leads?, _ body: (Int) -> Void) {
         if count <= 0 { return }
         if threadCount == 1 || count == 1 {
             for i in 0..<count { body(i) }
@@ -68,7 +72,8 @@ public final class ComputePool: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in shared.run(count: count, leads: leads, body: body) }
     }
 
-    /// The products this pool ran, in order, for the leads `MatrixKernels` passes to `parallelFor`.
+    /// The products this pool ran, in order, for the leads `MatrixKernels` passes to `parallelFor`; the pool's
+    /// rule holds for it too: one product at a time.
     let schedule = ProductSchedule()
 
     /// How long a waiting thread keeps its core.
@@ -156,12 +161,12 @@ private final class PoolShared: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func run(count: Int, leads: ProductSchedule.Leads, body: @escaping (Int) -> Void) {
+    func run(count: Int, leads: ProductSchedule.Leads?, body: @escaping (Int) -> Void) {
         let wasBusy = busy.exchange(true, ordering: .acquiring)
         precondition(!wasBusy, "ComputePool.parallelFor called concurrently or re-entrantly")
         self.count = count
         self.body = body
-        self.leads = leads
+        if let leads { self.leads = leads }
         nextIndex.store(0, ordering: .relaxed)
         finished.store(0, ordering: .relaxed)
         publish()

@@ -239,10 +239,13 @@ public enum MatrixKernels {
     }
 
     /// Where each part but the first of `parts` starts reading, as `ProductSchedule` keeps it: up to
-    /// `ProductSchedule.leadBytes` of the matrix from the part's first row (matrices of different heights lie end
-    /// to end; matrices of one height are read first to last for each range, so the first matrix is read first).
+    /// `ProductSchedule.leadBytes` of the matrix from the part's first row, and no more than the part's rows hold
+    /// (matrices of different heights lie end to end; matrices of one height are read first to last for each range,
+    /// so the first matrix is read first).
     private static func leads(of parts: RowParts, in addressings: [QuantizedAddressing], stacked: Bool) -> ProductSchedule.Leads {
-        parts.leadRows.map { row in
+        let starts = parts.leadRows
+        return starts.indices.map { index in
+            let row = starts[index], partRows = (index + 1 < starts.count ? starts[index + 1] : parts.rows) - row
             var first = 0, matrix = 0
             while stacked && row >= first + addressings[matrix].layout.rows {
                 first += addressings[matrix].layout.rows
@@ -251,7 +254,8 @@ public enum MatrixKernels {
             let addressing = addressings[matrix]
             let start = addressing.row(row - first).codes
             let end = addressing.base + addressing.layout.byteCount
-            return UnsafeRawBufferPointer(start: start, count: min(ProductSchedule.leadBytes, end - start))
+            let partBytes = partRows * (addressing.layout.byteCount / addressing.layout.rows)
+            return UnsafeRawBufferPointer(start: start, count: min(ProductSchedule.leadBytes, partBytes, end - start))
         }
     }
 

@@ -2,10 +2,11 @@
 /// before it is handed over.
 ///
 /// A forward pass runs the same products in the same order every token, so the product that followed a matrix
-/// last time is the one that will follow it now. Between two products the caller works alone (normalising,
-/// attention, quantising the next input) and the worker waits with the memory bus idle; told where its part of the
-/// next product starts, it reads the first `leadBytes` of it into its L2 meanwhile (`ComputePool`). A wrong guess
-/// (the first token, a streamed unit that another one replaced in its slot) only costs reads of lines nobody uses.
+/// last time is the one that will follow it now. Between two products the caller works alone (norms, the
+/// convolutions, quantising the next input; attention's heads run on the pool, and after its share of them the worker
+/// resumes) and the worker would wait with the memory bus idle; told where its part of the next product starts, it
+/// reads up to `leadBytes` of it into its L2 meanwhile (`ComputePool`). A wrong guess (the first token, a streamed
+/// unit that another one replaced in its slot) only costs reads of lines nobody uses.
 final class ProductSchedule {
     /// For each part of a product but the first, the bytes its thread reads first.
     typealias Leads = [UnsafeRawBufferPointer]

@@ -44,7 +44,7 @@ final class RowParts: @unchecked Sendable {
 
     /// Runs `body` on ranges of rows that cover `0 ..< rows` once, across `pool`'s threads, and returns when all
     /// have run; then the workers read `leads` ahead (`ComputePool.parallelFor(_:thenReadAhead:_:)`).
-    func run(_ pool: ComputePool, thenReadAhead leads: ProductSchedule.Leads = [], _ body: (Range<Int>) -> Void) {
+    func run(_ pool: ComputePool, thenReadAhead leads: ProductSchedule.Leads? = nil, _ body: (Range<Int>) -> Void) {
         if partCount == 1 { return body(0..<rows) }
         pool.parallelFor(partCount, thenReadAhead: leads) { part in
             while let range = claim(part, fromFront: true) { body(range) }

@@ -20,7 +20,10 @@ import Testing
         let second = try #require(CacheSizes.bytes(level: 2), "sysfs lists no L2 for CPU 0")
         #expect(CacheSizes.secondLevel == second)
         #expect(CacheSizes.lastLevel >= CacheSizes.secondLevel)
-        #expect(CacheSizes.bytes(level: 9) == nil)
+        #expect(CacheSizes.bytes(level: 9) == nil && CacheSizes.totalBytes(level: 9) == nil)
+        // The last level summed over its instances is at least CPU 0's.
+        let third = try #require(CacheSizes.bytes(level: 3), "sysfs lists no L3 for CPU 0")
+        #expect(try #require(CacheSizes.totalBytes(level: 3)) >= third)
     }
 
     /// The memory probe's buffer outgrows the last-level cache, whatever its size.

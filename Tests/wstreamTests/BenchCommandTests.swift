@@ -62,9 +62,10 @@ import TestSupport
         #expect(try FileContents.read(output + "/results.json").count > 100)
     }
 
-    /// A stand-in for `llama-bench` (a script printing its JSON) runs alternately with rounds of ours at every budget,
-    /// and the report sets the two side by side: at the medians, and the fastest runs against the probe's highest
-    /// reading; each budget's row is the median of its runs, set against the all-resident median.
+    /// A stand-in for `llama-bench` (a script printing its JSON) runs alternately with rounds of ours at every budget
+    /// that ran, and the report sets the two side by side: at the medians, and the fastest runs against the probe's
+    /// highest reading; each budget's row is the median of its runs, set against the all-resident budget's median
+    /// wherever that budget stands in the list (here last, after one below the minimum and one that streams).
     @Test func benchWithAPeerReportsBothSidesMediansAndFastestRuns() throws {
         let model = try Fixtures.synthetic()
         let peer = Fixtures.scratch.file("fake-llama-bench.sh"), gguf = Fixtures.scratch.file("peer.gguf")
@@ -72,7 +73,7 @@ import TestSupport
         #expect(chmod(peer, 0o755) == 0)
         try FileContents.write([UInt8](repeating: 1, count: 1 << 20), to: gguf)
         let output = Fixtures.scratch.file("bench-peer")
-        let result = try WStreamExecutable.run("bench", model.path, "--budgets", "1G,2G", "--prompt-tokens", "16", "--generate", "8",
+        let result = try WStreamExecutable.run("bench", model.path, "--budgets", "8M,\(BudgetTests.budget),1G", "--prompt-tokens", "16", "--generate", "8",
                                                "--peer-llama-bench", peer, "--peer-gguf", gguf, "--peer-rounds", "2", "--output", output)
         #expect(result.succeeded, "\(result)")
         let markdown = String(decoding: try FileContents.read(output + "/results.md"), as: UTF8.self)
@@ -82,16 +83,31 @@ import TestSupport
         let fastest = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("The fastest runs against the probe's highest reading") },
                                    "\(markdown)")
         #expect(fastest.contains("the peer 0.5 tok/s, 0.0 GB/s"), "\(fastest)")
-        #expect(markdown.contains("Each budget ran 3 times"), "\(markdown)")
-        let budgetRows = markdown.split(separator: "\n").filter { $0.hasPrefix("| 1G |") || $0.hasPrefix("| 2G |") }
-        #expect(budgetRows.count == 2 && budgetRows[0].contains("| 1.00× |"), "\(budgetRows)")
+        #expect(markdown.contains("Each budget that ran did so 3 times"), "\(markdown)")
+        let row = { (budget: String) in markdown.split(separator: "\n").first { $0.hasPrefix("| \(budget) |") }.map(String.init) ?? "" }
+        #expect(row("8M").contains("below minimum"), "\(markdown)")
+        #expect(row("1G").contains("| 1.00× |"), "\(markdown)")
+        let streaming = row(BudgetTests.budget).split(separator: "|").map { String($0.filter { !$0.isWhitespace }) }
+        let share = try #require(streaming.first { $0.hasSuffix("×") }.flatMap { Double($0.dropLast()) }, "\(streaming)")
         struct Rounds: Decodable {
-            struct Run: Decodable { let budget: String }
-            struct HostRounds: Decodable { let ours: [[Run]] }
+            struct Run: Decodable {
+                struct Statistics: Decodable { let decode_tokens_per_second: Double }
+                let budget: String
+                let statistics: Statistics?
+            }
+            struct HostRounds: Decodable { let ours: [[Run]]; let allResidentIndex: Int }
             let hostRounds: HostRounds
         }
-        let rounds = try JSONDecoder().decode(Rounds.self, from: Data(try FileContents.read(output + "/results.json"))).hostRounds.ours
-        #expect(rounds.map { $0.map(\.budget) } == [["1G", "1G", "1G"], ["2G", "2G", "2G"]])
+        let rounds = try JSONDecoder().decode(Rounds.self, from: Data(try FileContents.read(output + "/results.json"))).hostRounds
+        let budget = BudgetTests.budget
+        #expect(rounds.ours.map { $0.map(\.budget) } == [["8M"], [budget, budget, budget], ["1G", "1G", "1G"]])
+        #expect(rounds.allResidentIndex == 2)
+        // The streaming budget's share of all resident is its median decode over the all-resident budget's.
+        func median(_ runs: [Rounds.Run]) -> Double {
+            let rates = runs.compactMap { $0.statistics?.decode_tokens_per_second }.sorted()
+            return rates.count % 2 == 1 ? rates[rates.count / 2] : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2
+        }
+        #expect(abs(share - median(rounds.ours[1]) / median(rounds.ours[2])) <= 0.0051, "\(share) \(rounds.ours)")
     }
 
     @Test func benchKernelsTakesTheLlamaShape() throws {

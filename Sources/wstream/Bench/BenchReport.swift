@@ -65,11 +65,6 @@ struct BenchReport: Encodable {
         /// The cgroup's peak usage (page cache included) and the kernel's OOM kills in it.
         var cgroupPeakBytes: Int?
         var outOfMemoryKills: Int?
-
-        /// Weight bytes read per second while decoding.
-        var weightBytesPerSecond: Double? {
-            statistics.map { Double($0.weightBytes) * $0.decodeTokensPerSecond }
-        }
     }
 
     /// One run of the peer (`llama-bench`) on its GGUF of the same weights.
@@ -97,8 +92,8 @@ struct BenchReport: Encodable {
     /// With a peer: the all-resident comparison on the host, made in rounds.
     var hostRounds: HostRounds?
 
-    /// The host runs in rounds, when a peer is given: ours at every budget, then in each round the peer's run and ours
-    /// at every budget again.
+    /// The host runs in rounds, when a peer is given and a budget holds the whole model: ours at every budget, then in
+    /// each round the peer's run and ours again at every budget that ran.
     ///
     /// The machine is shared and its memory bandwidth drifts over the minutes a bench takes, so one run can land in
     /// different weather from another. Rounds put both sides, and every budget, in the same stretches of time, and
@@ -107,9 +102,11 @@ struct BenchReport: Encodable {
         /// Our runs at each budget, in the order of `BenchReport.runs` (whose entries are the first of each).
         var ours: [[Run]]
         var peer: [PeerRun]
+        /// The first budget that held the whole model: the one the peer is set against.
+        var allResidentIndex: Int
 
-        /// Our runs at the first budget, all resident.
-        var allResident: [Run] { ours.first ?? [] }
+        /// Our runs at the all-resident budget.
+        var allResident: [Run] { ours[allResidentIndex] }
 
         /// The median of our all-resident runs' prefill and decode tokens/s.
         var ourMedian: (prefill: Double, decode: Double)? { Self.median(allResident) }

@@ -23,14 +23,15 @@ enum BenchResults {
             "",
             "The probe's readings are each the fastest of five measurements, the memory's peak; a run's decode is its average over "
                 + "every token, which meets the bus's busy moments too, so it is also set against the average of every measurement."
-                + (report.hostRounds.map { " Each budget ran \($0.allResident.count) times, in turn with the others and the peer: its prefill and "
-                    + "decode are the medians, its peak RSS the highest." } ?? ""),
+                + (report.hostRounds.map { " Each budget that ran did so \($0.allResident.count) times, in turn with the others and the peer: "
+                    + "its prefill and decode are the medians, its peak RSS the highest." } ?? ""),
             "",
             "| budget | peak RSS | prefill tok/s | decode tok/s | of all resident | weights read | of memory bandwidth | of its average | resident / streamed | streamed per token |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         let hostRuns = report.hostRounds?.ours ?? report.runs.map { [$0] }
-        let allResident = hostRuns.first.flatMap { $0.first?.statistics?.streamedRegions == 0 ? BenchReport.HostRounds.median($0)?.decode : nil }
+        let allResidentRuns = report.hostRounds?.allResident ?? report.runs.first { $0.statistics?.streamedRegions == 0 }.map { [$0] } ?? []
+        let allResident = BenchReport.HostRounds.median(allResidentRuns)?.decode
         for (run, runs) in zip(report.runs, hostRuns) {
             guard let s = run.statistics, let median = BenchReport.HostRounds.median(runs) else {
                 lines.append("| \(run.budget) | \(run.outcome)\(run.detail.map { ": \($0)" } ?? "") | | | | | | | | |")

@@ -115,8 +115,8 @@ struct Bench: AsyncParsableCommand {
             if !json { printRun(report.runs.last!) }
         }
         // The peer's host runs alternate with rounds of ours at every budget (see `HostRounds`).
-        if let peer, report.runs.first?.statistics?.streamedRegions == 0 {
-            var rounds = BenchReport.HostRounds(ours: report.runs.map { [$0] }, peer: [])
+        if let peer, let allResident = report.runs.firstIndex(where: { $0.statistics?.streamedRegions == 0 }) {
+            var rounds = BenchReport.HostRounds(ours: report.runs.map { [$0] }, peer: [], allResidentIndex: allResident)
             for _ in 0..<peerRounds {
                 rounds.peer.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
                 for (index, budget) in budgetTexts.enumerated() where report.runs[index].statistics != nil {
@@ -169,7 +169,8 @@ struct Bench: AsyncParsableCommand {
             try write(BenchResults.chart(report).svg, to: output + "/chart.svg")
             try write(String(decoding: try Self.encoder.encode(report), as: UTF8.self) + "\n", to: output + "/results.json")
         }
-        if report.runs.contains(where: { $0.outcome == "failed" }) { throw ExitCode.failure }
+        let hostRuns = report.hostRounds?.ours.joined().map { $0 } ?? report.runs
+        if hostRuns.contains(where: { $0.outcome == "failed" }) { throw ExitCode.failure }
     }
 
     private static var encoder: JSONEncoder {
