@@ -243,9 +243,8 @@ public enum MatrixKernels {
     /// (matrices of different heights lie end to end; matrices of one height are read first to last for each range,
     /// so the first matrix is read first).
     private static func leads(of parts: RowParts, in addressings: [QuantizedAddressing], stacked: Bool) -> ProductSchedule.Leads {
-        let starts = parts.leadRows
-        return starts.indices.map { index in
-            let row = starts[index], partRows = (index + 1 < starts.count ? starts[index + 1] : parts.rows) - row
+        parts.laterParts.map { part in
+            let row = part.lowerBound
             var first = 0, matrix = 0
             while stacked && row >= first + addressings[matrix].layout.rows {
                 first += addressings[matrix].layout.rows
@@ -254,7 +253,7 @@ public enum MatrixKernels {
             let addressing = addressings[matrix]
             let start = addressing.row(row - first).codes
             let end = addressing.base + addressing.layout.byteCount
-            let partBytes = partRows * (addressing.layout.byteCount / addressing.layout.rows)
+            let partBytes = part.count * (addressing.layout.byteCount / addressing.layout.rows)
             return UnsafeRawBufferPointer(start: start, count: min(ProductSchedule.leadBytes, partBytes, end - start))
         }
     }

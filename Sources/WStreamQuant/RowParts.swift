@@ -36,10 +36,10 @@ final class RowParts: @unchecked Sendable {
         claims.deallocate()
     }
 
-    /// The first row of each part but the first: where the thread that takes it starts reading.
-    var leadRows: [Int] {
+    /// The rows of each part but the first, as they were cut: the thread that takes one starts reading at its front.
+    var laterParts: [Range<Int>] {
         let tiles = (rows + Self.tileRows - 1) / Self.tileRows
-        return (1..<partCount).map { tiles * $0 / partCount * Self.tileRows }
+        return (1..<partCount).map { (tiles * $0 / partCount * Self.tileRows)..<min(tiles * ($0 + 1) / partCount * Self.tileRows, rows) }
     }
 
     /// Runs `body` on ranges of rows that cover `0 ..< rows` once, across `pool`'s threads, and returns when all

@@ -57,10 +57,10 @@ import Testing
     /// Each part's lead row is where its owner's first claim starts, so a worker reading ahead from it reads
     /// what it computes first.
     @Test(arguments: shapes)
-    func leadRowsAreWhereEachPartStarts(shape: (rows: Int, threads: Int)) {
+    func laterPartsStartWhereTheirOwnersClaimFirst(shape: (rows: Int, threads: Int)) {
         let parts = RowParts(rows: shape.rows, work: 1 << 20, threads: shape.threads)
         let firstClaims = (1..<parts.partCount).map { parts.claim($0, fromFront: true)?.lowerBound }
-        #expect(parts.leadRows.count == parts.partCount - 1)
-        #expect(parts.leadRows.map(Optional.some) == firstClaims)
+        #expect(parts.laterParts.count == parts.partCount - 1)
+        #expect(parts.laterParts.map { Optional.some($0.lowerBound) } == firstClaims)
     }
 }

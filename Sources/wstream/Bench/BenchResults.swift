@@ -29,10 +29,8 @@ enum BenchResults {
             "| budget | peak RSS | prefill tok/s | decode tok/s | of all resident | weights read | of memory bandwidth | of its average | resident / streamed | streamed per token |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
-        let hostRuns = report.hostRounds?.ours ?? report.runs.map { [$0] }
-        let allResidentRuns = report.hostRounds?.allResident ?? report.runs.first { $0.statistics?.streamedRegions == 0 }.map { [$0] } ?? []
-        let allResident = BenchReport.HostRounds.median(allResidentRuns)?.decode
-        for (run, runs) in zip(report.runs, hostRuns) {
+        let allResident = BenchReport.HostRounds.median(report.allResidentRuns)?.decode
+        for (run, runs) in zip(report.runs, report.hostRuns) {
             guard let s = run.statistics, let median = BenchReport.HostRounds.median(runs) else {
                 lines.append("| \(run.budget) | \(run.outcome)\(run.detail.map { ": \($0)" } ?? "") | | | | | | | | |")
                 continue
@@ -115,8 +113,7 @@ enum BenchResults {
                 return (Double((limit ? run.memoryLimit : nil) ?? run.budgetBytes) / Double(1 << 20), median.decode)
             }
         }
-        let hostRuns = report.hostRounds?.ours ?? report.runs.map { [$0] }
-        var series = [BenchChart.Series(name: "wstream, host", color: "#1f77b4", points: points(hostRuns, limit: false))]
+        var series = [BenchChart.Series(name: "wstream, host", color: "#1f77b4", points: points(report.hostRuns, limit: false))]
         if !report.cgroupRuns.isEmpty {
             series.append(BenchChart.Series(name: "wstream, cgroup", color: "#2ca02c", points: points(report.cgroupRuns.map { [$0] }, limit: true)))
         }

@@ -169,8 +169,7 @@ struct Bench: AsyncParsableCommand {
             try write(BenchResults.chart(report).svg, to: output + "/chart.svg")
             try write(String(decoding: try Self.encoder.encode(report), as: UTF8.self) + "\n", to: output + "/results.json")
         }
-        let hostRuns = report.hostRounds?.ours.joined().map { $0 } ?? report.runs
-        if hostRuns.contains(where: { $0.outcome == "failed" }) { throw ExitCode.failure }
+        if report.hostRuns.joined().contains(where: { $0.outcome == "failed" }) { throw ExitCode.failure }
     }
 
     private static var encoder: JSONEncoder {
