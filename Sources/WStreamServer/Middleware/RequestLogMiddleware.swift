@@ -1,8 +1,9 @@
 import Hummingbird
 import Logging
 
-/// Logs one line per request when its response has been written (a streamed one included), counts it in
-/// the metrics by route and status, and turns every error into an OpenAI-style body.
+/// Counts each request in the metrics by route and status as soon as its status is known (before the client
+/// can see the response, so a scrape that follows it always includes it), logs one line per request when its
+/// response has been written (a streamed one included), and turns every error into an OpenAI-style body.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
     let metrics: ServerMetrics
@@ -19,13 +20,15 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await RequestRecord.$current.withValue(record) { try await next(request, context) }
         } catch {
             let failure = Self.serverError(for: error)
-            finish(record, request: request, context: context, route: route, status: Int(failure.status.code), error: failure.description)
+            metrics.countRequest(route: route, status: Int(failure.status.code))
+            finish(record, request: request, context: context, status: Int(failure.status.code), error: failure.description)
             throw failure
         }
         let status = Int(response.status.code)
+        metrics.countRequest(route: route, status: status)
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { [self] writer in
-            defer { finish(record, request: request, context: context, route: route, status: status, error: nil) }
+            defer { finish(record, request: request, context: context, status: status, error: nil) }
             try await body.write(writer)
         }
         return response
@@ -41,8 +44,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    private func finish(_ record: RequestRecord, request: Request, context: Context, route: String, status: Int, error: String?) {
-        metrics.countRequest(route: route, status: status)
+    /// Logs the request's line once its response is written or has failed.
+    private func finish(_ record: RequestRecord, request: Request, context: Context, status: Int, error: String?) {
         let figures = record.snapshot
         var metadata: Logger.Metadata = [
             "id": "\(context.id)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
