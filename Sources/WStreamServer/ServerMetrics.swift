@@ -21,7 +21,7 @@ public final class ServerMetrics: Sendable {
         MetricNameDescriptor(namespace: "wstream", metricName: metric, unitName: unit, helpText: help)
     }
 
-    /// Counts a finished request by route and status.
+    /// Counts a request by route and status, once its status is known.
     func countRequest(route: String, status: Int) {
         registry.makeCounter(descriptor: Self.name("requests", "total", "HTTP requests by route and status"),
                              labels: [("route", route), ("status", "\(status)")]).increment()
