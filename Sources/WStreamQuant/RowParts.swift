@@ -17,17 +17,19 @@ final class RowParts: @unchecked Sendable {
 
     let rows: Int
     let partCount: Int
+    private let tileCount: Int
     private let claims: UnsafeMutablePointer<Atomic<Int>>
 
     /// - Parameter work: multiply-adds in the whole product; a small product is one part, run on the calling
     ///   thread, because waking workers would cost more than it saves.
     init(rows: Int, work: Int, threads: Int) {
         self.rows = rows
-        let tiles = (rows + Self.tileRows - 1) / Self.tileRows
-        partCount = threads == 1 || work < 1 << 15 ? 1 : max(1, min(threads, tiles))
+        tileCount = (rows + Self.tileRows - 1) / Self.tileRows
+        partCount = threads == 1 || work < 1 << 15 ? 1 : max(1, min(threads, tileCount))
         claims = .allocate(capacity: partCount)
         for part in 0..<partCount {
-            (claims + part).initialize(to: Atomic(Self.pack(front: tiles * part / partCount, back: tiles * (part + 1) / partCount)))
+            let tiles = self.tiles(of: part)
+            (claims + part).initialize(to: Atomic(Self.pack(front: tiles.lowerBound, back: tiles.upperBound)))
         }
     }
 
@@ -38,8 +40,17 @@ final class RowParts: @unchecked Sendable {
 
     /// The rows of each part but the first, as they were cut: the thread that takes one starts reading at its front.
     var laterParts: [Range<Int>] {
-        let tiles = (rows + Self.tileRows - 1) / Self.tileRows
-        return (1..<partCount).map { (tiles * $0 / partCount * Self.tileRows)..<min(tiles * ($0 + 1) / partCount * Self.tileRows, rows) }
+        (1..<partCount).map { rows(of: tiles(of: $0)) }
+    }
+
+    /// The tiles part `part` is cut to: an equal share of them, in order.
+    private func tiles(of part: Int) -> Range<Int> {
+        (tileCount * part / partCount)..<(tileCount * (part + 1) / partCount)
+    }
+
+    /// The rows of `tiles` (the last tile may be short).
+    private func rows(of tiles: Range<Int>) -> Range<Int> {
+        (tiles.lowerBound * Self.tileRows)..<min(tiles.upperBound * Self.tileRows, rows)
     }
 
     /// Runs `body` on ranges of rows that cover `0 ..< rows` once, across `pool`'s threads, and returns when all
@@ -64,7 +75,7 @@ final class RowParts: @unchecked Sendable {
             let tiles = fromFront ? front..<(front + count) : (back - count)..<back
             let desired = fromFront ? Self.pack(front: tiles.upperBound, back: back) : Self.pack(front: front, back: tiles.lowerBound)
             let (exchanged, original) = claims[part].compareExchange(expected: word, desired: desired, ordering: .relaxed)
-            if exchanged { return (tiles.lowerBound * Self.tileRows)..<min(tiles.upperBound * Self.tileRows, rows) }
+            if exchanged { return rows(of: tiles) }
             word = original
         }
     }
