@@ -95,10 +95,11 @@ struct BenchReport: Encodable {
     /// Our host runs at each budget, in the order of `runs`: every round's with a peer, else the one.
     var hostRuns: [[Run]] { hostRounds?.ours ?? runs.map { [$0] } }
 
+    /// Where in `runs` the first budget that held the whole model stands (nil when every budget streamed or failed).
+    var allResidentIndex: Int? { runs.firstIndex { $0.statistics?.streamedRegions == 0 } }
+
     /// Our host runs at the first budget that held the whole model (none when every budget streamed).
-    var allResidentRuns: [Run] {
-        hostRounds?.allResident ?? runs.first { $0.statistics?.streamedRegions == 0 }.map { [$0] } ?? []
-    }
+    var allResidentRuns: [Run] { allResidentIndex.map { hostRuns[$0] } ?? [] }
 
     /// The host runs in rounds, when a peer is given and a budget holds the whole model: ours at every budget, then in
     /// each round the peer's run and ours again at every budget that ran.

@@ -66,7 +66,7 @@ enum BenchResults {
                       "", "| where | wstream prefill | peer prefill | ratio | wstream decode | peer decode | ratio |", "| --- | --- | --- | --- | --- | --- | --- |"]
             for peerRun in report.peerRuns {
                 let ours = peerRun.memoryLimit.flatMap { limit in report.cgroupRuns.first { $0.memoryLimit == limit } }
-                    ?? report.runs.first { $0.statistics?.streamedRegions == 0 }
+                    ?? report.allResidentIndex.map { report.runs[$0] }
                 let where_ = peerRun.memoryLimit.map { "cgroup \(ByteCount.format($0))" } ?? "host, all resident"
                 var prefill = ours?.statistics?.prefillTokensPerSecond, decode = ours?.statistics?.decodeTokensPerSecond
                 if peerRun.memoryLimit == nil, let median = report.hostRounds?.ourMedian {

@@ -115,7 +115,7 @@ struct Bench: AsyncParsableCommand {
             if !json { printRun(report.runs.last!) }
         }
         // The peer's host runs alternate with rounds of ours at every budget (see `HostRounds`).
-        if let peer, let allResident = report.runs.firstIndex(where: { $0.statistics?.streamedRegions == 0 }) {
+        if let peer, let allResident = report.allResidentIndex {
             var rounds = BenchReport.HostRounds(ours: report.runs.map { [$0] }, peer: [], allResidentIndex: allResident)
             for _ in 0..<peerRounds {
                 rounds.peer.append(try peer.run(promptTokens: promptTokens, generate: generate, threads: threads, repetitions: 2, cgroup: nil, timeout: 1800))
